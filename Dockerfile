@@ -1,0 +1,32 @@
+# relief-api: a small image serving the content baked into the binary.
+# Build: docker build -t relief-api .    Run: docker run -p 8080:8080 relief-api
+
+# --- build -----------------------------------------------------------------
+FROM rust:1-slim-bookworm AS build
+WORKDIR /app
+
+# Dependencies first, in a layer of their own: it is rebuilt only when
+# Cargo.toml or Cargo.lock change, not on every source or content edit.
+COPY Cargo.toml Cargo.lock build.rs ./
+RUN mkdir -p src content/articles \
+    && echo 'fn main() {}' > src/main.rs \
+    && touch src/lib.rs \
+    && cargo build --release --locked \
+    && rm -rf src target/release/.fingerprint/relief-api-*
+
+# The service itself, with its content compiled in.
+COPY src ./src
+COPY content ./content
+COPY openapi ./openapi
+RUN cargo build --release --locked
+
+# --- run -------------------------------------------------------------------
+# distroless: no shell, no package manager, a non-root user.
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /app/target/release/relief-api /usr/local/bin/relief-api
+ENV RELIEF_BIND=0.0.0.0:8080
+EXPOSE 8080
+USER 65532:65532
+HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
+    CMD ["/usr/local/bin/relief-api", "healthcheck"]
+ENTRYPOINT ["/usr/local/bin/relief-api"]

@@ -1,0 +1,418 @@
+//! Loading and validating a content directory.
+//!
+//! A content directory holds one TOML file per article in `articles/`. Every
+//! file is parsed and checked before anything is served, and every problem in
+//! every file is reported with its file, line and column, so an editor fixes
+//! them all in one pass instead of one per restart.
+
+use std::{
+    collections::HashSet,
+    fmt,
+    path::{Path, PathBuf},
+};
+
+use include_dir::{Dir, include_dir};
+
+use super::{Article, Group, Part, Section, Slug};
+
+/// The `content/` directory of this repository, compiled into the binary so
+/// the server needs no files at run time.
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/content");
+
+/// The sub-directory of a content directory that holds the article files.
+const ARTICLES: &str = "articles";
+
+/// Where content comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentSource {
+    /// The repository's `content/` directory, as compiled into the binary.
+    Embedded,
+    /// A content directory on disk.
+    Dir(PathBuf),
+}
+
+impl fmt::Display for ContentSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Embedded => f.write_str("embedded content"),
+            Self::Dir(dir) => write!(f, "{}", dir.display()),
+        }
+    }
+}
+
+/// One thing wrong with the content, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// Why content could not be loaded: every problem found, in file order.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid content in {source_name}: {} problem(s)\n{}", problems.len(), list(problems))]
+pub struct ContentError {
+    pub source_name: String,
+    pub problems: Vec<Problem>,
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Loads every article of `source`, sorted by slug, or every problem found.
+pub fn load(source: &ContentSource) -> Result<Vec<Article>, ContentError> {
+    let files = match source {
+        ContentSource::Embedded => embedded_files(),
+        ContentSource::Dir(dir) => dir_files(dir),
+    };
+    let files = files.map_err(|problem| ContentError {
+        source_name: source.to_string(),
+        problems: vec![problem],
+    })?;
+
+    let mut problems = Vec::new();
+    let mut articles = Vec::new();
+    for (name, text) in &files {
+        match parse_article(name, text) {
+            Ok(article) => articles.push(article),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    if articles.is_empty() && problems.is_empty() {
+        problems.push(Problem {
+            file: format!("{source}/{ARTICLES}"),
+            line: 1,
+            column: 1,
+            message: "no article files (*.toml) found".into(),
+        });
+    }
+    if problems.is_empty() {
+        articles.sort_by(|a, b| a.slug.cmp(&b.slug));
+        Ok(articles)
+    } else {
+        Err(ContentError {
+            source_name: source.to_string(),
+            problems,
+        })
+    }
+}
+
+/// The article files of the embedded `content/`, as (display name, text).
+fn embedded_files() -> Result<Vec<(String, String)>, Problem> {
+    let dir = EMBEDDED.get_dir(ARTICLES).ok_or_else(|| Problem {
+        file: format!("content/{ARTICLES}"),
+        line: 1,
+        column: 1,
+        message: "directory missing from the embedded content".into(),
+    })?;
+    let mut files = Vec::new();
+    for file in dir.files().filter(|f| is_article_file(f.path())) {
+        let name = format!("content/{}", file.path().display());
+        match file.contents_utf8() {
+            Some(text) => files.push((name, text.to_owned())),
+            None => return Err(not_utf8(name)),
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The article files of a directory on disk, as (path, text).
+fn dir_files(dir: &Path) -> Result<Vec<(String, String)>, Problem> {
+    let articles = dir.join(ARTICLES);
+    let io_problem = |path: &Path, error: std::io::Error| Problem {
+        file: path.display().to_string(),
+        line: 1,
+        column: 1,
+        message: format!("cannot read: {error}"),
+    };
+    let entries = std::fs::read_dir(&articles).map_err(|e| io_problem(&articles, e))?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| io_problem(&articles, e))?.path();
+        if path.is_file() && is_article_file(&path) {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    let mut files = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(&path).map_err(|e| io_problem(&path, e))?;
+        let name = path.display().to_string();
+        match String::from_utf8(bytes) {
+            Ok(text) => files.push((name, text)),
+            Err(_) => return Err(not_utf8(name)),
+        }
+    }
+    Ok(files)
+}
+
+fn is_article_file(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "toml")
+}
+
+fn not_utf8(file: String) -> Problem {
+    Problem {
+        file,
+        line: 1,
+        column: 1,
+        message: "is not UTF-8 text".into(),
+    }
+}
+
+/// Parses and validates one article file; `name` is its path, for messages.
+pub fn parse_article(name: &str, text: &str) -> Result<Article, Vec<Problem>> {
+    let at = |offset: usize, message: String| {
+        let (line, column) = line_column(text, offset);
+        Problem {
+            file: name.to_owned(),
+            line,
+            column,
+            message,
+        }
+    };
+    let stem = Path::new(name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let slug: Slug = stem.parse().map_err(|e| {
+        vec![at(
+            0,
+            format!("the file name `{stem}` is the article's slug, and it {e}"),
+        )]
+    })?;
+    let mut article: Article = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |span| span.start);
+        vec![at(offset, e.message().trim_end().to_owned())]
+    })?;
+    article.slug = slug;
+
+    let mut check = Checker::default();
+    check.article(&mut article);
+    if check.problems.is_empty() {
+        return Ok(article);
+    }
+    // Only a broken file pays for the second, span-keeping parse.
+    let document = toml::de::DeTable::parse(text).ok().map(|table| {
+        toml::Spanned::new(table.span(), toml::de::DeValue::Table(table.into_inner()))
+    });
+    Err(check
+        .problems
+        .into_iter()
+        .map(|(path, message)| {
+            let offset = document.as_ref().map_or(0, |doc| span_of(doc, &path));
+            at(offset, format!("{}: {message}", display_path(&path)))
+        })
+        .collect())
+}
+
+/// A step in the path from the top of a file to a value in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Field(&'static str),
+    Index(usize),
+}
+
+fn display_path(path: &[Key]) -> String {
+    let mut out = String::new();
+    for key in path {
+        match key {
+            Key::Field(field) if out.is_empty() => out.push_str(field),
+            Key::Field(field) => {
+                out.push('.');
+                out.push_str(field);
+            }
+            Key::Index(index) => out.push_str(&format!("[{index}]")),
+        }
+    }
+    out
+}
+
+/// The byte offset of the value at `path`, or of its nearest present ancestor.
+fn span_of(document: &toml::Spanned<toml::de::DeValue<'_>>, path: &[Key]) -> usize {
+    let mut node = document;
+    for key in path {
+        let next = match key {
+            Key::Field(field) => node.get_ref().get(*field),
+            Key::Index(index) => node.get_ref().get(*index),
+        };
+        match next {
+            Some(child) => node = child,
+            None => break,
+        }
+    }
+    node.span().start
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Walks an article, normalising text and collecting every rule it breaks.
+#[derive(Default)]
+struct Checker {
+    problems: Vec<(Vec<Key>, String)>,
+}
+
+impl Checker {
+    fn article(&mut self, article: &mut Article) {
+        self.text(vec![Key::Field("title")], &mut article.title);
+
+        // Intro, sections and conclusion form one list of sections.
+        let mut sections: Vec<(Vec<Key>, &mut Section)> = Vec::new();
+        if let Some(intro) = article.intro.as_mut() {
+            sections.push((vec![Key::Field("intro")], intro));
+        }
+        for (i, section) in article.sections.iter_mut().enumerate() {
+            sections.push((vec![Key::Field("sections"), Key::Index(i)], section));
+        }
+        if let Some(conclusion) = article.conclusion.as_mut() {
+            sections.push((vec![Key::Field("conclusion")], conclusion));
+        }
+        let mut seen = HashSet::new();
+        for (i, (path, section)) in sections.into_iter().enumerate() {
+            self.optional_text(&path, "heading", &mut section.heading);
+            self.part(path, i, section, &mut seen);
+        }
+
+        self.group("benefits", &mut article.benefits);
+        self.group("precautions", &mut article.precautions);
+        self.group("faqs", &mut article.faqs);
+        if let Some(replies) = article.replies.as_mut() {
+            self.text(
+                vec![Key::Field("replies"), Key::Field("heading")],
+                &mut replies.heading,
+            );
+        }
+    }
+
+    fn group<T: Part>(&mut self, field: &'static str, group: &mut Group<T>) {
+        let path = [Key::Field(field)];
+        self.optional_text(&path, "heading", &mut group.heading);
+        self.optional_text(&path, "intro", &mut group.intro);
+        let mut seen = HashSet::new();
+        for (i, item) in group.items.iter_mut().enumerate() {
+            let path = vec![Key::Field(field), Key::Field("items"), Key::Index(i)];
+            self.part(path, i, item, &mut seen);
+        }
+    }
+
+    /// Checks one part's id (valid, unique in `seen`) and text; sets its position.
+    fn part<T: Part>(
+        &mut self,
+        path: Vec<Key>,
+        index: usize,
+        part: &mut T,
+        seen: &mut HashSet<String>,
+    ) {
+        part.set_position(u32::try_from(index + 1).unwrap_or(u32::MAX));
+        let id_path = [path.as_slice(), &[Key::Field("id")]].concat();
+        match part.id().parse::<Slug>() {
+            Err(e) => self.problem(id_path, format!("`{}` {e}", part.id())),
+            Ok(_) if !seen.insert(part.id().to_owned()) => self.problem(
+                id_path,
+                format!(
+                    "`{}` is already the id of another {} in this article",
+                    part.id(),
+                    T::KIND
+                ),
+            ),
+            Ok(_) => {}
+        }
+        for (key, text) in part.texts_mut() {
+            self.text([path.as_slice(), &[Key::Field(key)]].concat(), text);
+        }
+    }
+
+    fn optional_text(&mut self, parent: &[Key], key: &'static str, text: &mut Option<String>) {
+        if let Some(text) = text {
+            self.text([parent, &[Key::Field(key)]].concat(), text);
+        }
+    }
+
+    /// Required text: surrounding whitespace is dropped, and something must remain.
+    fn text(&mut self, path: Vec<Key>, text: &mut String) {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            self.problem(path, "must not be empty".into());
+        } else if trimmed.len() != text.len() {
+            *text = trimmed.to_owned();
+        }
+    }
+
+    fn problem(&mut self, path: Vec<Key>, message: String) {
+        self.problems.push((path, message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_content_loads() {
+        let articles = load(&ContentSource::Embedded).expect("embedded content is valid");
+        assert!(
+            articles
+                .iter()
+                .any(|a| a.slug.as_str() == "deep-tissue-massage-for-back-pain")
+        );
+    }
+
+    #[test]
+    fn line_and_column_count_characters_from_one() {
+        let text = "a = 1\nbé = 2\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 6), (2, 1));
+        assert_eq!(line_column(text, text.find('=').unwrap()), (1, 3));
+        assert_eq!(line_column(text, text.rfind('=').unwrap()), (2, 4));
+    }
+
+    #[test]
+    fn every_problem_of_a_file_is_reported_where_it_is() {
+        let text = "title = \"T\"\n\n[benefits]\n[[benefits.items]]\nid = \"Bad Id\"\ntitle = \"\"\nbody = \"x\"\n";
+        let problems = parse_article("dir/articles/my-article.toml", text).unwrap_err();
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(shown.len(), 2, "{shown:#?}");
+        assert!(shown[0].starts_with(
+            "dir/articles/my-article.toml:5:6: benefits.items[0].id: `Bad Id` must be lowercase"
+        ));
+        assert_eq!(
+            shown[1],
+            "dir/articles/my-article.toml:6:9: benefits.items[0].title: must not be empty"
+        );
+    }
+
+    #[test]
+    fn positions_follow_file_order_and_text_is_trimmed() {
+        let text = "title = \"T\"\n[faqs]\n[[faqs.items]]\nid = \"b\"\nquestion = \"Q?\"\nanswer = \"\"\"\nA.\n\"\"\"\n[[faqs.items]]\nid = \"a\"\nquestion = \"Q2?\"\nanswer = \"A2.\"\n";
+        let article = parse_article("x/a.toml", text).unwrap();
+        let faqs: Vec<_> = article
+            .faqs
+            .items
+            .iter()
+            .map(|f| (f.id.as_str(), f.position, f.answer.as_str()))
+            .collect();
+        assert_eq!(faqs, [("b", 1, "A."), ("a", 2, "A2.")]);
+    }
+}

@@ -1,0 +1,14 @@
+//! Content: the typed model of an article, loading and validating content
+//! files, and the store of responses prepared from them.
+
+mod load;
+mod model;
+mod slug;
+mod store;
+
+pub use load::{ContentError, ContentSource, Problem, load, parse_article};
+pub use model::{
+    Article, ArticleSummary, Benefit, Faq, Group, Part, Precaution, RepliesPart, Section,
+};
+pub use slug::{Slug, SlugError};
+pub use store::{Collection, Entry, List, Page, Prepared, Store};

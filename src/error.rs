@@ -1,0 +1,150 @@
+//! Errors as the client sees them: one [`ApiError`] for everything a handler
+//! can refuse, and one renderer that turns every error response of the app,
+//! ours or actix-web's own, into `application/problem+json` (RFC 9457).
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    body::{BoxBody, EitherBody},
+    dev::ServiceResponse,
+    http::{
+        StatusCode,
+        header::{self, HeaderValue},
+    },
+    middleware::{ErrorHandlerResponse, ErrorHandlers},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Everything a request can fail with. Build it where the failure is known,
+/// with the context a client needs to fix its request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The resource does not exist; the message names what was looked for.
+    #[error("{0}")]
+    NotFound(String),
+    /// A parameter breaks its rule; the message names the parameter and the rule.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The path exists, the method does not; `allow` lists the ones that do.
+    #[error("{method} is not allowed here; this resource allows {allow}")]
+    MethodNotAllowed { method: String, allow: String },
+    /// A fault of ours. The message is logged, never sent.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(message.into())
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
+    }
+}
+
+/// What a client may learn about an error, carried from [`ApiError`] to the
+/// renderer in the response's extensions.
+#[derive(Debug, Clone)]
+struct Detail(String);
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            Self::Internal(message) => tracing::error!(error = %message, "internal error"),
+            Self::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
+            }
+            Self::NotFound(_) | Self::BadRequest(_) => {}
+        }
+        if !matches!(self, Self::Internal(_)) {
+            response.extensions_mut().insert(Detail(self.to_string()));
+        }
+        response.finish()
+    }
+}
+
+/// A problem details object (RFC 9457), the body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference identifying the problem type; `about:blank` means the
+    /// HTTP status says it all.
+    #[serde(rename = "type")]
+    #[schema(example = "about:blank")]
+    pub problem_type: String,
+    /// The HTTP status phrase.
+    #[schema(example = "Not Found")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 404, minimum = 400, maximum = 599)]
+    pub status: u16,
+    /// What went wrong with this request, for a person to read.
+    #[schema(example = "no benefit `better-sleep` in article `deep-tissue-massage-for-back-pain`")]
+    pub detail: String,
+    /// The path of the request that failed.
+    #[schema(example = "/v1/articles/deep-tissue-massage-for-back-pain/benefits/better-sleep")]
+    pub instance: String,
+}
+
+impl Problem {
+    fn new(status: StatusCode, detail: Option<String>, instance: &str) -> Self {
+        let title = status.canonical_reason().unwrap_or("Error").to_owned();
+        let detail = detail.unwrap_or_else(|| match status.as_u16() {
+            404 => "no resource at this path; see /openapi.json for the API".to_owned(),
+            s if s >= 500 => "the server failed to answer; try again later".to_owned(),
+            _ => format!("the request was refused: {}", title.to_lowercase()),
+        });
+        Self {
+            problem_type: "about:blank".into(),
+            title,
+            status: status.as_u16(),
+            detail,
+            instance: instance.to_owned(),
+        }
+    }
+}
+
+/// The middleware that renders every 4xx and 5xx response as a problem,
+/// whoever produced it, so no client ever sees actix-web's plain-text errors.
+pub fn problem_renderer<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(render_problem)
+}
+
+fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (request, response) = response.into_parts();
+    let status = response.status();
+    let detail = response.extensions().get::<Detail>().map(|d| d.0.clone());
+    let problem = Problem::new(status, detail, request.path());
+    let body = serde_json::to_vec(&problem).expect("a problem always serializes");
+
+    let mut response = response.set_body(BoxBody::new(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    headers.remove(header::CONTENT_LENGTH);
+    let response =
+        ServiceResponse::new(request, response).map_body(|_, body| EitherBody::right(body));
+    Ok(ErrorHandlerResponse::Response(response))
+}
+
+/// The request breaks the rule of one of its parameters; `detail` names it.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct BadRequest(#[allow(dead_code)] Problem);
+
+/// No resource at this path; `detail` says which part was not found.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct NotFound(#[allow(dead_code)] Problem);

@@ -1,0 +1,11 @@
+//! relief-api: a JSON content API serving the article "Back Pain Relief With
+//! Deep Tissue Massage" as typed resources, with a generated OpenAPI spec.
+
+pub mod config;
+pub mod content;
+pub mod error;
+pub mod healthcheck;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,64 @@
+//! The `relief-api` binary: parse the command line, then serve or run a task.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use relief_api::{
+    config::{Cli, Command},
+    content, healthcheck, openapi,
+    startup::Application,
+    telemetry,
+};
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Openapi) => {
+            print!("{}", openapi::document_json());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Validate { dir }) => match content::load(&content::ContentSource::Dir(dir)) {
+            Ok(articles) => {
+                println!("ok: {} article(s)", articles.len());
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Command::Healthcheck) => match healthcheck::check(cli.config.bind) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("{error}");
+                ExitCode::FAILURE
+            }
+        },
+        None => {
+            telemetry::init();
+            let app = match Application::build(&cli.config) {
+                Ok(app) => app,
+                Err(error) => {
+                    tracing::error!("cannot start: {error}");
+                    eprintln!("{error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            tracing::info!(
+                "listening on http://{}:{} with {} article(s) from {}",
+                cli.config.bind.ip(),
+                app.port(),
+                app.articles(),
+                cli.config.content_source()
+            );
+            match app.run_until_stopped().await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    tracing::error!("server failed: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! `/v1/articles/{slug}/benefits`: the article's benefits, numbered in reading order.
+
+use actix_web::{HttpResponse, route, web};
+
+use super::params::{ArticlePath, PartPath};
+use crate::{
+    content::{Benefit, List, Slug, Store},
+    error::{ApiError, BadRequest, NotFound},
+};
+
+/// List an article's benefits
+///
+/// Returns the article's benefits, numbered in reading order.
+#[utoipa::path(
+    get,
+    tag = "benefits",
+    params(ArticlePath),
+    responses(
+        (status = 200, description = "The list, in reading order.", body = List<Benefit>),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[route("/v1/articles/{slug}/benefits", method = "GET", method = "HEAD")]
+pub async fn benefit_list(
+    store: web::Data<Store>,
+    path: ArticlePath,
+) -> Result<HttpResponse, ApiError> {
+    super::part_list(&store, &path, |entry| &entry.benefits)
+}
+
+/// Fetch one benefit
+///
+/// Returns one of the article's benefits, numbered in reading order; it equals its entry in the list.
+#[utoipa::path(
+    get,
+    tag = "benefits",
+    params(
+        ArticlePath,
+        ("id" = Slug, Path, description = "The benefit's id within the article.", example = "reduces-muscle-tension"),
+    ),
+    responses(
+        (status = 200, description = "The benefit.", body = Benefit),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[route("/v1/articles/{slug}/benefits/{id}", method = "GET", method = "HEAD")]
+pub async fn benefit_view(
+    store: web::Data<Store>,
+    path: PartPath,
+) -> Result<HttpResponse, ApiError> {
+    super::part_view(&store, &path, "benefit", |entry| &entry.benefits)
+}

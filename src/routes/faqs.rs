@@ -1,0 +1,51 @@
+//! `/v1/articles/{slug}/faqs`: the article's frequently asked questions, in reading order.
+
+use actix_web::{HttpResponse, route, web};
+
+use super::params::{ArticlePath, PartPath};
+use crate::{
+    content::{Faq, List, Slug, Store},
+    error::{ApiError, BadRequest, NotFound},
+};
+
+/// List an article's FAQs
+///
+/// Returns the article's frequently asked questions, in reading order.
+#[utoipa::path(
+    get,
+    tag = "faqs",
+    params(ArticlePath),
+    responses(
+        (status = 200, description = "The list, in reading order.", body = List<Faq>),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[route("/v1/articles/{slug}/faqs", method = "GET", method = "HEAD")]
+pub async fn faq_list(
+    store: web::Data<Store>,
+    path: ArticlePath,
+) -> Result<HttpResponse, ApiError> {
+    super::part_list(&store, &path, |entry| &entry.faqs)
+}
+
+/// Fetch one FAQ
+///
+/// Returns one of the article's frequently asked questions, in reading order; it equals its entry in the list.
+#[utoipa::path(
+    get,
+    tag = "faqs",
+    params(
+        ArticlePath,
+        ("id" = Slug, Path, description = "The FAQ's id within the article.", example = "what-is-deep-tissue-massage"),
+    ),
+    responses(
+        (status = 200, description = "The faq.", body = Faq),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[route("/v1/articles/{slug}/faqs/{id}", method = "GET", method = "HEAD")]
+pub async fn faq_view(store: web::Data<Store>, path: PartPath) -> Result<HttpResponse, ApiError> {
+    super::part_view(&store, &path, "FAQ", |entry| &entry.faqs)
+}

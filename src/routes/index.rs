@@ -1,0 +1,81 @@
+//! `/`: where a client starts, linking every resource and the docs.
+
+use std::sync::LazyLock;
+
+use actix_web::{HttpResponse, route};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::content::Prepared;
+
+/// The API's entry point: links to everything else.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Index {
+    /// The API's name.
+    #[schema(example = "relief-api")]
+    pub name: &'static str,
+    /// The API's version.
+    #[schema(example = "0.1.0")]
+    pub version: &'static str,
+    /// Links to the resources and docs, by relation.
+    pub links: IndexLinks,
+}
+
+/// Where the resources and docs are.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndexLinks {
+    /// The list of articles.
+    #[schema(example = "/v1/articles")]
+    pub articles: &'static str,
+    /// One article; replace `{slug}`.
+    #[schema(example = "/v1/articles/{slug}")]
+    pub article: &'static str,
+    /// An article's prose sections.
+    #[schema(example = "/v1/articles/{slug}/sections")]
+    pub sections: &'static str,
+    /// An article's benefits.
+    #[schema(example = "/v1/articles/{slug}/benefits")]
+    pub benefits: &'static str,
+    /// An article's precautions.
+    #[schema(example = "/v1/articles/{slug}/precautions")]
+    pub precautions: &'static str,
+    /// An article's FAQs.
+    #[schema(example = "/v1/articles/{slug}/faqs")]
+    pub faqs: &'static str,
+    /// The OpenAPI 3.1 document.
+    #[schema(example = "/openapi.json")]
+    pub openapi: &'static str,
+    /// The interactive docs (Swagger UI).
+    #[schema(example = "/docs/")]
+    pub docs: &'static str,
+}
+
+static INDEX: LazyLock<Prepared> = LazyLock::new(|| {
+    Prepared::json(&Index {
+        name: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+        links: IndexLinks {
+            articles: "/v1/articles",
+            article: "/v1/articles/{slug}",
+            sections: "/v1/articles/{slug}/sections",
+            benefits: "/v1/articles/{slug}/benefits",
+            precautions: "/v1/articles/{slug}/precautions",
+            faqs: "/v1/articles/{slug}/faqs",
+            openapi: "/openapi.json",
+            docs: "/docs/",
+        },
+    })
+});
+
+/// Fetch the API index
+///
+/// Returns links to the resources, the OpenAPI document and the docs.
+#[utoipa::path(
+    get,
+    tag = "index",
+    responses((status = 200, description = "Links to everything else.", body = Index))
+)]
+#[route("/", method = "GET", method = "HEAD")]
+pub async fn index_view() -> HttpResponse {
+    super::json(&INDEX)
+}

@@ -1,0 +1,58 @@
+//! `/v1/articles/{slug}/precautions`: the article's precautions, numbered in reading order.
+
+use actix_web::{HttpResponse, route, web};
+
+use super::params::{ArticlePath, PartPath};
+use crate::{
+    content::{List, Precaution, Slug, Store},
+    error::{ApiError, BadRequest, NotFound},
+};
+
+/// List an article's precautions
+///
+/// Returns the article's precautions, numbered in reading order.
+#[utoipa::path(
+    get,
+    tag = "precautions",
+    params(ArticlePath),
+    responses(
+        (status = 200, description = "The list, in reading order.", body = List<Precaution>),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[route("/v1/articles/{slug}/precautions", method = "GET", method = "HEAD")]
+pub async fn precaution_list(
+    store: web::Data<Store>,
+    path: ArticlePath,
+) -> Result<HttpResponse, ApiError> {
+    super::part_list(&store, &path, |entry| &entry.precautions)
+}
+
+/// Fetch one precaution
+///
+/// Returns one of the article's precautions, numbered in reading order; it equals its entry in the list.
+#[utoipa::path(
+    get,
+    tag = "precautions",
+    params(
+        ArticlePath,
+        ("id" = Slug, Path, description = "The precaution's id within the article.", example = "professional-massage-therapist"),
+    ),
+    responses(
+        (status = 200, description = "The precaution.", body = Precaution),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[route(
+    "/v1/articles/{slug}/precautions/{id}",
+    method = "GET",
+    method = "HEAD"
+)]
+pub async fn precaution_view(
+    store: web::Data<Store>,
+    path: PartPath,
+) -> Result<HttpResponse, ApiError> {
+    super::part_view(&store, &path, "precaution", |entry| &entry.precautions)
+}

@@ -1,0 +1,54 @@
+//! `/v1/articles/{slug}/sections`: the article's prose sections (intro, body sections, conclusion), in reading order.
+
+use actix_web::{HttpResponse, route, web};
+
+use super::params::{ArticlePath, PartPath};
+use crate::{
+    content::{List, Section, Slug, Store},
+    error::{ApiError, BadRequest, NotFound},
+};
+
+/// List an article's sections
+///
+/// Returns the article's prose sections (intro, body sections, conclusion), in reading order.
+#[utoipa::path(
+    get,
+    tag = "sections",
+    params(ArticlePath),
+    responses(
+        (status = 200, description = "The list, in reading order.", body = List<Section>),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[route("/v1/articles/{slug}/sections", method = "GET", method = "HEAD")]
+pub async fn section_list(
+    store: web::Data<Store>,
+    path: ArticlePath,
+) -> Result<HttpResponse, ApiError> {
+    super::part_list(&store, &path, |entry| &entry.sections)
+}
+
+/// Fetch one section
+///
+/// Returns one of the article's prose sections (intro, body sections, conclusion), in reading order; it equals its entry in the list.
+#[utoipa::path(
+    get,
+    tag = "sections",
+    params(
+        ArticlePath,
+        ("id" = Slug, Path, description = "The section's id within the article.", example = "understanding-deep-tissue-massage"),
+    ),
+    responses(
+        (status = 200, description = "The section.", body = Section),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[route("/v1/articles/{slug}/sections/{id}", method = "GET", method = "HEAD")]
+pub async fn section_view(
+    store: web::Data<Store>,
+    path: PartPath,
+) -> Result<HttpResponse, ApiError> {
+    super::part_view(&store, &path, "section", |entry| &entry.sections)
+}

@@ -1,0 +1,118 @@
+use crate::helpers::{SLUG, spawn_app};
+
+#[actix_web::test]
+async fn unknown_article_is_a_404_problem() {
+    let app = spawn_app().await;
+    let problem = app.get("/v1/articles/no-such-article").await.problem(404);
+    assert_eq!(problem["title"], "Not Found");
+    assert_eq!(problem["detail"], "no article `no-such-article`");
+    assert_eq!(problem["instance"], "/v1/articles/no-such-article");
+}
+
+#[actix_web::test]
+async fn unknown_part_of_each_kind_is_a_404_problem_naming_it() {
+    let app = spawn_app().await;
+    for (kind, name) in [
+        ("benefits", "benefit"),
+        ("precautions", "precaution"),
+        ("faqs", "FAQ"),
+        ("sections", "section"),
+    ] {
+        let problem = app
+            .get(&format!("/v1/articles/{SLUG}/{kind}/better-sleep"))
+            .await
+            .problem(404);
+        assert_eq!(
+            problem["detail"],
+            format!("no {name} `better-sleep` in article `{SLUG}`")
+        );
+    }
+    let problem = app
+        .get("/v1/articles/no-such-article/benefits")
+        .await
+        .problem(404);
+    assert_eq!(problem["detail"], "no article `no-such-article`");
+}
+
+#[actix_web::test]
+async fn unknown_path_is_a_404_problem() {
+    let app = spawn_app().await;
+    app.get("/v2/nothing/here").await.problem(404);
+    app.get(&format!("/v1/articles/{SLUG}/benefits/a/b"))
+        .await
+        .problem(404);
+}
+
+#[actix_web::test]
+async fn malformed_slug_or_id_is_a_400_problem_naming_the_parameter() {
+    let app = spawn_app().await;
+    let problem = app.get("/v1/articles/Not_A_Slug").await.problem(400);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("path parameter `slug` must be lowercase kebab-case")
+    );
+    let long = "a".repeat(101);
+    let problem = app
+        .get(&format!("/v1/articles/{SLUG}/faqs/{long}"))
+        .await
+        .problem(400);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("path parameter `id` must be at most 100 characters")
+    );
+}
+
+#[actix_web::test]
+async fn wrong_method_is_a_405_problem_with_allow() {
+    let app = spawn_app().await;
+    for path in [
+        "/v1/articles".to_owned(),
+        format!("/v1/articles/{SLUG}/benefits/improves-posture"),
+    ] {
+        let reply = app.request("DELETE", &path).await;
+        let problem = reply.problem(405);
+        assert_eq!(reply.header("allow"), Some("GET, HEAD"));
+        assert_eq!(
+            problem["detail"],
+            "DELETE is not allowed here; this resource allows GET, HEAD"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn invalid_pagination_is_a_400_problem_naming_the_parameter_and_rule() {
+    let app = spawn_app().await;
+    for (query, detail) in [
+        (
+            "limit=0",
+            "query parameter `limit` must be an integer from 1 to 100, not `0`",
+        ),
+        (
+            "limit=101",
+            "query parameter `limit` must be an integer from 1 to 100, not `101`",
+        ),
+        (
+            "limit=abc",
+            "query parameter `limit` must be an integer from 1 to 100, not `abc`",
+        ),
+        (
+            "offset=-1",
+            "query parameter `offset` must be an integer from 0 to 4294967295, not `-1`",
+        ),
+        (
+            "sort=title",
+            "invalid query string: unknown field `sort`, expected `limit` or `offset`",
+        ),
+        (
+            "limit=1&limit=2",
+            "invalid query string: duplicate field `limit`",
+        ),
+    ] {
+        let problem = app.get(&format!("/v1/articles?{query}")).await.problem(400);
+        assert_eq!(problem["detail"], detail, "{query}");
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: each starts the real app on a free port and talks HTTP
+//! to it, as a front end would.
+
+mod articles;
+mod content_files;
+mod errors;
+mod helpers;
+mod openapi;
+mod parts;
+mod source_text;

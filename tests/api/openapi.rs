@@ -1,0 +1,97 @@
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+const COMMITTED: &str = include_str!("../../openapi/openapi.json");
+
+#[test]
+fn the_committed_spec_is_what_the_code_generates() {
+    let generated = relief_api::openapi::document_json();
+    if generated != COMMITTED {
+        let (line, (want, got)) = generated
+            .lines()
+            .zip(COMMITTED.lines())
+            .enumerate()
+            .find(|(_, (generated, committed))| generated != committed)
+            .map_or((0, ("", "")), |(i, (g, c))| (i + 1, (g, c)));
+        panic!(
+            "openapi/openapi.json is out of date with the code (first difference at line {line}:\n  \
+             generated: {want}\n  committed: {got}).\n\
+             Regenerate it with: cargo run -- openapi > openapi/openapi.json"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_server_serves_the_committed_spec() {
+    let app = spawn_app().await;
+    let reply = app.get("/openapi.json").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, COMMITTED.as_bytes());
+}
+
+#[test]
+fn the_spec_is_openapi_3_1_with_an_operation_id_and_summary_everywhere() {
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    assert_eq!(spec["info"]["version"], env!("CARGO_PKG_VERSION"));
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap();
+            assert!(
+                operation["summary"].is_string(),
+                "{method} {path} has no summary"
+            );
+            let tag = operation["tags"][0].as_str().unwrap();
+            assert!(
+                id.starts_with(tag.trim_end_matches('s')),
+                "{id} is not named after its tag {tag}"
+            );
+        }
+    }
+}
+
+/// Fills a documented path's parameters with their documented examples.
+fn example_path(path: &str, operation: &Value) -> String {
+    let mut path = path.to_owned();
+    for parameter in operation["parameters"].as_array().into_iter().flatten() {
+        if parameter["in"] == "path" {
+            let name = parameter["name"].as_str().unwrap();
+            let example = parameter["example"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{path}: `{name}` has no example"));
+            path = path.replace(&format!("{{{name}}}"), example);
+        }
+    }
+    path
+}
+
+#[actix_web::test]
+async fn every_documented_operation_answers_its_examples_with_200() {
+    let app = spawn_app().await;
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let operation = &item["get"];
+        let url = example_path(path, operation);
+        let reply = app.get(&url).await;
+        assert_eq!(reply.status, 200, "GET {url}");
+        assert!(
+            operation["responses"]["200"].is_object(),
+            "{path} documents no 200"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn swagger_ui_is_served_at_docs_and_reads_the_spec() {
+    let app = spawn_app().await;
+    let redirect = app.get("/docs").await;
+    assert!(redirect.status.is_redirection());
+    assert_eq!(redirect.header("location"), Some("/docs/"));
+
+    let page = app.get("/docs/").await;
+    assert_eq!(page.status, 200);
+    assert!(String::from_utf8_lossy(&page.body).contains("swagger-ui"));
+    let init = app.get("/docs/swagger-initializer.js").await;
+    assert!(String::from_utf8_lossy(&init.body).contains("/openapi.json"));
+}
