@@ -45,6 +45,22 @@ pub struct Config {
     /// Worker threads [default: one per CPU core].
     #[arg(long, env = "RELIEF_WORKERS")]
     pub workers: Option<usize>,
+    /// Seconds clients and CDNs may reuse a content response without asking again (Cache-Control max-age).
+    #[arg(
+        long,
+        env = "RELIEF_CACHE_MAX_AGE",
+        value_name = "SECONDS",
+        default_value_t = 300
+    )]
+    pub cache_max_age: u32,
+    /// Seconds past max-age a cache may serve a stale response while it revalidates (Cache-Control stale-while-revalidate).
+    #[arg(
+        long,
+        env = "RELIEF_CACHE_STALE_WHILE_REVALIDATE",
+        value_name = "SECONDS",
+        default_value_t = 86_400
+    )]
+    pub cache_stale_while_revalidate: u32,
 }
 
 impl Config {
@@ -65,6 +81,8 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             content_dir: None,
             workers: Some(1),
+            cache_max_age: 300,
+            cache_stale_while_revalidate: 86_400,
         }
     }
 }

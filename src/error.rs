@@ -31,6 +31,9 @@ pub enum ApiError {
     /// The path exists, the method does not; `allow` lists the ones that do.
     #[error("{method} is not allowed here; this resource allows {allow}")]
     MethodNotAllowed { method: String, allow: String },
+    /// The client accepts no representation we have (e.g. `Accept-Encoding: identity;q=0`).
+    #[error("{0}")]
+    NotAcceptable(String),
     /// A fault of ours. The message is logged, never sent.
     #[error("{0}")]
     Internal(String),
@@ -57,6 +60,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -68,7 +72,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, allow.as_str()));
             }
-            Self::NotFound(_) | Self::BadRequest(_) => {}
+            Self::NotFound(_) | Self::BadRequest(_) | Self::NotAcceptable(_) => {}
         }
         if !matches!(self, Self::Internal(_)) {
             response.extensions_mut().insert(Detail(self.to_string()));
@@ -133,6 +137,15 @@ fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHan
     let mut response = response.set_body(BoxBody::new(body));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    // Errors are about one moment (a typo, a slug not yet published): never cache them.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for validator in [
+        header::ETAG,
+        header::LAST_MODIFIED,
+        header::CONTENT_ENCODING,
+    ] {
+        headers.remove(validator);
+    }
     headers.remove(header::CONTENT_LENGTH);
     let response =
         ServiceResponse::new(request, response).map_body(|_, body| EitherBody::right(body));
@@ -148,3 +161,9 @@ pub struct BadRequest(#[allow(dead_code)] Problem);
 #[derive(utoipa::ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct NotFound(#[allow(dead_code)] Problem);
+
+/// The client accepts no content coding this resource has (for example
+/// `Accept-Encoding: identity;q=0` on a small body, which is never compressed).
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct NotAcceptable(#[allow(dead_code)] Problem);

@@ -6,6 +6,7 @@ pub mod content;
 pub mod error;
 pub mod healthcheck;
 pub mod openapi;
+pub mod representation;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

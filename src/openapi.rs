@@ -2,12 +2,21 @@
 //! comes from the one route registration in [`crate::routes::configure`].
 
 use actix_web::App;
-use utoipa::{OpenApi, openapi};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::{
+        self, Ref, RefOr, Required,
+        header::{Header, HeaderBuilder},
+        path::{ParameterBuilder, ParameterIn},
+        response::ResponseBuilder,
+        schema::{ObjectBuilder, Type},
+    },
+};
 use utoipa_actix_web::AppExt;
 
 use crate::{
     content::Slug,
-    error::{BadRequest, NotFound, Problem},
+    error::{BadRequest, NotAcceptable, NotFound, Problem},
     routes,
 };
 
@@ -29,7 +38,7 @@ Every error is `application/problem+json` (RFC 9457). Identifiers (slugs and ids
         (name = "index", description = "The entry point, linking everything else."),
         (name = "health", description = "Probes for load balancers and orchestrators."),
     ),
-    components(schemas(Problem, Slug), responses(BadRequest, NotFound)),
+    components(schemas(Problem, Slug), responses(BadRequest, NotAcceptable, NotFound)),
 )]
 pub struct ApiDoc;
 
@@ -40,7 +49,103 @@ pub fn document() -> openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
+    let mut document = document;
+    Caching.modify(&mut document);
     document
+}
+
+/// Documents the HTTP caching that every content `GET` honours (see
+/// `representation.rs`): one rule, so it is stated once rather than in each
+/// handler's annotation.
+struct Caching;
+
+fn string_header(description: &str, example: &str) -> Header {
+    HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .description(Some(description))
+        .example(Some(example.into()))
+        .build()
+}
+
+fn caching_headers() -> [(&'static str, Header); 3] {
+    [
+        (
+            "ETag",
+            string_header(
+                "Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.",
+                "\"5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br\"",
+            ),
+        ),
+        (
+            "Cache-Control",
+            string_header(
+                "How long caches may reuse the response (`--cache-max-age`, `--cache-stale-while-revalidate`).",
+                "public, max-age=300, stale-while-revalidate=86400",
+            ),
+        ),
+        (
+            "Vary",
+            string_header(
+                "The response depends on `Accept-Encoding`.",
+                "accept-encoding",
+            ),
+        ),
+    ]
+}
+
+impl Modify for Caching {
+    fn modify(&self, document: &mut openapi::OpenApi) {
+        let not_modified = caching_headers()
+            .into_iter()
+            .fold(
+                ResponseBuilder::new().description(
+                    "The client's copy (named in `If-None-Match`) is current: no body.",
+                ),
+                |response, (name, header)| response.header(name, header),
+            )
+            .build();
+        document
+            .components
+            .get_or_insert_with(Default::default)
+            .responses
+            .insert("NotModified".into(), RefOr::T(not_modified));
+
+        for item in document.paths.paths.values_mut() {
+            let Some(operation) = item.get.as_mut() else {
+                continue;
+            };
+            if operation.tags.iter().flatten().any(|tag| tag == "health") {
+                continue;
+            }
+            let if_none_match = ParameterBuilder::new()
+                .name("If-None-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`.",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build();
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(RefOr::T(if_none_match));
+            let responses = &mut operation.responses.responses;
+            if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+                ok.headers.extend(
+                    caching_headers().map(|(name, header)| (name.to_owned(), RefOr::T(header))),
+                );
+            }
+            responses.insert(
+                "304".into(),
+                RefOr::Ref(Ref::from_response_name("NotModified")),
+            );
+            responses.insert(
+                "406".into(),
+                RefOr::Ref(Ref::from_response_name("NotAcceptable")),
+            );
+        }
+    }
 }
 
 /// The document as committed in `openapi/openapi.json`: pretty-printed, keys in

@@ -6,7 +6,6 @@ use std::net::TcpListener;
 use actix_web::{
     App, HttpRequest, HttpResponse, HttpServer,
     dev::{ResourceDef, Server},
-    http::header::ContentType,
     web,
 };
 use utoipa::openapi::{OpenApi, PathItem};
@@ -17,7 +16,9 @@ use crate::{
     config::Config,
     content::{ContentError, Store},
     error::{ApiError, problem_renderer},
-    openapi, routes,
+    openapi,
+    representation::{CachePolicy, Representation},
+    routes,
 };
 
 /// Why the server could not start.
@@ -53,7 +54,8 @@ impl Application {
         };
         let port = listener.local_addr().map_err(bind_error)?.port();
         let articles = store.len();
-        let server = serve(store, listener, config.workers).map_err(bind_error)?;
+        let cache = CachePolicy::new(config.cache_max_age, config.cache_stale_while_revalidate);
+        let server = serve(store, cache, listener, config.workers).map_err(bind_error)?;
         Ok(Self {
             port,
             articles,
@@ -76,14 +78,20 @@ impl Application {
     }
 }
 
-/// The OpenAPI document, pretty-printed once at start.
-struct Spec(web::Bytes);
+/// The OpenAPI document, pretty-printed and prepared once at start.
+struct Spec(Representation);
 
-fn serve(store: Store, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Server> {
+fn serve(
+    store: Store,
+    cache: CachePolicy,
+    listener: TcpListener,
+    workers: Option<usize>,
+) -> std::io::Result<Server> {
     let store = web::Data::new(store);
     let document = openapi::document();
     let methods = web::Data::new(MethodTable::new(&document));
-    let spec = web::Data::new(Spec(openapi::document_json().into()));
+    let spec = web::Data::new(Spec(Representation::new(openapi::document_json().into())));
+    let cache = web::Data::new(cache);
 
     let mut server = HttpServer::new(move || {
         App::new()
@@ -91,6 +99,7 @@ fn serve(store: Store, listener: TcpListener, workers: Option<usize>) -> std::io
             .app_data(store.clone())
             .app_data(methods.clone())
             .app_data(spec.clone())
+            .app_data(cache.clone())
             .into_utoipa_app()
             .configure(routes::configure)
             .into_app()
@@ -110,10 +119,8 @@ fn serve(store: Store, listener: TcpListener, workers: Option<usize>) -> std::io
     Ok(server.run())
 }
 
-async fn spec_view(spec: web::Data<Spec>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .body(spec.0.clone())
+async fn spec_view(req: HttpRequest, spec: web::Data<Spec>) -> HttpResponse {
+    spec.0.respond(&req, "application/json")
 }
 
 /// Which methods each documented path allows, to tell a wrong method (405)

@@ -1,17 +1,19 @@
-//! The prepared store: every response body the content can produce, serialized
-//! once when the content is loaded.
+//! The prepared store: every response the content can produce, serialized,
+//! hashed and compressed once, when the content is loaded.
 //!
-//! Handlers only look bodies up and hand out a cheap clone of their bytes; the
-//! typed [`Article`]s are kept beside them for what is computed per request
-//! (pagination of the article list).
+//! Handlers only look representations up. To keep memory flat with many
+//! articles, a part fetched alone shares the bytes of its list: the JSON of
+//! an item is, byte for byte, its entry in the list's JSON, so it is a slice
+//! of the list's buffer rather than a copy.
 
 use std::collections::HashMap;
 
-use actix_web::web::Bytes;
+use actix_web::{http::header::HeaderValue, web::Bytes};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Article, ArticleSummary, ContentError, ContentSource, Part, Section};
+use crate::representation::{Representation, to_json};
 
 /// An article's parts, as a list: `{"items": [...], "total": N}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -22,6 +24,9 @@ pub struct List<T> {
     #[schema(example = 7)]
     pub total: usize,
 }
+
+/// The bytes that open a serialized [`List`], before its first item.
+const LIST_OPENING: &[u8] = b"{\"items\":[";
 
 /// One page of a long list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,58 +44,58 @@ pub struct Page<T> {
     pub offset: usize,
 }
 
-/// A response body ready to send.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub body: Bytes,
-}
-
-impl Prepared {
-    /// Serializes `value` as the JSON body of a response.
-    pub fn json<T: Serialize + ?Sized>(value: &T) -> Self {
-        let body = serde_json::to_vec(value).expect("content types always serialize to JSON");
-        Self {
-            body: Bytes::from(body),
-        }
-    }
-}
-
 /// A list of parts and each part alone, prepared.
 #[derive(Debug)]
 pub struct Collection {
-    pub list: Prepared,
-    items: Vec<(String, Prepared)>,
+    pub list: Representation,
+    items: Vec<(Box<str>, Representation)>,
 }
 
 impl Collection {
     fn new<T: Part + Serialize>(items: &[T]) -> Self {
+        let list = Bytes::from(to_json(&List {
+            items: items.iter().collect(),
+            total: items.len(),
+        }));
+        let mut offset = LIST_OPENING.len();
+        let mut scratch = Vec::new();
+        let items = items
+            .iter()
+            .map(|item| {
+                scratch.clear();
+                serde_json::to_writer(&mut scratch, item).expect("content types always serialize");
+                let end = offset + scratch.len();
+                // The slice is the item's own JSON; should serde_json ever lay a
+                // list out differently, fall back to a copy rather than serve a wrong body.
+                let body = if list.get(offset..end) == Some(&scratch[..]) {
+                    list.slice(offset..end)
+                } else {
+                    Bytes::copy_from_slice(&scratch)
+                };
+                offset = end + 1; // the comma between items
+                (item.id().into(), Representation::new(body))
+            })
+            .collect();
         Self {
-            list: Prepared::json(&List {
-                items: items.iter().collect(),
-                total: items.len(),
-            }),
-            items: items
-                .iter()
-                .map(|item| (item.id().to_owned(), Prepared::json(item)))
-                .collect(),
+            list: Representation::new(list),
+            items,
         }
     }
 
     /// The prepared part with this id. Lists are short, so a scan beats hashing.
-    pub fn get(&self, id: &str) -> Option<&Prepared> {
+    pub fn get(&self, id: &str) -> Option<&Representation> {
         self.items
             .iter()
-            .find(|(item_id, _)| item_id == id)
-            .map(|(_, prepared)| prepared)
+            .find(|(item_id, _)| &**item_id == id)
+            .map(|(_, rep)| rep)
     }
 }
 
-/// One article, typed and prepared.
+/// One article, prepared.
 #[derive(Debug)]
 pub struct Entry {
-    pub article: Article,
     pub summary: ArticleSummary,
-    pub whole: Prepared,
+    pub whole: Representation,
     pub sections: Collection,
     pub benefits: Collection,
     pub precautions: Collection,
@@ -98,7 +103,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn new(article: Article) -> Self {
+    fn new(article: &Article) -> Self {
         let sections: Vec<Section> = article
             .intro
             .iter()
@@ -107,15 +112,21 @@ impl Entry {
             .cloned()
             .collect();
         Self {
-            summary: ArticleSummary::from(&article),
-            whole: Prepared::json(&article),
+            summary: ArticleSummary::from(article),
+            whole: Representation::json(article),
             sections: Collection::new(&sections),
             benefits: Collection::new(&article.benefits.items),
             precautions: Collection::new(&article.precautions.items),
             faqs: Collection::new(&article.faqs.items),
-            article,
         }
     }
+}
+
+/// A page of the article list, prepared with its `Link` header.
+#[derive(Debug, Clone)]
+pub struct PreparedPage {
+    pub representation: Representation,
+    pub link: HeaderValue,
 }
 
 /// Every article of a content set, ready to serve.
@@ -124,22 +135,49 @@ pub struct Store {
     /// Sorted by slug, the order of the article list.
     entries: Vec<Entry>,
     by_slug: HashMap<String, usize>,
+    /// The pages of the article list at the default page size, by offset / size.
+    default_pages: Vec<PreparedPage>,
 }
 
 impl Store {
+    /// The page size clients get when they ask for none.
+    pub const DEFAULT_PAGE_SIZE: usize = 20;
+
     /// Loads, validates and prepares the content of `source`.
     pub fn load(source: &ContentSource) -> Result<Self, ContentError> {
-        Ok(Self::from_articles(super::load(source)?))
+        Ok(Self::from_articles(&super::load(source)?))
     }
 
-    pub fn from_articles(articles: Vec<Article>) -> Self {
-        let entries: Vec<Entry> = articles.into_iter().map(Entry::new).collect();
+    /// Prepares `articles` (sorted by slug), on every core: preparing is
+    /// independent per article, and hashing and compressing dominate start-up.
+    pub fn from_articles(articles: &[Article]) -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = articles.len().div_ceil(threads).max(1);
+        let entries: Vec<Entry> = std::thread::scope(|scope| {
+            let workers: Vec<_> = articles
+                .chunks(chunk)
+                .map(|chunk| scope.spawn(move || chunk.iter().map(Entry::new).collect::<Vec<_>>()))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| worker.join().expect("preparing an article cannot panic"))
+                .collect()
+        });
         let by_slug = entries
             .iter()
             .enumerate()
-            .map(|(i, entry)| (entry.article.slug.to_string(), i))
+            .map(|(i, entry)| (entry.summary.slug.to_string(), i))
             .collect();
-        Self { entries, by_slug }
+        let mut store = Self {
+            entries,
+            by_slug,
+            default_pages: Vec::new(),
+        };
+        let pages = store.len().div_ceil(Self::DEFAULT_PAGE_SIZE).max(1);
+        store.default_pages = (0..pages)
+            .map(|page| store.build_page(Self::DEFAULT_PAGE_SIZE, page * Self::DEFAULT_PAGE_SIZE))
+            .collect();
+        store
     }
 
     pub fn get(&self, slug: &str) -> Option<&Entry> {
@@ -154,7 +192,96 @@ impl Store {
         self.entries.is_empty()
     }
 
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// One page of the article list: prepared at load for the default page
+    /// size, built on demand for any other.
+    pub fn page(&self, limit: usize, offset: usize) -> PreparedPage {
+        if limit == Self::DEFAULT_PAGE_SIZE
+            && offset.is_multiple_of(limit)
+            && let Some(page) = self.default_pages.get(offset / limit)
+        {
+            return page.clone();
+        }
+        self.build_page(limit, offset)
+    }
+
+    fn build_page(&self, limit: usize, offset: usize) -> PreparedPage {
+        let total = self.entries.len();
+        let items: Vec<&ArticleSummary> = self
+            .entries
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|e| &e.summary)
+            .collect();
+        PreparedPage {
+            representation: Representation::json(&Page {
+                items,
+                total,
+                limit,
+                offset,
+            }),
+            link: HeaderValue::from_str(&link_header(limit, offset, total))
+                .expect("a link header is ASCII"),
+        }
+    }
+}
+
+/// The `Link` header (RFC 8288) of the article list page at `offset`.
+fn link_header(limit: usize, offset: usize, total: usize) -> String {
+    let link = |offset: usize, rel: &str| {
+        format!("</v1/articles?limit={limit}&offset={offset}>; rel=\"{rel}\"")
+    };
+    let last = total.saturating_sub(1) / limit * limit;
+    let mut links = vec![link(0, "first")];
+    if offset > 0 {
+        links.push(link(offset.saturating_sub(limit).min(last), "prev"));
+    }
+    if offset + limit < total {
+        links.push(link(offset + limit, "next"));
+    }
+    links.push(link(last, "last"));
+    links.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_single_page_links_only_to_itself() {
+        assert_eq!(
+            link_header(20, 0, 1),
+            "</v1/articles?limit=20&offset=0>; rel=\"first\", </v1/articles?limit=20&offset=0>; rel=\"last\""
+        );
+    }
+
+    #[test]
+    fn a_middle_page_links_both_ways() {
+        let header = link_header(2, 2, 5);
+        assert!(header.contains("</v1/articles?limit=2&offset=0>; rel=\"prev\""));
+        assert!(header.contains("</v1/articles?limit=2&offset=4>; rel=\"next\""));
+        assert!(header.contains("</v1/articles?limit=2&offset=4>; rel=\"last\""));
+    }
+
+    #[test]
+    fn a_page_past_the_end_links_back_to_the_last() {
+        let header = link_header(10, 50, 15);
+        assert!(header.contains("</v1/articles?limit=10&offset=10>; rel=\"prev\""));
+        assert!(!header.contains("next"));
+    }
+
+    #[test]
+    fn an_item_alone_is_the_same_bytes_as_its_entry_in_the_list() {
+        let articles = super::super::load(&ContentSource::Embedded).unwrap();
+        let store = Store::from_articles(&articles);
+        let entry = store.get("deep-tissue-massage-for-back-pain").unwrap();
+        let list: serde_json::Value = serde_json::from_slice(entry.benefits.list.body()).unwrap();
+        for item in list["items"].as_array().unwrap() {
+            let alone = entry.benefits.get(item["id"].as_str().unwrap()).unwrap();
+            assert_eq!(
+                serde_json::from_slice::<serde_json::Value>(alone.body()).unwrap(),
+                *item
+            );
+        }
     }
 }

@@ -1,14 +1,12 @@
 //! `/v1/articles`: the list of articles and each article whole.
 
-use actix_web::{HttpResponse, http::header::ContentType, route, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
 use super::params::{ArticlePath, PageQuery, Pagination};
 use crate::{
-    content::{Article, ArticleSummary, Page, Prepared, Store},
+    content::{Article, ArticleSummary, Page, Store},
     error::{ApiError, BadRequest, NotFound},
 };
-
-const PATH: &str = "/v1/articles";
 
 /// List articles
 ///
@@ -25,47 +23,15 @@ const PATH: &str = "/v1/articles";
     )
 )]
 #[route("/v1/articles", method = "GET", method = "HEAD")]
-pub async fn article_list(store: web::Data<Store>, page: Pagination) -> HttpResponse {
-    let entries = store.entries();
-    let items: Vec<&ArticleSummary> = entries
-        .iter()
-        .skip(page.offset)
-        .take(page.limit)
-        .map(|entry| &entry.summary)
-        .collect();
-    let body = Prepared::json(&Page {
-        items,
-        total: entries.len(),
-        limit: page.limit,
-        offset: page.offset,
-    });
-    HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .insert_header(("Link", link_header(page, entries.len())))
-        .body(body.body)
-}
-
-/// The `Link` header value for `page` of a list of `total` items.
-fn link_header(page: Pagination, total: usize) -> String {
-    let link = |offset: usize, rel: &str| {
-        format!(
-            "<{PATH}?limit={}&offset={offset}>; rel=\"{rel}\"",
-            page.limit
-        )
-    };
-    let last = total.saturating_sub(1) / page.limit * page.limit;
-    let mut links = vec![link(0, "first")];
-    if page.offset > 0 {
-        links.push(link(
-            page.offset.saturating_sub(page.limit).min(last),
-            "prev",
-        ));
-    }
-    if page.offset + page.limit < total {
-        links.push(link(page.offset + page.limit, "next"));
-    }
-    links.push(link(last, "last"));
-    links.join(", ")
+pub async fn article_list(
+    req: HttpRequest,
+    store: web::Data<Store>,
+    page: Pagination,
+) -> HttpResponse {
+    let page = store.page(page.limit, page.offset);
+    let mut response = super::json(&req, &page.representation);
+    response.headers_mut().insert(header::LINK, page.link);
+    response
 }
 
 /// Fetch an article
@@ -84,40 +50,12 @@ fn link_header(page: Pagination, total: usize) -> String {
 )]
 #[route("/v1/articles/{slug}", method = "GET", method = "HEAD")]
 pub async fn article_view(
+    req: HttpRequest,
     store: web::Data<Store>,
     path: ArticlePath,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(super::json(&super::article(&store, &path)?.whole))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn links(limit: usize, offset: usize, total: usize) -> String {
-        link_header(Pagination { limit, offset }, total)
-    }
-
-    #[test]
-    fn a_single_page_links_only_to_itself() {
-        assert_eq!(
-            links(20, 0, 1),
-            "</v1/articles?limit=20&offset=0>; rel=\"first\", </v1/articles?limit=20&offset=0>; rel=\"last\""
-        );
-    }
-
-    #[test]
-    fn a_middle_page_links_both_ways() {
-        let header = links(2, 2, 5);
-        assert!(header.contains("</v1/articles?limit=2&offset=0>; rel=\"prev\""));
-        assert!(header.contains("</v1/articles?limit=2&offset=4>; rel=\"next\""));
-        assert!(header.contains("</v1/articles?limit=2&offset=4>; rel=\"last\""));
-    }
-
-    #[test]
-    fn a_page_past_the_end_links_back_to_the_last() {
-        let header = links(10, 50, 15);
-        assert!(header.contains("</v1/articles?limit=10&offset=10>; rel=\"prev\""));
-        assert!(!header.contains("next"));
-    }
+    Ok(super::json(
+        &req,
+        &super::article(&store, &path.slug)?.whole,
+    ))
 }

@@ -1,6 +1,6 @@
 //! `/v1/articles/{slug}/benefits`: the article's benefits, numbered in reading order.
 
-use actix_web::{HttpResponse, route, web};
+use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use super::params::{ArticlePath, PartPath};
 use crate::{
@@ -23,10 +23,11 @@ use crate::{
 )]
 #[route("/v1/articles/{slug}/benefits", method = "GET", method = "HEAD")]
 pub async fn benefit_list(
+    req: HttpRequest,
     store: web::Data<Store>,
     path: ArticlePath,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list(&store, &path, |entry| &entry.benefits)
+    super::part_list(&req, &store, &path, |entry| &entry.benefits)
 }
 
 /// Fetch one benefit
@@ -47,8 +48,9 @@ pub async fn benefit_list(
 )]
 #[route("/v1/articles/{slug}/benefits/{id}", method = "GET", method = "HEAD")]
 pub async fn benefit_view(
+    req: HttpRequest,
     store: web::Data<Store>,
     path: PartPath,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_view(&store, &path, "benefit", |entry| &entry.benefits)
+    super::part_view(&req, &store, &path, "benefit", |entry| &entry.benefits)
 }

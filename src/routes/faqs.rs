@@ -1,6 +1,6 @@
 //! `/v1/articles/{slug}/faqs`: the article's frequently asked questions, in reading order.
 
-use actix_web::{HttpResponse, route, web};
+use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use super::params::{ArticlePath, PartPath};
 use crate::{
@@ -23,10 +23,11 @@ use crate::{
 )]
 #[route("/v1/articles/{slug}/faqs", method = "GET", method = "HEAD")]
 pub async fn faq_list(
+    req: HttpRequest,
     store: web::Data<Store>,
     path: ArticlePath,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list(&store, &path, |entry| &entry.faqs)
+    super::part_list(&req, &store, &path, |entry| &entry.faqs)
 }
 
 /// Fetch one FAQ
@@ -46,6 +47,10 @@ pub async fn faq_list(
     )
 )]
 #[route("/v1/articles/{slug}/faqs/{id}", method = "GET", method = "HEAD")]
-pub async fn faq_view(store: web::Data<Store>, path: PartPath) -> Result<HttpResponse, ApiError> {
-    super::part_view(&store, &path, "FAQ", |entry| &entry.faqs)
+pub async fn faq_view(
+    req: HttpRequest,
+    store: web::Data<Store>,
+    path: PartPath,
+) -> Result<HttpResponse, ApiError> {
+    super::part_view(&req, &store, &path, "FAQ", |entry| &entry.faqs)
 }

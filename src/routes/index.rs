@@ -2,11 +2,11 @@
 
 use std::sync::LazyLock;
 
-use actix_web::{HttpResponse, route};
+use actix_web::{HttpRequest, HttpResponse, route};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::content::Prepared;
+use crate::representation::Representation;
 
 /// The API's entry point: links to everything else.
 #[derive(Debug, Serialize, ToSchema)]
@@ -50,8 +50,8 @@ pub struct IndexLinks {
     pub docs: &'static str,
 }
 
-static INDEX: LazyLock<Prepared> = LazyLock::new(|| {
-    Prepared::json(&Index {
+static INDEX: LazyLock<Representation> = LazyLock::new(|| {
+    Representation::json(&Index {
         name: env!("CARGO_PKG_NAME"),
         version: env!("CARGO_PKG_VERSION"),
         links: IndexLinks {
@@ -76,6 +76,6 @@ static INDEX: LazyLock<Prepared> = LazyLock::new(|| {
     responses((status = 200, description = "Links to everything else.", body = Index))
 )]
 #[route("/", method = "GET", method = "HEAD")]
-pub async fn index_view() -> HttpResponse {
-    super::json(&INDEX)
+pub async fn index_view(req: HttpRequest) -> HttpResponse {
+    super::json(&req, &INDEX)
 }

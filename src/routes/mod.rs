@@ -10,12 +10,13 @@ pub mod params;
 mod precautions;
 mod sections;
 
-use actix_web::{HttpResponse, http::header::ContentType};
+use actix_web::{HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    content::{Collection, Entry, Prepared, Store},
+    content::{Collection, Entry, Slug, Store},
     error::ApiError,
+    representation::Representation,
 };
 use params::{ArticlePath, PartPath};
 
@@ -36,46 +37,41 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(faqs::faq_view);
 }
 
-/// A `200 OK` carrying a prepared JSON body.
-fn json(prepared: &Prepared) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .body(prepared.body.clone())
+/// Answers with a prepared JSON representation (200, 304 or 406).
+fn json(req: &HttpRequest, representation: &Representation) -> HttpResponse {
+    representation.respond(req, "application/json")
 }
 
-fn article<'a>(store: &'a Store, path: &ArticlePath) -> Result<&'a Entry, ApiError> {
+fn article<'a>(store: &'a Store, slug: &Slug) -> Result<&'a Entry, ApiError> {
     store
-        .get(path.slug.as_str())
-        .ok_or_else(|| ApiError::not_found(format!("no article `{}`", path.slug)))
+        .get(slug.as_str())
+        .ok_or_else(|| ApiError::not_found(format!("no article `{slug}`")))
 }
 
 /// Serves the list of one kind of part of an article.
 fn part_list(
+    req: &HttpRequest,
     store: &Store,
     path: &ArticlePath,
     parts: fn(&Entry) -> &Collection,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(json(&parts(article(store, path)?).list))
+    Ok(json(req, &parts(article(store, &path.slug)?).list))
 }
 
 /// Serves one part of an article; `kind` names it in the 404.
 fn part_view(
+    req: &HttpRequest,
     store: &Store,
     path: &PartPath,
     kind: &str,
     parts: fn(&Entry) -> &Collection,
 ) -> Result<HttpResponse, ApiError> {
-    let entry = article(
-        store,
-        &ArticlePath {
-            slug: path.slug.clone(),
-        },
-    )?;
+    let entry = article(store, &path.slug)?;
     let part = parts(entry).get(path.id.as_str()).ok_or_else(|| {
         ApiError::not_found(format!(
             "no {kind} `{}` in article `{}`",
             path.id, path.slug
         ))
     })?;
-    Ok(json(part))
+    Ok(json(req, part))
 }

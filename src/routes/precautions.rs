@@ -1,6 +1,6 @@
 //! `/v1/articles/{slug}/precautions`: the article's precautions, numbered in reading order.
 
-use actix_web::{HttpResponse, route, web};
+use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use super::params::{ArticlePath, PartPath};
 use crate::{
@@ -23,10 +23,11 @@ use crate::{
 )]
 #[route("/v1/articles/{slug}/precautions", method = "GET", method = "HEAD")]
 pub async fn precaution_list(
+    req: HttpRequest,
     store: web::Data<Store>,
     path: ArticlePath,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list(&store, &path, |entry| &entry.precautions)
+    super::part_list(&req, &store, &path, |entry| &entry.precautions)
 }
 
 /// Fetch one precaution
@@ -51,8 +52,11 @@ pub async fn precaution_list(
     method = "HEAD"
 )]
 pub async fn precaution_view(
+    req: HttpRequest,
     store: web::Data<Store>,
     path: PartPath,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_view(&store, &path, "precaution", |entry| &entry.precautions)
+    super::part_view(&req, &store, &path, "precaution", |entry| {
+        &entry.precautions
+    })
 }

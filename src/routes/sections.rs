@@ -1,6 +1,6 @@
 //! `/v1/articles/{slug}/sections`: the article's prose sections (intro, body sections, conclusion), in reading order.
 
-use actix_web::{HttpResponse, route, web};
+use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use super::params::{ArticlePath, PartPath};
 use crate::{
@@ -23,10 +23,11 @@ use crate::{
 )]
 #[route("/v1/articles/{slug}/sections", method = "GET", method = "HEAD")]
 pub async fn section_list(
+    req: HttpRequest,
     store: web::Data<Store>,
     path: ArticlePath,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list(&store, &path, |entry| &entry.sections)
+    super::part_list(&req, &store, &path, |entry| &entry.sections)
 }
 
 /// Fetch one section
@@ -47,8 +48,9 @@ pub async fn section_list(
 )]
 #[route("/v1/articles/{slug}/sections/{id}", method = "GET", method = "HEAD")]
 pub async fn section_view(
+    req: HttpRequest,
     store: web::Data<Store>,
     path: PartPath,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_view(&store, &path, "section", |entry| &entry.sections)
+    super::part_view(&req, &store, &path, "section", |entry| &entry.sections)
 }

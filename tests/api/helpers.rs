@@ -84,13 +84,19 @@ impl TestApp {
     }
 
     pub async fn request(&self, method: &str, path: &str) -> Reply {
+        self.request_with(method, path, &[]).await
+    }
+
+    /// Sends `method path` with extra `headers`; repeated names are sent repeated.
+    pub async fn request_with(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
         let method = method.parse().expect("a method");
-        let mut response = self
+        let mut request = self
             .client
-            .request(method, format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("the server answers");
+            .request(method, format!("{}{path}", self.address));
+        for (name, value) in headers {
+            request = request.append_header((*name, *value));
+        }
+        let mut response = request.send().await.expect("the server answers");
         let body = response.body().limit(10 << 20).await.expect("a whole body");
         Reply {
             status: response.status(),

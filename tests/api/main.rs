@@ -2,6 +2,7 @@
 //! to it, as a front end would.
 
 mod articles;
+mod caching;
 mod content_files;
 mod errors;
 mod helpers;

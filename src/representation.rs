@@ -1,0 +1,408 @@
+//! Prepared representations and the HTTP rules for handing them out.
+//!
+//! A [`Representation`] is a response body made once, when content is loaded:
+//! its identity bytes, a strong `ETag` (a hash of those bytes), and `gzip` and
+//! `br` variants for bodies large enough to gain from them. Answering a request
+//! is then only choosing a variant (`Accept-Encoding`), checking the client's
+//! validators (`If-None-Match`) and copying headers: no serializing, hashing or
+//! compressing per request.
+
+use std::{fmt::Write as _, io::Write as _, sync::Arc};
+
+use actix_web::{
+    HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError,
+    http::header::{self, HeaderMap, HeaderValue},
+    web::{self, Bytes},
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// Bodies smaller than this are served as they are: compressing them saves
+/// a few bytes and costs a variant's memory for every such body.
+pub const COMPRESS_MIN_BYTES: usize = 1024;
+
+/// A response body with its validator and compressed variants.
+#[derive(Debug, Clone)]
+pub struct Representation {
+    identity: Bytes,
+    /// The first 16 bytes of the SHA-256 of `identity`.
+    hash: [u8; 16],
+    compressed: Option<Arc<Compressed>>,
+}
+
+#[derive(Debug)]
+struct Compressed {
+    gzip: Bytes,
+    br: Bytes,
+}
+
+/// A content coding this server can send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Identity,
+    Gzip,
+    Br,
+}
+
+impl Coding {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Identity => "identity",
+            Self::Gzip => "gzip",
+            Self::Br => "br",
+        }
+    }
+}
+
+impl Representation {
+    /// Prepares `body`: hashes it and, if it is large enough, compresses it.
+    pub fn new(body: Bytes) -> Self {
+        let digest = Sha256::digest(&body);
+        let mut hash = [0; 16];
+        hash.copy_from_slice(&digest[..16]);
+        let compressed = (body.len() >= COMPRESS_MIN_BYTES).then(|| {
+            Arc::new(Compressed {
+                gzip: gzip(&body).into(),
+                br: brotli(&body).into(),
+            })
+        });
+        Self {
+            identity: body,
+            hash,
+            compressed,
+        }
+    }
+
+    /// Serializes `value` as JSON and prepares it.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Self {
+        Self::new(to_json(value).into())
+    }
+
+    /// The uncompressed body.
+    pub fn body(&self) -> &Bytes {
+        &self.identity
+    }
+
+    /// The body in `coding`, if this representation has that variant.
+    pub fn variant(&self, coding: Coding) -> Option<&Bytes> {
+        match (coding, &self.compressed) {
+            (Coding::Identity, _) => Some(&self.identity),
+            (Coding::Gzip, Some(c)) => Some(&c.gzip),
+            (Coding::Br, Some(c)) => Some(&c.br),
+            (_, None) => None,
+        }
+    }
+
+    /// The strong entity tag of the variant in `coding`, quotes included.
+    /// Each variant has its own, as RFC 9110 asks of strong validators.
+    pub fn etag(&self, coding: Coding) -> String {
+        let mut tag = String::with_capacity(40);
+        tag.push('"');
+        for byte in self.hash {
+            let _ = write!(tag, "{byte:02x}");
+        }
+        if coding != Coding::Identity {
+            tag.push('-');
+            tag.push_str(coding.name());
+        }
+        tag.push('"');
+        tag
+    }
+
+    /// Answers a GET or HEAD for this representation: 200 with the best
+    /// variant, 304 when the client's copy is current, 406 when the client
+    /// accepts no coding we have.
+    pub fn respond(&self, req: &HttpRequest, content_type: &'static str) -> HttpResponse {
+        let headers = req.headers();
+        let Some(coding) = negotiate(headers, self.compressed.is_some()) else {
+            return ApiError::NotAcceptable(
+                "no acceptable content coding: this resource is available as identity, gzip or br"
+                    .into(),
+            )
+            .error_response();
+        };
+        let etag = self.etag(coding);
+        let cache_control = req.app_data::<web::Data<CachePolicy>>().map_or_else(
+            || CachePolicy::default().header.clone(),
+            |p| p.header.clone(),
+        );
+
+        let not_modified = none_match(headers, &etag);
+        let mut response = if not_modified {
+            HttpResponse::NotModified()
+        } else {
+            HttpResponse::Ok()
+        };
+        set(
+            &mut response,
+            header::ETAG,
+            HeaderValue::from_str(&etag).expect("hex is a valid header"),
+        );
+        set(&mut response, header::CACHE_CONTROL, cache_control);
+        set(
+            &mut response,
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        );
+        if not_modified {
+            return response.finish();
+        }
+        if coding != Coding::Identity {
+            set(
+                &mut response,
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(coding.name()),
+            );
+        }
+        let body = self
+            .variant(coding)
+            .expect("negotiated codings exist")
+            .clone();
+        response.content_type(content_type).body(body)
+    }
+}
+
+fn set(response: &mut HttpResponseBuilder, name: header::HeaderName, value: HeaderValue) {
+    response.insert_header((name, value));
+}
+
+/// Serializes a value of the content types, which cannot fail to serialize.
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("content types always serialize to JSON")
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder
+        .write_all(body)
+        .expect("writing to memory cannot fail");
+    encoder.finish().expect("writing to memory cannot fail")
+}
+
+fn brotli(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 9,
+        lgwin: 20,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &body[..], &mut out, &params)
+        .expect("writing to memory cannot fail");
+    out
+}
+
+/// The `Cache-Control` of content responses, built once from the settings.
+#[derive(Debug, Clone)]
+pub struct CachePolicy {
+    header: HeaderValue,
+}
+
+impl CachePolicy {
+    pub fn new(max_age: u32, stale_while_revalidate: u32) -> Self {
+        let value =
+            format!("public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}");
+        Self {
+            header: HeaderValue::from_str(&value).expect("digits are a valid header"),
+        }
+    }
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        Self::new(300, 86_400)
+    }
+}
+
+/// Whether `If-None-Match` matches `etag` (weak comparison, RFC 9110 13.1.2):
+/// `*` matches any current representation, and a list matches if any member
+/// names the same opaque tag, `W/` or not. A malformed header is ignored.
+pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    let ours = etag.trim_matches('"');
+    headers.get_all(header::IF_NONE_MATCH).any(|value| {
+        let Ok(value) = value.to_str() else {
+            return false;
+        };
+        value.split(',').map(str::trim).any(|tag| {
+            tag == "*" || {
+                let tag = tag.strip_prefix("W/").unwrap_or(tag);
+                tag.len() >= 2
+                    && tag.starts_with('"')
+                    && tag.ends_with('"')
+                    && &tag[1..tag.len() - 1] == ours
+            }
+        })
+    })
+}
+
+/// Chooses the coding to send (RFC 9110 12.5.3): the highest q-value among
+/// the codings we have, `*` standing for codings not named, identity the
+/// last resort unless refused; ties go to the smaller body (br, gzip,
+/// identity). `None` means the client refuses everything we have.
+pub fn negotiate(headers: &HeaderMap, compressed: bool) -> Option<Coding> {
+    let mut values = headers.get_all(header::ACCEPT_ENCODING).peekable();
+    if values.peek().is_none() {
+        return Some(Coding::Identity);
+    }
+    // q-values in thousandths; None = not named.
+    let (mut br, mut gzip, mut identity, mut any) = (None, None, None, None);
+    for value in values {
+        let Ok(value) = value.to_str() else { continue };
+        for entry in value.split(',') {
+            let mut parts = entry.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            if name.is_empty() {
+                continue;
+            }
+            let Some(q) = parts
+                .map(str::trim)
+                .find_map(|p| p.strip_prefix("q=").or(p.strip_prefix("Q=")))
+                .map_or(Some(1000), parse_q)
+            else {
+                continue;
+            };
+            let slot = match name.to_ascii_lowercase().as_str() {
+                "br" => &mut br,
+                "gzip" | "x-gzip" => &mut gzip,
+                "identity" => &mut identity,
+                "*" => &mut any,
+                _ => continue,
+            };
+            *slot = Some(q);
+        }
+    }
+    // Identity, when not named, is the acceptable last resort: the lowest q above 0.
+    let identity_q = identity.or(any).unwrap_or(1);
+    let mut best = (0, None);
+    let candidates = [
+        (Coding::Br, compressed.then(|| br.or(any).unwrap_or(0))),
+        (Coding::Gzip, compressed.then(|| gzip.or(any).unwrap_or(0))),
+        (Coding::Identity, Some(identity_q)),
+    ];
+    for (coding, q) in candidates {
+        if let Some(q) = q.filter(|&q| q > best.0) {
+            best = (q, Some(coding));
+        }
+    }
+    best.1
+}
+
+/// Parses a q-value (`0`, `0.5`, `1.000`) into thousandths.
+fn parse_q(raw: &str) -> Option<u16> {
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = format!("{fraction:0<3}").parse::<u16>().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderName;
+
+    fn headers(name: HeaderName, values: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for value in values {
+            map.append(name.clone(), HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    fn choose(accept: &[&str]) -> Option<Coding> {
+        negotiate(&headers(header::ACCEPT_ENCODING, accept), true)
+    }
+
+    #[test]
+    fn no_accept_encoding_means_identity() {
+        assert_eq!(choose(&[]), Some(Coding::Identity));
+    }
+
+    #[test]
+    fn the_smallest_acceptable_coding_wins_a_tie() {
+        assert_eq!(choose(&["gzip, deflate, br"]), Some(Coding::Br));
+        assert_eq!(choose(&["gzip"]), Some(Coding::Gzip));
+        assert_eq!(choose(&["deflate"]), Some(Coding::Identity));
+        assert_eq!(choose(&["*"]), Some(Coding::Br));
+    }
+
+    #[test]
+    fn q_values_rank_codings() {
+        assert_eq!(choose(&["br;q=0.5, gzip;q=0.8"]), Some(Coding::Gzip));
+        assert_eq!(choose(&["br;q=0, gzip"]), Some(Coding::Gzip));
+        assert_eq!(
+            choose(&["br;q=0.1, identity;q=0.9"]),
+            Some(Coding::Identity)
+        );
+        assert_eq!(choose(&["*;q=0.2, gzip;q=0.1"]), Some(Coding::Br));
+        assert_eq!(choose(&["gzip;q=1.0", "br;q=0.999"]), Some(Coding::Gzip));
+    }
+
+    #[test]
+    fn identity_can_be_refused() {
+        assert_eq!(choose(&["identity;q=0"]), None);
+        assert_eq!(choose(&["*;q=0"]), None);
+        assert_eq!(choose(&["*;q=0, identity"]), Some(Coding::Identity));
+        assert_eq!(choose(&["identity;q=0, gzip"]), Some(Coding::Gzip));
+        assert_eq!(
+            negotiate(
+                &headers(header::ACCEPT_ENCODING, &["identity;q=0, gzip"]),
+                false
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn small_bodies_are_sent_as_identity() {
+        assert_eq!(
+            negotiate(&headers(header::ACCEPT_ENCODING, &["br, gzip"]), false),
+            Some(Coding::Identity)
+        );
+    }
+
+    #[test]
+    fn malformed_q_values_drop_their_entry() {
+        assert_eq!(choose(&["br;q=2, gzip"]), Some(Coding::Gzip));
+        assert_eq!(choose(&["br;q=abc"]), Some(Coding::Identity));
+        assert_eq!(parse_q("0.25"), Some(250));
+        assert_eq!(parse_q("1"), Some(1000));
+        assert_eq!(parse_q("0.0001"), None);
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly_and_understands_lists_and_star() {
+        let matches =
+            |values: &[&str]| none_match(&headers(header::IF_NONE_MATCH, values), "\"abc\"");
+        assert!(matches(&["\"abc\""]));
+        assert!(matches(&["W/\"abc\""]));
+        assert!(matches(&["\"x\", \"abc\""]));
+        assert!(matches(&["\"x\"", "\"abc\""]));
+        assert!(matches(&["*"]));
+        assert!(!matches(&["\"abcd\""]));
+        assert!(!matches(&["abc"]));
+        assert!(!matches(&[]));
+    }
+
+    #[test]
+    fn each_variant_has_its_own_strong_etag() {
+        let rep = Representation::new(Bytes::from(vec![b'x'; 4096]));
+        let identity = rep.etag(Coding::Identity);
+        assert!(identity.starts_with('"') && identity.ends_with('"') && identity.len() == 34);
+        assert_eq!(
+            rep.etag(Coding::Br),
+            format!("{}-br\"", identity.trim_end_matches('"'))
+        );
+        assert_ne!(rep.etag(Coding::Gzip), identity);
+        assert_eq!(
+            Representation::new(Bytes::from(vec![b'x'; 4096])).etag(Coding::Identity),
+            identity
+        );
+    }
+}
