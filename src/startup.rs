@@ -17,7 +17,7 @@ use crate::{
     content::{ContentError, Store},
     error::{ApiError, problem_renderer},
     openapi,
-    representation::{CachePolicy, Representation},
+    representation::{CachePolicy, Representation, exact},
     routes,
 };
 
@@ -43,7 +43,13 @@ pub struct Application {
 impl Application {
     /// Loads the content and binds the listener; fails on bad content or a taken port.
     pub fn build(config: &Config) -> Result<Self, StartupError> {
+        let started = std::time::Instant::now();
         let store = Store::load(&config.content_source())?;
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            articles = store.len(),
+            "content loaded and prepared"
+        );
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
             source,
@@ -88,9 +94,22 @@ fn serve(
     workers: Option<usize>,
 ) -> std::io::Result<Server> {
     let store = web::Data::new(store);
+    let warm = store.clone();
+    std::thread::Builder::new()
+        .name("compress".into())
+        .spawn(move || {
+            let started = std::time::Instant::now();
+            warm.compress_all();
+            tracing::info!(
+                ms = started.elapsed().as_millis() as u64,
+                "compressed variants ready"
+            );
+        })?;
     let document = openapi::document();
     let methods = web::Data::new(MethodTable::new(&document));
-    let spec = web::Data::new(Spec(Representation::new(openapi::document_json().into())));
+    let spec = web::Data::new(Spec(Representation::new(exact(
+        openapi::document_json().into_bytes(),
+    ))));
     let cache = web::Data::new(cache);
 
     let mut server = HttpServer::new(move || {

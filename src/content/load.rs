@@ -6,6 +6,7 @@
 //! them all in one pass instead of one per restart.
 
 use std::{
+    borrow::Cow,
     collections::HashSet,
     fmt,
     path::{Path, PathBuf},
@@ -77,103 +78,146 @@ fn list(problems: &[Problem]) -> String {
 
 /// Loads every article of `source`, sorted by slug, or every problem found.
 pub fn load(source: &ContentSource) -> Result<Vec<Article>, ContentError> {
-    let files = match source {
-        ContentSource::Embedded => embedded_files(),
-        ContentSource::Dir(dir) => dir_files(dir),
-    };
-    let files = files.map_err(|problem| ContentError {
-        source_name: source.to_string(),
-        problems: vec![problem],
-    })?;
+    load_with(source, |article| article)
+}
 
-    let mut problems = Vec::new();
-    let mut articles = Vec::new();
-    for (name, text) in &files {
-        match parse_article(name, text) {
-            Ok(article) => articles.push(article),
-            Err(mut found) => problems.append(&mut found),
-        }
-    }
-    if articles.is_empty() && problems.is_empty() {
-        problems.push(Problem {
+/// Loads every article of `source` and turns each into a `T` as soon as it is
+/// valid, so that only one file's text and article are held at a time per
+/// core. Files are read and parsed on every core. Returns the `T`s sorted by
+/// slug, or every problem in every file.
+pub fn load_with<T, F>(source: &ContentSource, prepare: F) -> Result<Vec<T>, ContentError>
+where
+    T: Send,
+    F: Fn(Article) -> T + Sync,
+{
+    let error = |problems| ContentError {
+        source_name: source.to_string(),
+        problems,
+    };
+    let files = article_files(source).map_err(|problem| error(vec![problem]))?;
+    if files.is_empty() {
+        return Err(error(vec![Problem {
             file: format!("{source}/{ARTICLES}"),
             line: 1,
             column: 1,
             message: "no article files (*.toml) found".into(),
-        });
+        }]));
     }
-    if problems.is_empty() {
-        articles.sort_by(|a, b| a.slug.cmp(&b.slug));
-        Ok(articles)
-    } else {
-        Err(ContentError {
-            source_name: source.to_string(),
-            problems,
-        })
-    }
-}
 
-/// The article files of the embedded `content/`, as (display name, text).
-fn embedded_files() -> Result<Vec<(String, String)>, Problem> {
-    let dir = EMBEDDED.get_dir(ARTICLES).ok_or_else(|| Problem {
-        file: format!("content/{ARTICLES}"),
-        line: 1,
-        column: 1,
-        message: "directory missing from the embedded content".into(),
-    })?;
-    let mut files = Vec::new();
-    for file in dir.files().filter(|f| is_article_file(f.path())) {
-        let name = format!("content/{}", file.path().display());
-        match file.contents_utf8() {
-            Some(text) => files.push((name, text.to_owned())),
-            None => return Err(not_utf8(name)),
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = files.len().div_ceil(threads);
+    let prepare = &prepare;
+    let results: Vec<Result<(Slug, T), Vec<Problem>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|file| {
+                            let text = file.text().map_err(|problem| vec![problem])?;
+                            let article = parse_article(&file.name(), &text)?;
+                            Ok((article.slug.clone(), prepare(article)))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("loading a file does not panic"))
+            .collect()
+    });
+
+    let mut problems = Vec::new();
+    let mut loaded = Vec::new();
+    for result in results {
+        match result {
+            Ok(item) => loaded.push(item),
+            Err(mut found) => problems.append(&mut found),
         }
     }
-    files.sort();
-    Ok(files)
+    if !problems.is_empty() {
+        return Err(error(problems));
+    }
+    loaded.sort_by(|(a, _), (b, _)| a.cmp(b));
+    Ok(loaded.into_iter().map(|(_, item)| item).collect())
 }
 
-/// The article files of a directory on disk, as (path, text).
-fn dir_files(dir: &Path) -> Result<Vec<(String, String)>, Problem> {
-    let articles = dir.join(ARTICLES);
-    let io_problem = |path: &Path, error: std::io::Error| Problem {
+/// An article file, in the embedded content or on disk.
+enum ArticleFile {
+    Embedded(&'static include_dir::File<'static>),
+    Disk(PathBuf),
+}
+
+impl ArticleFile {
+    /// The path shown in messages.
+    fn name(&self) -> String {
+        match self {
+            Self::Embedded(file) => format!("content/{}", file.path().display()),
+            Self::Disk(path) => path.display().to_string(),
+        }
+    }
+
+    fn text(&self) -> Result<Cow<'static, str>, Problem> {
+        let not_utf8 = || Problem {
+            file: self.name(),
+            line: 1,
+            column: 1,
+            message: "is not UTF-8 text".into(),
+        };
+        match self {
+            Self::Embedded(file) => file.contents_utf8().map(Cow::Borrowed).ok_or_else(not_utf8),
+            Self::Disk(path) => {
+                let bytes = std::fs::read(path).map_err(|e| io_problem(path, e))?;
+                String::from_utf8(bytes)
+                    .map(Cow::Owned)
+                    .map_err(|_| not_utf8())
+            }
+        }
+    }
+}
+
+fn io_problem(path: &Path, error: std::io::Error) -> Problem {
+    Problem {
         file: path.display().to_string(),
         line: 1,
         column: 1,
         message: format!("cannot read: {error}"),
-    };
-    let entries = std::fs::read_dir(&articles).map_err(|e| io_problem(&articles, e))?;
-    let mut paths = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| io_problem(&articles, e))?.path();
-        if path.is_file() && is_article_file(&path) {
-            paths.push(path);
+    }
+}
+
+/// The article files of `source`, sorted by name.
+fn article_files(source: &ContentSource) -> Result<Vec<ArticleFile>, Problem> {
+    match source {
+        ContentSource::Embedded => {
+            let dir = EMBEDDED.get_dir(ARTICLES).ok_or_else(|| Problem {
+                file: format!("content/{ARTICLES}"),
+                line: 1,
+                column: 1,
+                message: "directory missing from the embedded content".into(),
+            })?;
+            let mut files: Vec<_> = dir.files().filter(|f| is_article_file(f.path())).collect();
+            files.sort_by_key(|f| f.path());
+            Ok(files.into_iter().map(ArticleFile::Embedded).collect())
+        }
+        ContentSource::Dir(dir) => {
+            let articles = dir.join(ARTICLES);
+            let mut paths = Vec::new();
+            for entry in std::fs::read_dir(&articles).map_err(|e| io_problem(&articles, e))? {
+                let path = entry.map_err(|e| io_problem(&articles, e))?.path();
+                if path.is_file() && is_article_file(&path) {
+                    paths.push(path);
+                }
+            }
+            paths.sort();
+            Ok(paths.into_iter().map(ArticleFile::Disk).collect())
         }
     }
-    paths.sort();
-    let mut files = Vec::new();
-    for path in paths {
-        let bytes = std::fs::read(&path).map_err(|e| io_problem(&path, e))?;
-        let name = path.display().to_string();
-        match String::from_utf8(bytes) {
-            Ok(text) => files.push((name, text)),
-            Err(_) => return Err(not_utf8(name)),
-        }
-    }
-    Ok(files)
 }
 
 fn is_article_file(path: &Path) -> bool {
     path.extension().is_some_and(|ext| ext == "toml")
-}
-
-fn not_utf8(file: String) -> Problem {
-    Problem {
-        file,
-        line: 1,
-        column: 1,
-        message: "is not UTF-8 text".into(),
-    }
 }
 
 /// Parses and validates one article file; `name` is its path, for messages.

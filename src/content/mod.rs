@@ -6,7 +6,7 @@ mod model;
 mod slug;
 mod store;
 
-pub use load::{ContentError, ContentSource, Problem, load, parse_article};
+pub use load::{ContentError, ContentSource, Problem, load, load_with, parse_article};
 pub use model::{
     Article, ArticleSummary, Benefit, Faq, Group, Part, Precaution, RepliesPart, Section,
 };

@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Article, ArticleSummary, ContentError, ContentSource, Part, Section};
-use crate::representation::{Representation, to_json};
+use crate::representation::{Representation, exact, to_json};
 
 /// An article's parts, as a list: `{"items": [...], "total": N}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -53,7 +53,7 @@ pub struct Collection {
 
 impl Collection {
     fn new<T: Part + Serialize>(items: &[T]) -> Self {
-        let list = Bytes::from(to_json(&List {
+        let list = exact(to_json(&List {
             items: items.iter().collect(),
             total: items.len(),
         }));
@@ -82,6 +82,10 @@ impl Collection {
         }
     }
 
+    fn representations(&self) -> impl Iterator<Item = &Representation> {
+        std::iter::once(&self.list).chain(self.items.iter().map(|(_, rep)| rep))
+    }
+
     /// The prepared part with this id. Lists are short, so a scan beats hashing.
     pub fn get(&self, id: &str) -> Option<&Representation> {
         self.items
@@ -103,6 +107,14 @@ pub struct Entry {
 }
 
 impl Entry {
+    fn representations(&self) -> impl Iterator<Item = &Representation> {
+        std::iter::once(&self.whole)
+            .chain(self.sections.representations())
+            .chain(self.benefits.representations())
+            .chain(self.precautions.representations())
+            .chain(self.faqs.representations())
+    }
+
     fn new(article: &Article) -> Self {
         let sections: Vec<Section> = article
             .intro
@@ -143,26 +155,21 @@ impl Store {
     /// The page size clients get when they ask for none.
     pub const DEFAULT_PAGE_SIZE: usize = 20;
 
-    /// Loads, validates and prepares the content of `source`.
+    /// Loads, validates and prepares the content of `source`. Each article is
+    /// prepared as soon as it is read, and its typed form dropped, so memory
+    /// holds the prepared responses and little else.
     pub fn load(source: &ContentSource) -> Result<Self, ContentError> {
-        Ok(Self::from_articles(&super::load(source)?))
+        Ok(Self::from_entries(super::load_with(source, |article| {
+            Entry::new(&article)
+        })?))
     }
 
-    /// Prepares `articles` (sorted by slug), on every core: preparing is
-    /// independent per article, and hashing and compressing dominate start-up.
+    /// Prepares `articles`, sorted by slug.
     pub fn from_articles(articles: &[Article]) -> Self {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let chunk = articles.len().div_ceil(threads).max(1);
-        let entries: Vec<Entry> = std::thread::scope(|scope| {
-            let workers: Vec<_> = articles
-                .chunks(chunk)
-                .map(|chunk| scope.spawn(move || chunk.iter().map(Entry::new).collect::<Vec<_>>()))
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|worker| worker.join().expect("preparing an article cannot panic"))
-                .collect()
-        });
+        Self::from_entries(articles.iter().map(Entry::new).collect())
+    }
+
+    fn from_entries(entries: Vec<Entry>) -> Self {
         let by_slug = entries
             .iter()
             .enumerate()
@@ -190,6 +197,15 @@ impl Store {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Makes the compressed variants of every prepared response, article list
+    /// pages first; meant for a background thread once the server is up.
+    pub fn compress_all(&self) {
+        let pages = self.default_pages.iter().map(|page| &page.representation);
+        for representation in pages.chain(self.entries.iter().flat_map(Entry::representations)) {
+            representation.compress();
+        }
     }
 
     /// One page of the article list: prepared at load for the default page
@@ -272,8 +288,7 @@ mod tests {
 
     #[test]
     fn an_item_alone_is_the_same_bytes_as_its_entry_in_the_list() {
-        let articles = super::super::load(&ContentSource::Embedded).unwrap();
-        let store = Store::from_articles(&articles);
+        let store = Store::load(&ContentSource::Embedded).unwrap();
         let entry = store.get("deep-tissue-massage-for-back-pain").unwrap();
         let list: serde_json::Value = serde_json::from_slice(entry.benefits.list.body()).unwrap();
         for item in list["items"].as_array().unwrap() {

@@ -48,7 +48,7 @@ pub async fn article_list(
         (status = 404, response = NotFound),
     )
 )]
-#[route("/v1/articles/{slug}", method = "GET", method = "HEAD")]
+#[route("", method = "GET", method = "HEAD")]
 pub async fn article_view(
     req: HttpRequest,
     store: web::Data<Store>,

@@ -11,7 +11,7 @@ mod precautions;
 mod sections;
 
 use actix_web::{HttpRequest, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
     content::{Collection, Entry, Slug, Store},
@@ -21,20 +21,40 @@ use crate::{
 use params::{ArticlePath, PartPath};
 
 /// Registers every resource, for the server and for the spec alike.
+///
+/// Routes nest in scopes by path prefix: actix-web tries resources in turn,
+/// and each path with a parameter costs a regex match, so a flat list made
+/// the last routes measurably slower than the first. Nested, any route is at
+/// most two such matches away. A handler's own path is relative to its scope.
 pub fn configure(config: &mut ServiceConfig) {
     config
         .service(index::index_view)
         .service(health::health_view)
         .service(articles::article_list)
-        .service(articles::article_view)
-        .service(sections::section_list)
-        .service(sections::section_view)
-        .service(benefits::benefit_list)
-        .service(benefits::benefit_view)
-        .service(precautions::precaution_list)
-        .service(precautions::precaution_view)
-        .service(faqs::faq_list)
-        .service(faqs::faq_view);
+        .service(
+            scope("/v1/articles/{slug}")
+                .service(articles::article_view)
+                .service(
+                    scope("/sections")
+                        .service(sections::section_list)
+                        .service(sections::section_view),
+                )
+                .service(
+                    scope("/benefits")
+                        .service(benefits::benefit_list)
+                        .service(benefits::benefit_view),
+                )
+                .service(
+                    scope("/precautions")
+                        .service(precautions::precaution_list)
+                        .service(precautions::precaution_view),
+                )
+                .service(
+                    scope("/faqs")
+                        .service(faqs::faq_list)
+                        .service(faqs::faq_view),
+                ),
+        );
 }
 
 /// Answers with a prepared JSON representation (200, 304 or 406).

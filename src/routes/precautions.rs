@@ -1,4 +1,7 @@
 //! `/v1/articles/{slug}/precautions`: the article's precautions, numbered in reading order.
+//!
+//! Registered in the scope `/v1/articles/{slug}/precautions` (see `configure`), so
+//! route paths here are relative to it.
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
@@ -21,7 +24,7 @@ use crate::{
         (status = 404, response = NotFound),
     )
 )]
-#[route("/v1/articles/{slug}/precautions", method = "GET", method = "HEAD")]
+#[route("", method = "GET", method = "HEAD")]
 pub async fn precaution_list(
     req: HttpRequest,
     store: web::Data<Store>,
@@ -46,11 +49,7 @@ pub async fn precaution_list(
         (status = 404, response = NotFound),
     )
 )]
-#[route(
-    "/v1/articles/{slug}/precautions/{id}",
-    method = "GET",
-    method = "HEAD"
-)]
+#[route("/{id}", method = "GET", method = "HEAD")]
 pub async fn precaution_view(
     req: HttpRequest,
     store: web::Data<Store>,

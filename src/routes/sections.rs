@@ -1,4 +1,7 @@
 //! `/v1/articles/{slug}/sections`: the article's prose sections (intro, body sections, conclusion), in reading order.
+//!
+//! Registered in the scope `/v1/articles/{slug}/sections` (see `configure`), so
+//! route paths here are relative to it.
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
@@ -21,7 +24,7 @@ use crate::{
         (status = 404, response = NotFound),
     )
 )]
-#[route("/v1/articles/{slug}/sections", method = "GET", method = "HEAD")]
+#[route("", method = "GET", method = "HEAD")]
 pub async fn section_list(
     req: HttpRequest,
     store: web::Data<Store>,
@@ -46,7 +49,7 @@ pub async fn section_list(
         (status = 404, response = NotFound),
     )
 )]
-#[route("/v1/articles/{slug}/sections/{id}", method = "GET", method = "HEAD")]
+#[route("/{id}", method = "GET", method = "HEAD")]
 pub async fn section_view(
     req: HttpRequest,
     store: web::Data<Store>,

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Drive the benchmark: start each server, load it with wrk from a second
+process, and print one table. Run through bench/run.sh, which builds first.
+
+Every measured route is compared with the baseline (examples/baseline.rs: a
+bare actix-web server returning the same article bytes) measured in the same
+run, in alternating rounds, with the same connections, threads and duration.
+Environment: BENCH_DURATION, BENCH_WARMUP, BENCH_ROUNDS, BENCH_CONNECTIONS,
+BENCH_THREADS, BENCH_WORKERS, BENCH_CORPUS, BENCH_PIN=0 (no CPU pinning).
+"""
+
+import atexit
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "relief-api")
+BASELINE = os.path.join(ROOT, "target", "release", "examples", "baseline")
+SLUG = "deep-tissue-massage-for-back-pain"
+
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 64))
+THREADS = int(os.environ.get("BENCH_THREADS", 1))
+DURATION = int(os.environ.get("BENCH_DURATION", 4))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
+WARMUP = int(os.environ.get("BENCH_WARMUP", 2))
+WORKERS = int(os.environ.get("BENCH_WORKERS", 1))
+CORPUS = int(os.environ.get("BENCH_CORPUS", 10_000))
+# On a small machine the server and the load generator each get their own
+# cores; sharing them, scheduler delays (not the server) set the p99.
+CPUS = os.cpu_count() or 1
+PIN = os.environ.get("BENCH_PIN", "1") == "1" and CPUS >= 2 and shutil.which("taskset")
+SERVER_CPUS = f"0-{max(0, CPUS // 2 - 1)}"
+LOAD_CPUS = f"{CPUS // 2}-{CPUS - 1}"
+
+
+def pinned(cpus, argv):
+    return ["taskset", "-c", cpus, *argv] if PIN else argv
+
+TARGETS = {
+    "ratio": 0.90,  # every route >= 0.90x baseline requests/s
+    "p99_ms": 2.0,
+    "rss_mb_one": 30,
+    "rss_mb_corpus": 300,
+    "startup_ms_one": 100,
+    "startup_ms_corpus": 2000,
+    "corpus_rps_within": 0.10,
+}
+
+
+RUNNING = []
+
+
+@atexit.register
+def stop_all():
+    for proc in RUNNING:
+        if proc.poll() is None:
+            proc.kill()
+
+
+class Server:
+    """A server process; measures the time from spawn to its first 200."""
+
+    def __init__(self, argv, probe_url, log_path):
+        self.log = open(log_path, "w")
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(pinned(SERVER_CPUS, argv), stdout=self.log, stderr=subprocess.STDOUT)
+        RUNNING.append(self.proc)
+        deadline = started + 60
+        while True:
+            if self.proc.poll() is not None or time.perf_counter() > deadline:
+                raise SystemExit(f"{argv[0]} did not start; see {log_path}")
+            try:
+                with urllib.request.urlopen(probe_url, timeout=1) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.001)
+        self.startup_ms = (time.perf_counter() - started) * 1000
+        self.log_path = log_path
+
+    def wait_for_log(self, text, timeout=120):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with open(self.log_path) as f:
+                if text in f.read():
+                    return
+            time.sleep(0.1)
+        raise SystemExit(f"no '{text}' in {self.log_path} after {timeout}s")
+
+    def peak_rss_mb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self):
+        self.rss_mb = self.peak_rss_mb()
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+
+def to_ms(value):
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url, headers=(), expect_304=False):
+    """Warms up, then measures; returns (requests/s, p50 ms, p99 ms)."""
+    args = pinned(LOAD_CPUS, ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "--latency"])
+    for header in headers:
+        args += ["-H", header]
+    subprocess.run(args + ["-d", f"{WARMUP}s", url], check=True, capture_output=True)
+    out = subprocess.run(args + ["-d", f"{DURATION}s", url], check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = to_ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))
+    p99 = to_ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    if bad or errors:
+        raise SystemExit(f"{url}: errors under load:\n{out}")
+    return rps, p50, p99
+
+
+def etag(url, headers=None):
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request) as reply:
+        return reply.headers["ETag"]
+
+
+def routes(base, slug, item):
+    article = f"{base}/v1/articles/{slug}"
+    return [
+        ("GET article", article, []),
+        ("GET article, br", article, ["Accept-Encoding: br"]),
+        ("GET article, 304", article, [f"If-None-Match: {etag(article)}"]),
+        ("GET benefit", f"{article}/benefits/{item}", []),
+        ("GET /v1/articles", f"{base}/v1/articles", []),
+    ]
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def measure(label, extra_args, slug, item, logdir):
+    """Starts relief-api and the baseline side by side, then measures each
+    route in ROUNDS alternating rounds (baseline, route, baseline, route...):
+    the machine's drift hits both alike, and medians drop the outliers."""
+    base = "http://127.0.0.1:18090"
+    server = Server(
+        [BIN, "--bind", "127.0.0.1:18090", "--workers", str(WORKERS), *extra_args],
+        f"{base}/v1/articles/{slug}",
+        os.path.join(logdir, f"relief-{label}.log"),
+    )
+    server.wait_for_log("compressed variants ready")
+    baseline = Server([BASELINE, "127.0.0.1:18091", str(WORKERS)], "http://127.0.0.1:18091/",
+                      os.path.join(logdir, f"baseline-{label}.log"))
+    rows = []
+    for name, url, headers in routes(base, slug, item):
+        rounds = [(wrk("http://127.0.0.1:18091/"), wrk(url, headers)) for _ in range(ROUNDS)]
+        rows.append({
+            "name": f"{name} [{label}]",
+            "rps": median([r[0] for _, r in rounds]),
+            "p50": median([r[1] for _, r in rounds]),
+            "p99": median([r[2] for _, r in rounds]),
+            "base_rps": median([b[0] for b, _ in rounds]),
+            "ratio": median([r[0] / b[0] for b, r in rounds]),
+        })
+    baseline.stop()
+    server.stop()
+    return {"rows": rows, "startup_ms": server.startup_ms, "rss_mb": server.rss_mb,
+            "base_startup_ms": baseline.startup_ms, "base_rss_mb": baseline.rss_mb}
+
+
+def main():
+    check = "--check" in sys.argv
+    logdir = tempfile.mkdtemp(prefix="relief-bench-")
+    placement = f"server on CPUs {SERVER_CPUS}, wrk on CPUs {LOAD_CPUS}" if PIN else "unpinned"
+    print(f"# wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s (after {WARMUP}s warm-up), {ROUNDS} rounds, "
+          f"{WORKERS} server worker(s), {placement}; logs in {logdir}", flush=True)
+
+    one = measure("1 article", [], SLUG, "reduces-muscle-tension", logdir)
+    corpus_dir = tempfile.mkdtemp(prefix="relief-corpus-")
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_corpus.py"), corpus_dir, str(CORPUS)],
+                   check=True, capture_output=True)
+    many = measure(f"{CORPUS} articles", ["--content-dir", corpus_dir],
+                   f"synthetic-article-{CORPUS // 2:05d}", "benefit-1", logdir)
+    shutil.rmtree(corpus_dir)
+
+    misses = []
+    print()
+    print("| route | requests/s | p50 | p99 | baseline requests/s | vs baseline |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for result in (one, many):
+        for row in result["rows"]:
+            print(f"| {row['name']} | {row['rps']:,.0f} | {row['p50']:.2f} ms | {row['p99']:.2f} ms "
+                  f"| {row['base_rps']:,.0f} | {row['ratio']:.2f}x |")
+            if row["ratio"] < TARGETS["ratio"]:
+                misses.append(f"{row['name']}: {row['ratio']:.2f}x baseline < {TARGETS['ratio']}x")
+            if row["p99"] > TARGETS["p99_ms"]:
+                misses.append(f"{row['name']}: p99 {row['p99']:.2f} ms > {TARGETS['p99_ms']} ms")
+
+    print()
+    print("| server | start-up (spawn to first 200) | peak RSS |")
+    print("| --- | ---: | ---: |")
+    print(f"| baseline | {one['base_startup_ms']:.0f} ms | {one['base_rss_mb']:.1f} MB |")
+    print(f"| relief-api, 1 article | {one['startup_ms']:.0f} ms | {one['rss_mb']:.1f} MB |")
+    print(f"| relief-api, {CORPUS} articles | {many['startup_ms']:.0f} ms | {many['rss_mb']:.1f} MB |")
+    for value, limit, what in (
+        (one["startup_ms"], TARGETS["startup_ms_one"], "start-up, 1 article (ms)"),
+        (many["startup_ms"], TARGETS["startup_ms_corpus"], f"start-up, {CORPUS} articles (ms)"),
+        (one["rss_mb"], TARGETS["rss_mb_one"], "peak RSS, 1 article (MB)"),
+        (many["rss_mb"], TARGETS["rss_mb_corpus"], f"peak RSS, {CORPUS} articles (MB)"),
+    ):
+        if value > limit:
+            misses.append(f"{what}: {value:.0f} > {limit}")
+
+    print()
+    print(f"| route | requests/s with {CORPUS} articles vs 1 (each as a ratio to its baseline) |")
+    print("| --- | ---: |")
+    for row_one, row_many in zip(one["rows"], many["rows"]):
+        change = row_many["ratio"] / row_one["ratio"]
+        name = row_one["name"].split(" [")[0]
+        print(f"| {name} | {change:.2f}x |")
+        if abs(1 - change) > TARGETS["corpus_rps_within"]:
+            misses.append(f"{name}: {CORPUS} articles at {change:.2f}x the requests/s of 1")
+
+    print()
+    if misses:
+        print("Targets missed:")
+        for miss in misses:
+            print(f"- {miss}")
+    else:
+        print("All targets met.")
+    if check and misses:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Write N synthetic articles shaped like the source article into DIR/articles.
+
+The benchmark uses them to show that start-up, memory and request cost scale
+with the content as they should. Each article has the source's structure and
+about its size (intro, a section, 7 benefits, 5 precautions, a conclusion,
+4 FAQs), with text made of the source's own sentences drawn at random, so
+that it compresses like real prose (neither like repeated bytes nor like word
+salad). Never point it at content/.
+
+Usage: gen_corpus.py DIR N [SEED]
+"""
+
+import os
+import random
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.join(HERE, "..", "content", "articles", "deep-tissue-massage-for-back-pain.toml")
+
+
+def vocabulary():
+    """The source's sentences and words."""
+    with open(SOURCE, encoding="utf-8") as f:
+        text = f.read()
+    bodies = " ".join(re.findall(r'"""\n(.*?)"""', text, re.S))
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", bodies) if len(s.split()) > 4]
+    words = [w.strip(".,:!?") for w in bodies.split() if len(w) > 3]
+    return sentences, words
+
+
+def sentence(rng, vocab, _n=None):
+    return rng.choice(vocab[0])
+
+
+def paragraph(rng, vocab, sentences=3):
+    return " ".join(sentence(rng, vocab) for _ in range(sentences))
+
+
+def title(rng, vocab):
+    return " ".join(rng.choice(vocab[1]).capitalize() for _ in range(rng.randint(2, 4)))
+
+
+def toml_str(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def article(rng, vocab, i):
+    out = [f"title = {toml_str(title(rng, vocab) + f' {i}')}", ""]
+    out += ["[intro]", 'id = "introduction"', f"body = {toml_str(paragraph(rng, vocab, 4))}", ""]
+    out += ["[[sections]]", 'id = "understanding"', f"heading = {toml_str(title(rng, vocab))}",
+            f"body = {toml_str(paragraph(rng, vocab, 2))}", ""]
+    for group, count, lead in (("benefits", 7, False), ("precautions", 5, True)):
+        out += [f"[{group}]", f"heading = {toml_str(title(rng, vocab))}"]
+        if lead:
+            out.append(f"intro = {toml_str(sentence(rng, vocab, 18))}")
+        for n in range(1, count + 1):
+            out += ["", f"[[{group}.items]]", f'id = "{group[:-1]}-{n}"',
+                    f"title = {toml_str(title(rng, vocab))}", f"body = {toml_str(paragraph(rng, vocab, 2))}"]
+        out.append("")
+    out += ["[conclusion]", 'id = "conclusion"', 'heading = "Conclusion"',
+            f"body = {toml_str(paragraph(rng, vocab, 4))}", "", "[faqs]", 'heading = "FAQ"']
+    for n in range(1, 5):
+        out += ["", "[[faqs.items]]", f'id = "faq-{n}"', f"question = {toml_str(sentence(rng, vocab)[:-1] + '?')}",
+                f"answer = {toml_str(paragraph(rng, vocab, 2))}"]
+    out += ["", "[replies]", 'heading = "Leave a Reply"', ""]
+    return "\n".join(out)
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    root, count = sys.argv[1], int(sys.argv[2])
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    if os.path.realpath(root) == os.path.realpath(os.path.join(HERE, "..", "content")):
+        sys.exit("refusing to write into content/")
+    rng = random.Random(seed)
+    vocab = vocabulary()
+    target = os.path.join(root, "articles")
+    os.makedirs(target, exist_ok=True)
+    for i in range(count):
+        with open(os.path.join(target, f"synthetic-article-{i:05d}.toml"), "w", encoding="utf-8") as f:
+            f.write(article(rng, vocab, i))
+    print(f"wrote {count} articles to {target}")
+
+
+if __name__ == "__main__":
+    main()
