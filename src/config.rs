@@ -61,6 +61,61 @@ pub struct Config {
         default_value_t = 86_400
     )]
     pub cache_stale_while_revalidate: u32,
+    /// Reload the content directory when its files change (SIGHUP always reloads).
+    #[arg(long, env = "RELIEF_WATCH")]
+    pub watch: bool,
+    /// Log format on stderr.
+    #[arg(long, env = "RELIEF_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Longest URL (path and query) accepted, in bytes; longer gets 414.
+    #[arg(
+        long,
+        env = "RELIEF_MAX_URL_BYTES",
+        value_name = "BYTES",
+        default_value_t = 2048
+    )]
+    pub max_url_bytes: usize,
+    /// Largest request headers accepted, in bytes all told; larger gets 431.
+    #[arg(
+        long,
+        env = "RELIEF_MAX_HEADER_BYTES",
+        value_name = "BYTES",
+        default_value_t = 16_384
+    )]
+    pub max_header_bytes: usize,
+    /// Seconds a client has to send its request head; a slower client is cut off.
+    #[arg(
+        long,
+        env = "RELIEF_CLIENT_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 5
+    )]
+    pub client_timeout: u64,
+    /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
+    #[arg(
+        long,
+        env = "RELIEF_SHUTDOWN_GRACE_PERIOD",
+        value_name = "SECONDS",
+        default_value_t = 30
+    )]
+    pub shutdown_grace_period: u64,
+    /// Origins allowed to read the API from a browser (comma-separated), or `*` for any.
+    #[arg(
+        long,
+        env = "RELIEF_CORS_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = "*"
+    )]
+    pub cors_allowed_origins: Vec<String>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 impl Config {
@@ -83,6 +138,13 @@ impl Default for Config {
             workers: Some(1),
             cache_max_age: 300,
             cache_stale_while_revalidate: 86_400,
+            watch: false,
+            log_format: LogFormat::Text,
+            max_url_bytes: 2048,
+            max_header_bytes: 16_384,
+            client_timeout: 5,
+            shutdown_grace_period: 30,
+            cors_allowed_origins: vec!["*".into()],
         }
     }
 }

@@ -34,6 +34,15 @@ pub enum ApiError {
     /// The client accepts no representation we have (e.g. `Accept-Encoding: identity;q=0`).
     #[error("{0}")]
     NotAcceptable(String),
+    /// The URL is longer than the configured limit.
+    #[error("{0}")]
+    UriTooLong(String),
+    /// The request headers are larger than the configured limit.
+    #[error("{0}")]
+    HeadersTooLarge(String),
+    /// The request has a body where none is taken, or one over the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// A fault of ours. The message is logged, never sent.
     #[error("{0}")]
     Internal(String),
@@ -61,6 +70,9 @@ impl ResponseError for ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,7 +84,12 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, allow.as_str()));
             }
-            Self::NotFound(_) | Self::BadRequest(_) | Self::NotAcceptable(_) => {}
+            Self::NotFound(_)
+            | Self::BadRequest(_)
+            | Self::NotAcceptable(_)
+            | Self::UriTooLong(_)
+            | Self::HeadersTooLarge(_)
+            | Self::PayloadTooLarge(_) => {}
         }
         if !matches!(self, Self::Internal(_)) {
             response.extensions_mut().insert(Detail(self.to_string()));

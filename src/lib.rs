@@ -5,6 +5,8 @@ pub mod config;
 pub mod content;
 pub mod error;
 pub mod healthcheck;
+pub mod metrics;
+pub mod middleware;
 pub mod openapi;
 pub mod representation;
 pub mod routes;

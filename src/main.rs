@@ -36,7 +36,7 @@ async fn main() -> ExitCode {
             }
         },
         None => {
-            telemetry::init();
+            telemetry::init(cli.config.log_format);
             let app = match Application::build(&cli.config) {
                 Ok(app) => app,
                 Err(error) => {
@@ -46,11 +46,12 @@ async fn main() -> ExitCode {
                 }
             };
             tracing::info!(
-                "listening on http://{}:{} with {} article(s) from {}",
+                "listening on http://{}:{} with {} article(s) from {} (revision {})",
                 cli.config.bind.ip(),
                 app.port(),
                 app.articles(),
-                cli.config.content_source()
+                cli.config.content_source(),
+                app.revision()
             );
             match app.run_until_stopped().await {
                 Ok(()) => ExitCode::SUCCESS,

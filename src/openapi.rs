@@ -36,7 +36,7 @@ Every error is `application/problem+json` (RFC 9457). Identifiers (slugs and ids
         (name = "precautions", description = "An article's numbered precautions."),
         (name = "faqs", description = "An article's frequently asked questions."),
         (name = "index", description = "The entry point, linking everything else."),
-        (name = "health", description = "Probes for load balancers and orchestrators."),
+        (name = "operations", description = "Probes and metrics for load balancers, orchestrators and monitoring."),
     ),
     components(schemas(Problem, Slug), responses(BadRequest, NotAcceptable, NotFound)),
 )]
@@ -114,7 +114,12 @@ impl Modify for Caching {
             let Some(operation) = item.get.as_mut() else {
                 continue;
             };
-            if operation.tags.iter().flatten().any(|tag| tag == "health") {
+            if operation
+                .tags
+                .iter()
+                .flatten()
+                .any(|tag| tag == "operations")
+            {
                 continue;
             }
             let if_none_match = ParameterBuilder::new()

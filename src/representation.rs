@@ -156,6 +156,12 @@ impl Representation {
     /// accepts no coding we have.
     pub fn respond(&self, req: &HttpRequest, content_type: &'static str) -> HttpResponse {
         let headers = req.headers();
+        if !accepts(headers, content_type) {
+            return ApiError::NotAcceptable(format!(
+                "this resource is only available as {content_type}; the Accept header refuses it"
+            ))
+            .error_response();
+        }
         let Some(coding) = negotiate(headers, self.compressed.is_some()) else {
             return ApiError::NotAcceptable(
                 "no acceptable content coding: this resource is available as identity, gzip or br"
@@ -361,6 +367,41 @@ pub fn negotiate(headers: &HeaderMap, compressed: bool) -> Option<Coding> {
     best.1
 }
 
+/// Whether the `Accept` header allows `media_type` (`type/subtype`): absent,
+/// or naming it, its `type/*`, or `*/*`, with a q-value above 0. The most
+/// specific range decides, as RFC 9110 12.5.1 says.
+pub fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
+    let (kind, _) = media_type.split_once('/').unwrap_or((media_type, ""));
+    let mut best: Option<(u8, u16)> = None; // (specificity, q)
+    let mut present = false;
+    for value in headers.get_all(header::ACCEPT) {
+        present = true;
+        let Ok(value) = value.to_str() else { continue };
+        for entry in value.split(',') {
+            let mut parts = entry.split(';');
+            let range = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let specificity = if range == media_type {
+                3
+            } else if range.strip_suffix("/*") == Some(kind) {
+                2
+            } else if range == "*/*" {
+                1
+            } else {
+                continue;
+            };
+            let q = parts
+                .map(str::trim)
+                .find_map(|p| p.strip_prefix("q=").or(p.strip_prefix("Q=")))
+                .map_or(Some(1000), parse_q)
+                .unwrap_or(0);
+            if best.is_none_or(|(s, _)| specificity > s) {
+                best = Some((specificity, q));
+            }
+        }
+    }
+    !present || best.is_some_and(|(_, q)| q > 0)
+}
+
 /// Parses a q-value (`0`, `0.5`, `1.000`) into thousandths.
 fn parse_q(raw: &str) -> Option<u16> {
     let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
@@ -447,6 +488,23 @@ mod tests {
         assert_eq!(parse_q("0.25"), Some(250));
         assert_eq!(parse_q("1"), Some(1000));
         assert_eq!(parse_q("0.0001"), None);
+    }
+
+    #[test]
+    fn json_is_acceptable_unless_the_accept_header_rules_it_out() {
+        let accepts_json =
+            |values: &[&str]| accepts(&headers(header::ACCEPT, values), "application/json");
+        assert!(accepts_json(&[]));
+        assert!(accepts_json(&["application/json"]));
+        assert!(accepts_json(&["*/*"]));
+        assert!(accepts_json(&["application/*;q=0.5"]));
+        assert!(accepts_json(&[
+            "text/html, application/xhtml+xml, */*;q=0.8"
+        ]));
+        assert!(!accepts_json(&["text/html"]));
+        assert!(!accepts_json(&["application/json;q=0"]));
+        assert!(!accepts_json(&["*/*, application/json;q=0"]));
+        assert!(!accepts_json(&["image/png, text/*"]));
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Building the server: load and prepare everything once, then hand each
-//! worker cheap shared handles to it. The one place routes are registered.
+//! worker cheap shared handles to it. The one place routes and middleware are
+//! registered, and where reloads (SIGHUP, `--watch`) are wired in.
 
-use std::net::TcpListener;
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{
     App, HttpRequest, HttpResponse, HttpServer,
     dev::{ResourceDef, Server},
+    middleware::from_fn,
     web,
 };
 use utoipa::openapi::{OpenApi, PathItem};
@@ -14,8 +16,10 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::{
     config::Config,
-    content::{ContentError, Store},
+    content::{ContentError, ContentSource, LiveContent, Store},
     error::{ApiError, problem_renderer},
+    metrics::Metrics,
+    middleware::{self, Limits},
     openapi,
     representation::{CachePolicy, Representation, exact},
     routes,
@@ -31,41 +35,88 @@ pub enum StartupError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("cannot watch {dir}: {reason}")]
+    Watch { dir: String, reason: String },
+}
+
+/// Reloads the live content and reports how it went: in the log, in the
+/// metrics. SIGHUP, the file watcher and tests all reload through it.
+#[derive(Clone)]
+pub struct Reloader {
+    content: web::Data<LiveContent>,
+    metrics: web::Data<Metrics>,
+}
+
+impl Reloader {
+    /// Loads the content anew; serves it if valid, else keeps what is served.
+    /// Blocking. Returns whether the new content is now served.
+    pub fn reload(&self) -> bool {
+        let started = std::time::Instant::now();
+        match self.content.reload() {
+            Ok(store) => {
+                self.metrics.reloaded(true);
+                self.metrics.content_served(&store);
+                tracing::info!(
+                    revision = store.revision(),
+                    articles = store.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "content reloaded"
+                );
+                compress_in_background(store);
+                true
+            }
+            Err(error) => {
+                self.metrics.reloaded(false);
+                tracing::error!(
+                    "content reload failed; still serving the previous content\n{error}"
+                );
+                false
+            }
+        }
+    }
 }
 
 /// A server bound to its port, ready to run.
 pub struct Application {
     port: u16,
-    articles: usize,
     server: Server,
+    reloader: Reloader,
+    watch: bool,
 }
 
 impl Application {
     /// Loads the content and binds the listener; fails on bad content or a taken port.
     pub fn build(config: &Config) -> Result<Self, StartupError> {
         let started = std::time::Instant::now();
-        let store = Store::load(&config.content_source())?;
+        let source = config.content_source();
+        let store = Store::load(&source)?;
         tracing::info!(
             ms = started.elapsed().as_millis() as u64,
             articles = store.len(),
+            revision = store.revision(),
             "content loaded and prepared"
         );
-        let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
-            addr: config.bind.to_string(),
-            source,
-        })?;
+        let metrics = web::Data::new(Metrics::new());
+        metrics.content_served(&store);
+        let content = web::Data::new(LiveContent::new(store, source));
+        compress_in_background(Arc::clone(&content.current()));
+
         let bind_error = |source| StartupError::Bind {
             addr: config.bind.to_string(),
             source,
         };
+        let listener = TcpListener::bind(config.bind).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
-        let articles = store.len();
-        let cache = CachePolicy::new(config.cache_max_age, config.cache_stale_while_revalidate);
-        let server = serve(store, cache, listener, config.workers).map_err(bind_error)?;
+        let reloader = Reloader {
+            content: content.clone(),
+            metrics: metrics.clone(),
+        };
+        let server = serve(config, content, metrics, listener).map_err(bind_error)?;
         Ok(Self {
             port,
-            articles,
             server,
+            reloader,
+            watch: config.watch,
         })
     }
 
@@ -75,50 +126,152 @@ impl Application {
 
     /// How many articles are served.
     pub fn articles(&self) -> usize {
-        self.articles
+        self.reloader.content.current().len()
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// The content revision served.
+    pub fn revision(&self) -> String {
+        self.reloader.content.current().revision().to_owned()
     }
+
+    /// A handle that reloads the content.
+    pub fn reloader(&self) -> Reloader {
+        self.reloader.clone()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish
+    /// (within the grace period). Reloads the content on SIGHUP and, with
+    /// `--watch`, when its files change.
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        reload_on_sighup(self.reloader.clone());
+        let _watcher = if self.watch {
+            Some(watch(self.reloader.clone())?)
+        } else {
+            None
+        };
+        let server = self.server;
+        server.await.map_err(|source| StartupError::Bind {
+            addr: format!("port {}", self.port),
+            source,
+        })
+    }
+}
+
+/// Makes the compressed variants of every response off the request path.
+fn compress_in_background(store: Arc<Store>) {
+    let spawned = std::thread::Builder::new()
+        .name("compress".into())
+        .spawn(move || {
+            let started = std::time::Instant::now();
+            store.compress_all();
+            tracing::info!(
+                ms = started.elapsed().as_millis() as u64,
+                "compressed variants ready"
+            );
+        });
+    if let Err(error) = spawned {
+        // Not fatal: each variant is then made by the first request that wants it.
+        tracing::warn!("cannot start the compression thread: {error}");
+    }
+}
+
+fn reload_on_sighup(reloader: Reloader) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(hangups) => hangups,
+        Err(error) => {
+            tracing::warn!("cannot listen for SIGHUP; reload by restarting: {error}");
+            return;
+        }
+    };
+    actix_web::rt::spawn(async move {
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading content");
+            let reloader = reloader.clone();
+            let _ = actix_web::rt::task::spawn_blocking(move || reloader.reload()).await;
+        }
+    });
+}
+
+/// Watches the content directory; a burst of changes becomes one reload.
+/// Only changes count: reading the files (as a reload does) must not
+/// trigger another reload.
+fn watch(reloader: Reloader) -> Result<notify::RecommendedWatcher, StartupError> {
+    use notify::{Event, EventKind, RecursiveMode, Watcher};
+    const QUIET: Duration = Duration::from_millis(300);
+
+    let ContentSource::Dir(dir) = reloader.content.source().clone() else {
+        return Err(StartupError::Watch {
+            dir: "embedded content".into(),
+            reason: "pass --content-dir DIR to watch a directory".into(),
+        });
+    };
+    let watch_error = |reason: String| StartupError::Watch {
+        dir: dir.display().to_string(),
+        reason,
+    };
+    let (changes, changed) = std::sync::mpsc::channel::<()>();
+    let mut watcher =
+        notify::recommended_watcher(move |event: notify::Result<Event>| match event {
+            Ok(event)
+                if matches!(
+                    event.kind,
+                    EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+                ) =>
+            {
+                let _ = changes.send(());
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!("watching the content failed: {error}"),
+        })
+        .map_err(|e| watch_error(e.to_string()))?;
+    watcher
+        .watch(&dir, RecursiveMode::Recursive)
+        .map_err(|e| watch_error(e.to_string()))?;
+    std::thread::Builder::new()
+        .name("content-watch".into())
+        .spawn(move || {
+            // Ends when the watcher, and with it the sender, is dropped.
+            while changed.recv().is_ok() {
+                while changed.recv_timeout(QUIET).is_ok() {}
+                tracing::info!("content files changed: reloading");
+                reloader.reload();
+            }
+        })
+        .map_err(|e| watch_error(e.to_string()))?;
+    tracing::info!(dir = %dir.display(), "watching the content for changes");
+    Ok(watcher)
 }
 
 /// The OpenAPI document, pretty-printed and prepared once at start.
 struct Spec(Representation);
 
 fn serve(
-    store: Store,
-    cache: CachePolicy,
+    config: &Config,
+    content: web::Data<LiveContent>,
+    metrics: web::Data<Metrics>,
     listener: TcpListener,
-    workers: Option<usize>,
 ) -> std::io::Result<Server> {
-    let store = web::Data::new(store);
-    let warm = store.clone();
-    std::thread::Builder::new()
-        .name("compress".into())
-        .spawn(move || {
-            let started = std::time::Instant::now();
-            warm.compress_all();
-            tracing::info!(
-                ms = started.elapsed().as_millis() as u64,
-                "compressed variants ready"
-            );
-        })?;
     let document = openapi::document();
     let methods = web::Data::new(MethodTable::new(&document));
     let spec = web::Data::new(Spec(Representation::new(exact(
         openapi::document_json().into_bytes(),
     ))));
-    let cache = web::Data::new(cache);
+    let cache = web::Data::new(CachePolicy::new(
+        config.cache_max_age,
+        config.cache_stale_while_revalidate,
+    ));
+    let limits = web::Data::new(Limits::from(config));
+    let origins = config.cors_allowed_origins.clone();
 
     let mut server = HttpServer::new(move || {
         App::new()
-            .wrap(problem_renderer())
-            .app_data(store.clone())
+            .app_data(content.clone())
+            .app_data(metrics.clone())
             .app_data(methods.clone())
             .app_data(spec.clone())
             .app_data(cache.clone())
+            .app_data(limits.clone())
             .into_utoipa_app()
             .configure(routes::configure)
             .into_app()
@@ -130,9 +283,17 @@ fn serve(
             .service(web::redirect("/docs", "/docs/"))
             .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/openapi.json"])))
             .default_service(web::to(fallback))
+            // Innermost first: the last `wrap` sees the request first.
+            .wrap(from_fn(middleware::limits))
+            .wrap(middleware::cors(&origins))
+            .wrap(problem_renderer())
+            .wrap(middleware::security_headers())
+            .wrap(from_fn(middleware::observe))
     })
+    .client_request_timeout(Duration::from_secs(config.client_timeout))
+    .shutdown_timeout(config.shutdown_grace_period)
     .listen(listener)?;
-    if let Some(workers) = workers {
+    if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
     Ok(server.run())

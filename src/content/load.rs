@@ -13,6 +13,7 @@ use std::{
 };
 
 use include_dir::{Dir, include_dir};
+use sha2::{Digest, Sha256};
 
 use super::{Article, Group, Part, Section, Slug};
 
@@ -78,14 +79,24 @@ fn list(problems: &[Problem]) -> String {
 
 /// Loads every article of `source`, sorted by slug, or every problem found.
 pub fn load(source: &ContentSource) -> Result<Vec<Article>, ContentError> {
-    load_with(source, |article| article)
+    load_with(source, |article| article).map(|loaded| loaded.items)
+}
+
+/// What [`load_with`] loaded.
+#[derive(Debug)]
+pub struct Loaded<T> {
+    /// One per article, sorted by slug.
+    pub items: Vec<T>,
+    /// A hash of every file's name and bytes: it changes when, and only when,
+    /// a file is added, removed, renamed or edited.
+    pub revision: String,
 }
 
 /// Loads every article of `source` and turns each into a `T` as soon as it is
 /// valid, so that only one file's text and article are held at a time per
 /// core. Files are read and parsed on every core. Returns the `T`s sorted by
 /// slug, or every problem in every file.
-pub fn load_with<T, F>(source: &ContentSource, prepare: F) -> Result<Vec<T>, ContentError>
+pub fn load_with<T, F>(source: &ContentSource, prepare: F) -> Result<Loaded<T>, ContentError>
 where
     T: Send,
     F: Fn(Article) -> T + Sync,
@@ -107,17 +118,22 @@ where
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = files.len().div_ceil(threads);
     let prepare = &prepare;
-    let results: Vec<Result<(Slug, T), Vec<Problem>>> = std::thread::scope(|scope| {
+    type Outcome<T> = (Option<[u8; 32]>, Result<(Slug, T), Vec<Problem>>);
+    let results: Vec<Outcome<T>> = std::thread::scope(|scope| {
         let workers: Vec<_> = files
             .chunks(chunk)
             .map(|chunk| {
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .map(|file| {
-                            let text = file.text().map_err(|problem| vec![problem])?;
-                            let article = parse_article(&file.name(), &text)?;
-                            Ok((article.slug.clone(), prepare(article)))
+                        .map(|file| match file.text() {
+                            Err(problem) => (None, Err(vec![problem])),
+                            Ok(text) => {
+                                let digest = Sha256::digest(text.as_bytes()).into();
+                                let parsed = parse_article(&file.name(), &text)
+                                    .map(|article| (article.slug.clone(), prepare(article)));
+                                (Some(digest), parsed)
+                            }
                         })
                         .collect::<Vec<_>>()
                 })
@@ -131,7 +147,11 @@ where
 
     let mut problems = Vec::new();
     let mut loaded = Vec::new();
-    for result in results {
+    let mut revision = Sha256::new();
+    for (file, (digest, result)) in files.iter().zip(results) {
+        revision.update(file.file_name().as_bytes());
+        revision.update([0]);
+        revision.update(digest.unwrap_or_default());
         match result {
             Ok(item) => loaded.push(item),
             Err(mut found) => problems.append(&mut found),
@@ -141,7 +161,14 @@ where
         return Err(error(problems));
     }
     loaded.sort_by(|(a, _), (b, _)| a.cmp(b));
-    Ok(loaded.into_iter().map(|(_, item)| item).collect())
+    let revision = revision.finalize();
+    Ok(Loaded {
+        items: loaded.into_iter().map(|(_, item)| item).collect(),
+        revision: revision[..8]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect(),
+    })
 }
 
 /// An article file, in the embedded content or on disk.
@@ -151,6 +178,18 @@ enum ArticleFile {
 }
 
 impl ArticleFile {
+    /// The file's own name, without its directory: the same content embedded
+    /// or on disk has the same revision.
+    fn file_name(&self) -> String {
+        let path = match self {
+            Self::Embedded(file) => file.path(),
+            Self::Disk(path) => path.as_path(),
+        };
+        path.file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     /// The path shown in messages.
     fn name(&self) -> String {
         match self {

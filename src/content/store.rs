@@ -149,6 +149,8 @@ pub struct Store {
     by_slug: HashMap<String, usize>,
     /// The pages of the article list at the default page size, by offset / size.
     default_pages: Vec<PreparedPage>,
+    revision: String,
+    revision_header: HeaderValue,
 }
 
 impl Store {
@@ -159,17 +161,19 @@ impl Store {
     /// prepared as soon as it is read, and its typed form dropped, so memory
     /// holds the prepared responses and little else.
     pub fn load(source: &ContentSource) -> Result<Self, ContentError> {
-        Ok(Self::from_entries(super::load_with(source, |article| {
-            Entry::new(&article)
-        })?))
+        let loaded = super::load_with(source, |article| Entry::new(&article))?;
+        Ok(Self::from_entries(loaded.items, loaded.revision))
     }
 
-    /// Prepares `articles`, sorted by slug.
-    pub fn from_articles(articles: &[Article]) -> Self {
-        Self::from_entries(articles.iter().map(Entry::new).collect())
+    /// Prepares `articles`, sorted by slug, as content revision `revision`.
+    pub fn from_articles(articles: &[Article], revision: &str) -> Self {
+        Self::from_entries(
+            articles.iter().map(Entry::new).collect(),
+            revision.to_owned(),
+        )
     }
 
-    fn from_entries(entries: Vec<Entry>) -> Self {
+    fn from_entries(entries: Vec<Entry>, revision: String) -> Self {
         let by_slug = entries
             .iter()
             .enumerate()
@@ -179,12 +183,25 @@ impl Store {
             entries,
             by_slug,
             default_pages: Vec::new(),
+            revision_header: HeaderValue::from_str(&revision)
+                .expect("a hex revision is a valid header"),
+            revision,
         };
         let pages = store.len().div_ceil(Self::DEFAULT_PAGE_SIZE).max(1);
         store.default_pages = (0..pages)
             .map(|page| store.build_page(Self::DEFAULT_PAGE_SIZE, page * Self::DEFAULT_PAGE_SIZE))
             .collect();
         store
+    }
+
+    /// The content revision: a hash of the content files.
+    pub fn revision(&self) -> &str {
+        &self.revision
+    }
+
+    /// The revision as the `X-Content-Revision` header value.
+    pub fn revision_header(&self) -> &HeaderValue {
+        &self.revision_header
     }
 
     pub fn get(&self, slug: &str) -> Option<&Entry> {

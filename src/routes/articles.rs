@@ -2,9 +2,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
-use super::params::{ArticlePath, PageQuery, Pagination};
+use super::params::{ArticlePath, NoQuery, PageQuery, Pagination};
 use crate::{
-    content::{Article, ArticleSummary, Page, Store},
+    content::{Article, ArticleSummary, LiveContent, Page},
     error::{ApiError, BadRequest, NotFound},
 };
 
@@ -25,11 +25,12 @@ use crate::{
 #[route("/v1/articles", method = "GET", method = "HEAD")]
 pub async fn article_list(
     req: HttpRequest,
-    store: web::Data<Store>,
+    content: web::Data<LiveContent>,
     page: Pagination,
 ) -> HttpResponse {
+    let store = content.current();
     let page = store.page(page.limit, page.offset);
-    let mut response = super::json(&req, &page.representation);
+    let mut response = super::json(&req, &store, &page.representation);
     response.headers_mut().insert(header::LINK, page.link);
     response
 }
@@ -51,11 +52,14 @@ pub async fn article_list(
 #[route("", method = "GET", method = "HEAD")]
 pub async fn article_view(
     req: HttpRequest,
-    store: web::Data<Store>,
+    content: web::Data<LiveContent>,
     path: ArticlePath,
+    _: NoQuery,
 ) -> Result<HttpResponse, ApiError> {
+    let store = content.current();
     Ok(super::json(
         &req,
+        &store,
         &super::article(&store, &path.slug)?.whole,
     ))
 }

@@ -6,7 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, route};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::representation::Representation;
+use super::params::NoQuery;
+use crate::{error::BadRequest, representation::Representation};
 
 /// The API's entry point: links to everything else.
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,9 +74,12 @@ static INDEX: LazyLock<Representation> = LazyLock::new(|| {
 #[utoipa::path(
     get,
     tag = "index",
-    responses((status = 200, description = "Links to everything else.", body = Index))
+    responses(
+        (status = 200, description = "Links to everything else.", body = Index),
+        (status = 400, response = BadRequest),
+    )
 )]
 #[route("/", method = "GET", method = "HEAD")]
-pub async fn index_view(req: HttpRequest) -> HttpResponse {
-    super::json(&req, &INDEX)
+pub async fn index_view(req: HttpRequest, _: NoQuery) -> HttpResponse {
+    INDEX.respond(&req, "application/json")
 }

@@ -10,7 +10,7 @@ pub mod params;
 mod precautions;
 mod sections;
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, http::header::HeaderName};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
@@ -30,6 +30,8 @@ pub fn configure(config: &mut ServiceConfig) {
     config
         .service(index::index_view)
         .service(health::health_view)
+        .service(health::readiness_view)
+        .service(health::metrics_view)
         .service(articles::article_list)
         .service(
             scope("/v1/articles/{slug}")
@@ -57,9 +59,16 @@ pub fn configure(config: &mut ServiceConfig) {
         );
 }
 
-/// Answers with a prepared JSON representation (200, 304 or 406).
-fn json(req: &HttpRequest, representation: &Representation) -> HttpResponse {
-    representation.respond(req, "application/json")
+/// The header naming the content revision a response was served from.
+pub const CONTENT_REVISION: HeaderName = HeaderName::from_static("x-content-revision");
+
+/// Answers with a prepared JSON representation of `store` (200, 304 or 406).
+fn json(req: &HttpRequest, store: &Store, representation: &Representation) -> HttpResponse {
+    let mut response = representation.respond(req, "application/json");
+    response
+        .headers_mut()
+        .insert(CONTENT_REVISION, store.revision_header().clone());
+    response
 }
 
 fn article<'a>(store: &'a Store, slug: &Slug) -> Result<&'a Entry, ApiError> {
@@ -75,7 +84,7 @@ fn part_list(
     path: &ArticlePath,
     parts: fn(&Entry) -> &Collection,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(json(req, &parts(article(store, &path.slug)?).list))
+    Ok(json(req, store, &parts(article(store, &path.slug)?).list))
 }
 
 /// Serves one part of an article; `kind` names it in the 404.
@@ -93,5 +102,5 @@ fn part_view(
             path.id, path.slug
         ))
     })?;
-    Ok(json(req, part))
+    Ok(json(req, store, part))
 }

@@ -55,6 +55,42 @@ impl FromRequest for PartPath {
     }
 }
 
+/// For resources that take no query parameters: any is refused, rather than
+/// silently ignored, so a misspelt parameter is noticed.
+#[derive(Debug)]
+pub struct NoQuery;
+
+impl FromRequest for NoQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let query = req.query_string();
+        ready(if query.is_empty() {
+            Ok(Self)
+        } else {
+            let name = query
+                .split('&')
+                .next()
+                .and_then(|pair| pair.split('=').next())
+                .unwrap_or_default();
+            Err(ApiError::bad_request(format!(
+                "unknown query parameter `{}`: this resource takes none",
+                clip(name)
+            )))
+        })
+    }
+}
+
+/// Echoes at most 64 bytes of what a client sent.
+fn clip(raw: &str) -> &str {
+    let mut end = raw.len().min(64);
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    &raw[..end]
+}
+
 /// The query string of a paginated list, as documented; see [`Pagination`].
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -92,8 +128,9 @@ impl TryFrom<PageQuery> for Pagination {
                 .filter(|limit| (1..=Self::MAX_LIMIT).contains(limit))
                 .ok_or_else(|| {
                     ApiError::bad_request(format!(
-                        "query parameter `limit` must be an integer from 1 to {}, not `{raw}`",
-                        Self::MAX_LIMIT
+                        "query parameter `limit` must be an integer from 1 to {}, not `{}`",
+                        Self::MAX_LIMIT,
+                        clip(&raw)
                     ))
                 })?,
         };
@@ -105,8 +142,9 @@ impl TryFrom<PageQuery> for Pagination {
                 .filter(|&o: &usize| o <= u32::MAX as usize)
                 .ok_or_else(|| {
                     ApiError::bad_request(format!(
-                        "query parameter `offset` must be an integer from 0 to {}, not `{raw}`",
-                        u32::MAX
+                        "query parameter `offset` must be an integer from 0 to {}, not `{}`",
+                        u32::MAX,
+                        clip(&raw)
                     ))
                 })?,
         };

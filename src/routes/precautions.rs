@@ -5,9 +5,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
-use super::params::{ArticlePath, PartPath};
+use super::params::{ArticlePath, NoQuery, PartPath};
 use crate::{
-    content::{List, Precaution, Slug, Store},
+    content::{List, LiveContent, Precaution, Slug},
     error::{ApiError, BadRequest, NotFound},
 };
 
@@ -27,10 +27,11 @@ use crate::{
 #[route("", method = "GET", method = "HEAD")]
 pub async fn precaution_list(
     req: HttpRequest,
-    store: web::Data<Store>,
+    content: web::Data<LiveContent>,
     path: ArticlePath,
+    _: NoQuery,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list(&req, &store, &path, |entry| &entry.precautions)
+    super::part_list(&req, &content.current(), &path, |entry| &entry.precautions)
 }
 
 /// Fetch one precaution
@@ -52,10 +53,11 @@ pub async fn precaution_list(
 #[route("/{id}", method = "GET", method = "HEAD")]
 pub async fn precaution_view(
     req: HttpRequest,
-    store: web::Data<Store>,
+    content: web::Data<LiveContent>,
     path: PartPath,
+    _: NoQuery,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_view(&req, &store, &path, "precaution", |entry| {
+    super::part_view(&req, &content.current(), &path, "precaution", |entry| {
         &entry.precautions
     })
 }

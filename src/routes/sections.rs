@@ -5,9 +5,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
-use super::params::{ArticlePath, PartPath};
+use super::params::{ArticlePath, NoQuery, PartPath};
 use crate::{
-    content::{List, Section, Slug, Store},
+    content::{List, LiveContent, Section, Slug},
     error::{ApiError, BadRequest, NotFound},
 };
 
@@ -27,10 +27,11 @@ use crate::{
 #[route("", method = "GET", method = "HEAD")]
 pub async fn section_list(
     req: HttpRequest,
-    store: web::Data<Store>,
+    content: web::Data<LiveContent>,
     path: ArticlePath,
+    _: NoQuery,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list(&req, &store, &path, |entry| &entry.sections)
+    super::part_list(&req, &content.current(), &path, |entry| &entry.sections)
 }
 
 /// Fetch one section
@@ -52,8 +53,11 @@ pub async fn section_list(
 #[route("/{id}", method = "GET", method = "HEAD")]
 pub async fn section_view(
     req: HttpRequest,
-    store: web::Data<Store>,
+    content: web::Data<LiveContent>,
     path: PartPath,
+    _: NoQuery,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_view(&req, &store, &path, "section", |entry| &entry.sections)
+    super::part_view(&req, &content.current(), &path, "section", |entry| {
+        &entry.sections
+    })
 }

@@ -1,0 +1,46 @@
+//! The content being served, replaced whole on reload.
+//!
+//! A reload builds a complete new [`Store`] beside the one serving, and only
+//! a store that loaded without a problem is swapped in, in one atomic step:
+//! a request holds the store it started with to its end, so it sees the old
+//! content or the new, never a mix, and a bad edit changes nothing served.
+
+use std::sync::Arc;
+
+use arc_swap::{ArcSwap, Guard};
+
+use super::{ContentError, ContentSource, Store};
+
+/// The live content and where it is reloaded from.
+#[derive(Debug)]
+pub struct LiveContent {
+    current: ArcSwap<Store>,
+    source: ContentSource,
+}
+
+impl LiveContent {
+    pub fn new(store: Store, source: ContentSource) -> Self {
+        Self {
+            current: ArcSwap::from_pointee(store),
+            source,
+        }
+    }
+
+    /// The store to answer one request from; hold it for the whole request.
+    pub fn current(&self) -> Guard<Arc<Store>> {
+        self.current.load()
+    }
+
+    /// Where the content comes from.
+    pub fn source(&self) -> &ContentSource {
+        &self.source
+    }
+
+    /// Loads the source anew and, if it is valid, serves it from now on.
+    /// Blocking: it reads and prepares every file.
+    pub fn reload(&self) -> Result<Arc<Store>, ContentError> {
+        let store = Arc::new(Store::load(&self.source)?);
+        self.current.store(Arc::clone(&store));
+        Ok(store)
+    }
+}

@@ -1,0 +1,142 @@
+//! Prometheus metrics: what the server does (requests by route template and
+//! status, latency, requests in flight), what it serves (content reloads, the
+//! revision, the article count) and the process itself.
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+use crate::content::Store;
+
+/// The server's metrics, in a registry of their own (so that several servers
+/// in one process, as in tests, do not mix their numbers).
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    duration: HistogramVec,
+    pub in_flight: IntGauge,
+    reloads: IntCounterVec,
+    revision: IntGaugeVec,
+    articles: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("relief".into()), None).expect("a valid prefix");
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by route template, method and status.",
+            ),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer a request, by route template.",
+            )
+            .buckets(vec![
+                0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.05, 0.25, 1.0,
+            ]),
+            &["route"],
+        )
+        .expect("valid metric");
+        let in_flight = IntGauge::new("http_requests_in_flight", "Requests being answered now.")
+            .expect("valid metric");
+        let reloads = IntCounterVec::new(
+            Opts::new(
+                "content_reloads_total",
+                "Content reloads, by result (ok or failed).",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        let revision = IntGaugeVec::new(
+            Opts::new(
+                "content_info",
+                "The content being served: 1 for its revision.",
+            ),
+            &["revision"],
+        )
+        .expect("valid metric");
+        let articles =
+            IntGauge::new("content_articles", "Articles being served.").expect("valid metric");
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(duration.clone()),
+            Box::new(in_flight.clone()),
+            Box::new(reloads.clone()),
+            Box::new(revision.clone()),
+            Box::new(articles.clone()),
+            Box::new(prometheus::process_collector::ProcessCollector::for_self()),
+        ] {
+            registry
+                .register(collector)
+                .expect("each metric is registered once");
+        }
+        // Both results exist from the start, so a dashboard shows 0, not nothing.
+        reloads.with_label_values(&["ok"]);
+        reloads.with_label_values(&["failed"]);
+        Self {
+            registry,
+            requests,
+            duration,
+            in_flight,
+            reloads,
+            revision,
+            articles,
+        }
+    }
+
+    /// Counts one answered request.
+    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let buffer = itoa_status(status);
+        let status = std::str::from_utf8(&buffer[..]).unwrap_or("000");
+        self.requests
+            .with_label_values(&[route, method, status])
+            .inc();
+        self.duration.with_label_values(&[route]).observe(seconds);
+    }
+
+    /// Records the content now served.
+    pub fn content_served(&self, store: &Store) {
+        self.revision.reset();
+        self.revision.with_label_values(&[store.revision()]).set(1);
+        self.articles
+            .set(i64::try_from(store.len()).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a reload.
+    pub fn reloaded(&self, ok: bool) {
+        self.reloads
+            .with_label_values(&[if ok { "ok" } else { "failed" }])
+            .inc();
+    }
+
+    /// The metrics in Prometheus text format.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("encoding to memory cannot fail");
+        String::from_utf8(out).expect("the text format is UTF-8")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A status code as three ASCII digits, without allocating.
+fn itoa_status(status: u16) -> [u8; 3] {
+    let status = status.min(999);
+    [
+        b'0' + (status / 100) as u8,
+        b'0' + (status / 10 % 10) as u8,
+        b'0' + (status % 10) as u8,
+    ]
+}

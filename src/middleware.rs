@@ -1,0 +1,240 @@
+//! The middleware every request passes through, outermost first:
+//! [`observe`] (request id, access log, metrics), security headers, the
+//! problem renderer, CORS, and [`limits`] (refuses oversized or malformed
+//! requests before routing).
+
+use std::time::Instant;
+
+use actix_cors::Cors;
+use actix_web::{
+    Error, ResponseError,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::{
+        Method,
+        header::{self, HeaderName, HeaderValue},
+    },
+    middleware::{DefaultHeaders, Next},
+    web,
+};
+
+use crate::{config::Config, error::ApiError, metrics::Metrics};
+
+/// The request id header: taken from the client when valid, else generated.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Routes too frequent and too dull for the info-level access log.
+const PROBES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
+/// Limits on what a request may be, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_url_bytes: usize,
+    pub max_header_bytes: usize,
+}
+
+impl From<&Config> for Limits {
+    fn from(config: &Config) -> Self {
+        Self {
+            max_url_bytes: config.max_url_bytes,
+            max_header_bytes: config.max_header_bytes,
+        }
+    }
+}
+
+/// Refuses, before routing, requests no resource should see: a URL over the
+/// limit (414), headers over the limit (431), a body sent to a method that
+/// takes none (413).
+pub async fn limits(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let limits = req.app_data::<web::Data<Limits>>().map_or(
+        Limits {
+            max_url_bytes: 8192,
+            max_header_bytes: 16384,
+        },
+        |l| *l.get_ref(),
+    );
+    let url_bytes = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    let bodiless = matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+    );
+    let refusal = if url_bytes > limits.max_url_bytes {
+        Some(ApiError::UriTooLong(format!(
+            "the URL is {url_bytes} bytes long; the limit is {}",
+            limits.max_url_bytes
+        )))
+    } else if header_bytes > limits.max_header_bytes {
+        Some(ApiError::HeadersTooLarge(format!(
+            "the request headers are {header_bytes} bytes; the limit is {}",
+            limits.max_header_bytes
+        )))
+    } else if bodiless && has_body(&req) {
+        Some(ApiError::PayloadTooLarge(format!(
+            "{} requests take no body",
+            req.method()
+        )))
+    } else {
+        None
+    };
+    match refusal {
+        Some(error) => Ok(req
+            .into_response(error.error_response())
+            .map_into_right_body()),
+        None => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+    }
+}
+
+fn has_body(req: &ServiceRequest) -> bool {
+    let headers = req.headers();
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    length.is_some_and(|n| n > 0) || headers.contains_key(header::TRANSFER_ENCODING)
+}
+
+/// Gives every request an id (echoed in `X-Request-Id`), counts it in the
+/// metrics, and logs one access line for it.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let _in_flight = metrics.as_ref().map(|m| InFlight::enter(m));
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .filter(|value| valid_request_id(value.as_bytes()))
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+                .expect("a UUID is a valid header")
+        });
+    let method = req.method().clone();
+
+    let mut response = next.call(req).await?;
+    response
+        .headers_mut()
+        .insert(REQUEST_ID, request_id.clone());
+
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    if let Some(metrics) = &metrics {
+        metrics.observe(&route, method.as_str(), status, elapsed.as_secs_f64());
+    }
+    let bytes = match response.response().body().size() {
+        actix_web::body::BodySize::Sized(n) => n,
+        _ => 0,
+    };
+    let request_id = request_id.to_str().unwrap_or_default();
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    if PROBES.contains(&route.as_str()) {
+        tracing::debug!(target: "relief_api::access", method = %method, route, status, latency_ms, bytes, request_id);
+    } else {
+        tracing::info!(target: "relief_api::access", method = %method, route, status, latency_ms, bytes, request_id);
+    }
+    Ok(response)
+}
+
+/// A client's request id is kept if it is 1 to 128 visible ASCII characters
+/// of the kinds ids are made of; anything else is replaced, not echoed.
+fn valid_request_id(value: &[u8]) -> bool {
+    (1..=128).contains(&value.len())
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Counts a request in flight until dropped, even if the client goes away.
+struct InFlight<'a>(&'a Metrics);
+
+impl<'a> InFlight<'a> {
+    fn enter(metrics: &'a Metrics) -> Self {
+        metrics.in_flight.inc();
+        Self(metrics)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.dec();
+    }
+}
+
+/// The Content-Security-Policy: nothing from elsewhere; Swagger UI's own
+/// scripts, styles (some inline) and data-URI icons from here.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Security headers on every response.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::CONTENT_SECURITY_POLICY, CSP))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+}
+
+/// CORS: the configured origins (any, by default) may read the API; never
+/// with credentials.
+pub fn cors(allowed_origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods([Method::GET, Method::HEAD])
+        .allowed_headers([
+            header::ACCEPT,
+            header::ACCEPT_ENCODING,
+            header::ACCEPT_LANGUAGE,
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            REQUEST_ID,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::CACHE_CONTROL,
+            REQUEST_ID,
+            HeaderName::from_static("x-content-revision"),
+        ])
+        .max_age(86_400);
+    if allowed_origins.iter().any(|origin| origin == "*") {
+        // The answer is the same for every origin, so caches need not vary on it.
+        cors.allow_any_origin()
+            .send_wildcard()
+            .disable_vary_header()
+    } else {
+        allowed_origins
+            .iter()
+            .fold(cors, |cors, origin| cors.allowed_origin(origin))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_short_plain_tokens() {
+        assert!(valid_request_id(b"3f2c9a1e-7b4d-4c61-9d0e-2a5b8c7d6e1f"));
+        assert!(valid_request_id(b"req_42.a:b"));
+        assert!(!valid_request_id(b""));
+        assert!(!valid_request_id(b"has space"));
+        assert!(!valid_request_id(b"<script>"));
+        assert!(!valid_request_id(&[b'a'; 129]));
+    }
+}
