@@ -45,14 +45,6 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            tracing::info!(
-                "listening on http://{}:{} with {} article(s) from {} (revision {})",
-                cli.config.bind.ip(),
-                app.port(),
-                app.articles(),
-                cli.config.content_source(),
-                app.revision()
-            );
             match app.run_until_stopped().await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {

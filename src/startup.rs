@@ -78,6 +78,7 @@ impl Reloader {
 
 /// A server bound to its port, ready to run.
 pub struct Application {
+    addr: std::net::SocketAddr,
     port: u16,
     server: Server,
     reloader: Reloader,
@@ -106,13 +107,15 @@ impl Application {
             source,
         };
         let listener = TcpListener::bind(config.bind).map_err(bind_error)?;
-        let port = listener.local_addr().map_err(bind_error)?.port();
+        let listener_addr = listener.local_addr().map_err(bind_error)?;
+        let port = listener_addr.port();
         let reloader = Reloader {
             content: content.clone(),
             metrics: metrics.clone(),
         };
         let server = serve(config, content, metrics, listener).map_err(bind_error)?;
         Ok(Self {
+            addr: listener_addr,
             port,
             server,
             reloader,
@@ -149,6 +152,15 @@ impl Application {
         } else {
             None
         };
+        // Said only now that SIGHUP is handled: a reload sent on seeing this
+        // line must not meet the default action, which ends the process.
+        tracing::info!(
+            "listening on http://{} with {} article(s) from {} (revision {})",
+            self.addr,
+            self.articles(),
+            self.reloader.content.source(),
+            self.revision()
+        );
         let server = self.server;
         server.await.map_err(|source| StartupError::Bind {
             addr: format!("port {}", self.port),

@@ -1,13 +1,26 @@
 //! `spawn_app()`: the one way tests start the server.
 
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
 use actix_web::{http::StatusCode, web::Bytes};
-use relief_api::{config::Config, startup::Application};
+use relief_api::{
+    config::Config,
+    startup::{Application, Reloader},
+};
 use serde_json::Value;
 
 pub const SLUG: &str = "deep-tissue-massage-for-back-pain";
 
 pub struct TestApp {
     pub address: String,
+    pub port: u16,
+    pub reloader: Reloader,
     client: awc::Client,
 }
 
@@ -70,11 +83,17 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
         ..config
     };
     let app = Application::build(&config).expect("the app starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let port = app.port();
+    let reloader = app.reloader();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
-        address,
-        client: awc::Client::builder().disable_redirects().finish(),
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        reloader,
+        client: awc::Client::builder()
+            .disable_redirects()
+            .timeout(Duration::from_secs(30))
+            .finish(),
     }
 }
 
@@ -116,5 +135,140 @@ impl TestApp {
         );
         assert_eq!(reply.header("content-type"), Some("application/json"));
         reply.json()
+    }
+}
+
+/// A content directory in a temp dir, holding a copy of the source article.
+pub struct ContentDir {
+    dir: tempfile::TempDir,
+}
+
+impl ContentDir {
+    pub fn with_source_article() -> Self {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        std::fs::create_dir(dir.path().join("articles")).unwrap();
+        let source = Path::new("content/articles").join(format!("{SLUG}.toml"));
+        std::fs::copy(
+            source,
+            dir.path().join("articles").join(format!("{SLUG}.toml")),
+        )
+        .unwrap();
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn article_file(&self) -> PathBuf {
+        self.dir
+            .path()
+            .join("articles")
+            .join(format!("{SLUG}.toml"))
+    }
+
+    /// Rewrites the source article with `from` replaced by `to`.
+    pub fn edit(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(self.article_file()).unwrap();
+        assert!(text.contains(from), "the article has no `{from}`");
+        std::fs::write(self.article_file(), text.replacen(from, to, 1)).unwrap();
+    }
+
+    pub fn config(&self) -> Config {
+        Config {
+            content_dir: Some(self.path().to_owned()),
+            ..Config::default()
+        }
+    }
+}
+
+/// The `relief-api` binary, running as a process of its own (for what only
+/// a process can show: signals, exit status, its log).
+pub struct ServerProcess {
+    pub child: Child,
+    pub port: u16,
+    pub log: mpsc::Receiver<String>,
+}
+
+impl ServerProcess {
+    /// Starts `relief-api --bind 127.0.0.1:0 ARGS` and waits for its
+    /// "listening on" line, which names the port.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_relief-api"))
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let (lines, log) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let port = loop {
+            let line = log
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the server logs its address");
+            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                break digits.parse().expect("a port");
+            }
+        };
+        Self { child, port, log }
+    }
+
+    /// Waits up to `timeout` for a log line containing `text`.
+    pub fn wait_for_log(&self, text: &str, timeout: Duration) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no log line with `{text}` within {timeout:?}"),
+            }
+        }
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal}");
+    }
+
+    /// A blocking GET with a plain HTTP/1.1 client: (status, body).
+    pub fn get(&self, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).unwrap();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, body.to_owned())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

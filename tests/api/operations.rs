@@ -1,0 +1,211 @@
+//! What operators and browsers see: probes, metrics, request ids, security
+//! headers, CORS, logs, and a graceful shutdown.
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    time::Duration,
+};
+
+use relief_api::config::Config;
+
+use crate::helpers::{SLUG, ServerProcess, spawn_app, spawn_app_with};
+
+#[actix_web::test]
+async fn readyz_tells_the_revision_and_article_count() {
+    let app = spawn_app().await;
+    let ready = app.get_json("/readyz").await;
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["articles"], 1);
+    let revision = ready["revision"].as_str().unwrap();
+    assert_eq!(revision.len(), 16);
+    let article = app.get(&format!("/v1/articles/{SLUG}")).await;
+    assert_eq!(article.header("x-content-revision"), Some(revision));
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = spawn_app().await;
+    app.get(&format!("/v1/articles/{SLUG}/benefits/improves-posture"))
+        .await;
+    app.get(&format!("/v1/articles/{SLUG}/benefits/better-sleep"))
+        .await;
+    let reply = app.get("/metrics").await;
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = String::from_utf8_lossy(&reply.body);
+    for expected in [
+        r#"relief_http_requests_total{method="GET",route="/v1/articles/{slug}/benefits/{id}",status="200"} 1"#,
+        r#"relief_http_requests_total{method="GET",route="/v1/articles/{slug}/benefits/{id}",status="404"} 1"#,
+        "relief_http_request_duration_seconds_bucket{route=\"/v1/articles/{slug}/benefits/{id}\"",
+        "relief_http_requests_in_flight 1",
+        r#"relief_content_reloads_total{result="ok"} 0"#,
+        r#"relief_content_reloads_total{result="failed"} 0"#,
+        "relief_content_articles 1",
+        "relief_content_info{revision=",
+        "relief_process_resident_memory_bytes",
+    ] {
+        assert!(text.contains(expected), "no `{expected}` in\n{text}");
+    }
+}
+
+#[actix_web::test]
+async fn a_valid_request_id_is_echoed_and_a_missing_or_bad_one_replaced() {
+    let app = spawn_app().await;
+    let echoed = app
+        .request_with("GET", "/healthz", &[("x-request-id", "trace-42.a")])
+        .await;
+    assert_eq!(echoed.header("x-request-id"), Some("trace-42.a"));
+    for sent in [None, Some("<script>alert(1)</script>")] {
+        let headers: Vec<(&str, &str)> = sent.map(|id| ("x-request-id", id)).into_iter().collect();
+        let reply = app.request_with("GET", "/v1/articles/nope", &headers).await;
+        let id = reply.header("x-request-id").unwrap();
+        assert_eq!(id.len(), 36, "a generated UUID, not {id}");
+        assert_ne!(Some(id), sent);
+    }
+}
+
+#[actix_web::test]
+async fn every_response_carries_the_security_headers_and_no_server_header() {
+    let app = spawn_app().await;
+    for path in [
+        "/v1/articles".to_owned(),
+        "/v1/articles/nope".into(),
+        "/docs/".into(),
+    ] {
+        let reply = app.get(&path).await;
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            reply.header("referrer-policy"),
+            Some("no-referrer"),
+            "{path}"
+        );
+        let csp = reply.header("content-security-policy").unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        assert_eq!(reply.header("server"), None, "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn any_origin_may_read_without_credentials_by_default() {
+    let app = spawn_app().await;
+    let preflight = app
+        .request_with(
+            "OPTIONS",
+            "/v1/articles",
+            &[
+                ("origin", "https://app.example"),
+                ("access-control-request-method", "GET"),
+                ("access-control-request-headers", "if-none-match"),
+            ],
+        )
+        .await;
+    assert!(preflight.status.is_success(), "{}", preflight.status);
+    assert_eq!(preflight.header("access-control-allow-origin"), Some("*"));
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .unwrap()
+            .contains("GET")
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-headers")
+            .unwrap()
+            .contains("if-none-match")
+    );
+    assert_eq!(preflight.header("access-control-allow-credentials"), None);
+
+    let simple = app
+        .request_with("GET", "/v1/articles", &[("origin", "https://app.example")])
+        .await;
+    assert_eq!(simple.header("access-control-allow-origin"), Some("*"));
+    let exposed = simple.header("access-control-expose-headers").unwrap();
+    assert!(
+        exposed.contains("etag") && exposed.contains("link"),
+        "{exposed}"
+    );
+}
+
+#[actix_web::test]
+async fn configured_origins_are_the_only_ones_allowed() {
+    let app = spawn_app_with(Config {
+        cors_allowed_origins: vec!["https://app.example".into()],
+        ..Config::default()
+    })
+    .await;
+    let allowed = app
+        .request_with("GET", "/v1/articles", &[("origin", "https://app.example")])
+        .await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    let other = app
+        .request_with("GET", "/v1/articles", &[("origin", "https://evil.example")])
+        .await;
+    assert_eq!(other.header("access-control-allow-origin"), None);
+}
+
+#[test]
+fn json_logs_have_one_access_line_per_request() {
+    let server = ServerProcess::start(&["--log-format", "json"]);
+    let (status, _) = server.get(&format!("/v1/articles/{SLUG}/faqs"));
+    assert_eq!(status, 200);
+    let line = server.wait_for_log("relief_api::access", Duration::from_secs(5));
+    let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
+    assert_eq!(event["method"], "GET");
+    assert_eq!(event["route"], "/v1/articles/{slug}/faqs");
+    assert_eq!(event["status"], 200);
+    assert!(event["latency_ms"].is_number() && event["bytes"].as_u64() > Some(100));
+    assert_eq!(event["request_id"].as_str().map(str::len), Some(36));
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_then_exits_0() {
+    let mut server = ServerProcess::start(&[]);
+    // A client that reads a large response slowly keeps it in flight.
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream
+        .write_all(b"GET /openapi.json HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 256];
+    while !received.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "the server closed before sending a head");
+        received.extend_from_slice(&chunk[..n]);
+    }
+    server.signal("TERM");
+    std::thread::sleep(Duration::from_millis(200));
+    stream.read_to_end(&mut received).unwrap();
+    let received_len = received.len();
+
+    let head = String::from_utf8_lossy(&received);
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a content-length");
+    let head_len = head.find("\r\n\r\n").unwrap() + 4;
+    assert!(head.starts_with("HTTP/1.1 200"));
+    assert_eq!(
+        received_len - head_len,
+        length,
+        "the whole body arrived after SIGTERM"
+    );
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
