@@ -100,7 +100,7 @@ pub struct PageQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20, example = 20)]
     limit: Option<String>,
     /// How many items to skip.
-    #[param(value_type = Option<u32>, minimum = 0, default = 0, example = 0)]
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0, example = 0)]
     offset: Option<String>,
 }
 
@@ -114,6 +114,8 @@ pub struct Pagination {
 impl Pagination {
     pub const DEFAULT_LIMIT: usize = 20;
     pub const MAX_LIMIT: usize = 100;
+    /// The largest offset: the largest 32-bit integer, as the spec publishes.
+    pub const MAX_OFFSET: usize = i32::MAX as usize;
 }
 
 impl TryFrom<PageQuery> for Pagination {
@@ -139,11 +141,11 @@ impl TryFrom<PageQuery> for Pagination {
             Some(raw) => raw
                 .parse()
                 .ok()
-                .filter(|&o: &usize| o <= u32::MAX as usize)
+                .filter(|&o: &usize| o <= Self::MAX_OFFSET)
                 .ok_or_else(|| {
                     ApiError::bad_request(format!(
                         "query parameter `offset` must be an integer from 0 to {}, not `{}`",
-                        u32::MAX,
+                        Self::MAX_OFFSET,
                         clip(&raw)
                     ))
                 })?,

@@ -101,7 +101,7 @@ async fn invalid_pagination_is_a_400_problem_naming_the_parameter_and_rule() {
         ),
         (
             "offset=-1",
-            "query parameter `offset` must be an integer from 0 to 4294967295, not `-1`",
+            "query parameter `offset` must be an integer from 0 to 2147483647, not `-1`",
         ),
         (
             "sort=title",
