@@ -146,9 +146,17 @@ pub fn problem_renderer<B: 'static>() -> ErrorHandlers<B> {
 
 fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let (request, response) = response.into_parts();
+    let response = problem_response(request.path(), response);
+    let response =
+        ServiceResponse::new(request, response).map_body(|_, body| EitherBody::right(body));
+    Ok(ErrorHandlerResponse::Response(response))
+}
+
+/// Gives an error response its problem+json body; `path` is the `instance`.
+pub fn problem_response<B>(path: &str, response: HttpResponse<B>) -> HttpResponse<BoxBody> {
     let status = response.status();
     let detail = response.extensions().get::<Detail>().map(|d| d.0.clone());
-    let problem = Problem::new(status, detail, request.path());
+    let problem = Problem::new(status, detail, path);
     let body = serde_json::to_vec(&problem).expect("a problem always serializes");
 
     let mut response = response.set_body(BoxBody::new(body));
@@ -156,17 +164,15 @@ fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHan
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     // Errors are about one moment (a typo, a slug not yet published): never cache them.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    for validator in [
+    for stale in [
         header::ETAG,
         header::LAST_MODIFIED,
         header::CONTENT_ENCODING,
+        header::CONTENT_LENGTH,
     ] {
-        headers.remove(validator);
+        headers.remove(stale);
     }
-    headers.remove(header::CONTENT_LENGTH);
-    let response =
-        ServiceResponse::new(request, response).map_body(|_, body| EitherBody::right(body));
-    Ok(ErrorHandlerResponse::Response(response))
+    response
 }
 
 /// The request breaks the rule of one of its parameters; `detail` names it.

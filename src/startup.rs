@@ -296,11 +296,9 @@ fn serve(
             .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/openapi.json"])))
             .default_service(web::to(fallback))
             // Innermost first: the last `wrap` sees the request first.
-            .wrap(from_fn(middleware::limits))
-            .wrap(middleware::cors(&origins))
             .wrap(problem_renderer())
-            .wrap(middleware::security_headers())
-            .wrap(from_fn(middleware::observe))
+            .wrap(from_fn(middleware::edge))
+            .wrap(middleware::cors(&origins))
     })
     .client_request_timeout(Duration::from_secs(config.client_timeout))
     .shutdown_timeout(config.shutdown_grace_period)
