@@ -129,8 +129,8 @@ impl Config {
 }
 
 impl Default for Config {
-    /// The defaults the command line gives, except the port: `0` asks the
-    /// system for a free one (what tests want).
+    /// The defaults the command line gives, except two that tests want: port
+    /// `0` (the system picks a free one) and a single worker thread.
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),

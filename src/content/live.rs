@@ -5,7 +5,7 @@
 //! a request holds the store it started with to its end, so it sees the old
 //! content or the new, never a mix, and a bad edit changes nothing served.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arc_swap::{ArcSwap, Guard};
 
@@ -16,6 +16,9 @@ use super::{ContentError, ContentSource, Store};
 pub struct LiveContent {
     current: ArcSwap<Store>,
     source: ContentSource,
+    /// Held for a whole reload: two reloads at once (SIGHUP during a watch
+    /// event) could otherwise finish out of order and swap older files in last.
+    reloading: Mutex<()>,
 }
 
 impl LiveContent {
@@ -23,6 +26,7 @@ impl LiveContent {
         Self {
             current: ArcSwap::from_pointee(store),
             source,
+            reloading: Mutex::new(()),
         }
     }
 
@@ -39,6 +43,10 @@ impl LiveContent {
     /// Loads the source anew and, if it is valid, serves it from now on.
     /// Blocking: it reads and prepares every file.
     pub fn reload(&self) -> Result<Arc<Store>, ContentError> {
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let store = Arc::new(Store::load(&self.source)?);
         self.current.store(Arc::clone(&store));
         Ok(store)

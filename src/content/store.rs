@@ -1,5 +1,6 @@
-//! The prepared store: every response the content can produce, serialized,
-//! hashed and compressed once, when the content is loaded.
+//! The prepared store: every response the content can produce, serialized
+//! and hashed once when the content is loaded, and compressed once soon after
+//! (see `representation`).
 //!
 //! Handlers only look representations up. To keep memory flat with many
 //! articles, a part fetched alone shares the bytes of its list: the JSON of
