@@ -67,8 +67,9 @@ pub async fn edge(
         .filter(|value| valid_request_id(value.as_bytes()))
         .cloned()
         .unwrap_or_else(|| {
-            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-                .expect("a UUID is a valid header")
+            let mut buffer = uuid::Uuid::encode_buffer();
+            let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+            HeaderValue::from_str(id).expect("a UUID is a valid header")
         });
     let method = req.method().clone();
 
@@ -85,8 +86,16 @@ pub async fn edge(
     for (name, value) in SECURITY_HEADERS {
         headers.insert(name, HeaderValue::from_static(value));
     }
-    let route = response.request().match_pattern();
-    let route = route.as_deref().unwrap_or("unmatched");
+    let request = response.request();
+    let templates = request.app_data::<web::Data<RouteTemplates>>();
+    let pattern;
+    let route = match request.match_name().and_then(|name| templates?.0.get(name)) {
+        Some(template) => template.as_str(),
+        None => {
+            pattern = request.match_pattern();
+            pattern.as_deref().unwrap_or("unmatched")
+        }
+    };
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     if let Some(metrics) = &metrics {
@@ -105,6 +114,11 @@ pub async fn edge(
     }
     Ok(response)
 }
+
+/// The route template of each documented operation, by its resource name
+/// (the handler's name, which is also its operationId). Looking the name up
+/// spares building the template from the resource tree on every request.
+pub struct RouteTemplates(pub std::collections::HashMap<String, String>);
 
 /// Why the request is refused before routing, if it is.
 fn refusal(req: &ServiceRequest) -> Option<ApiError> {

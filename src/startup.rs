@@ -19,7 +19,7 @@ use crate::{
     content::{ContentError, ContentSource, LiveContent, Store},
     error::{ApiError, problem_renderer},
     metrics::Metrics,
-    middleware::{self, Limits},
+    middleware::{self, Limits, RouteTemplates},
     openapi,
     representation::{CachePolicy, Representation, exact},
     routes,
@@ -266,6 +266,7 @@ fn serve(
 ) -> std::io::Result<Server> {
     let document = openapi::document();
     let methods = web::Data::new(MethodTable::new(&document));
+    let templates = web::Data::new(route_templates(&document));
     let spec = web::Data::new(Spec(Representation::new(exact(
         openapi::document_json().into_bytes(),
     ))));
@@ -281,6 +282,7 @@ fn serve(
             .app_data(content.clone())
             .app_data(metrics.clone())
             .app_data(methods.clone())
+            .app_data(templates.clone())
             .app_data(spec.clone())
             .app_data(cache.clone())
             .app_data(limits.clone())
@@ -311,6 +313,20 @@ fn serve(
 
 async fn spec_view(req: HttpRequest, spec: web::Data<Spec>) -> HttpResponse {
     spec.0.respond(&req, "application/json")
+}
+
+/// Each documented operation's route template, by operationId.
+fn route_templates(document: &OpenApi) -> RouteTemplates {
+    let mut templates = std::collections::HashMap::new();
+    for (path, item) in &document.paths.paths {
+        let operations = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+        for operation in operations.into_iter().flatten() {
+            if let Some(id) = &operation.operation_id {
+                templates.insert(id.clone(), path.clone());
+            }
+        }
+    }
+    RouteTemplates(templates)
 }
 
 /// Which methods each documented path allows, to tell a wrong method (405)
