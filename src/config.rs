@@ -29,7 +29,7 @@ pub enum Command {
         #[arg(default_value = "content")]
         dir: PathBuf,
     },
-    /// Ask the server at --bind whether it is healthy; exit 0 if so (for container health checks).
+    /// Ask the server at --bind (or RELIEF_BIND) whether it is healthy; exit 0 if so (for container health checks).
     Healthcheck,
 }
 
@@ -37,7 +37,12 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// The address and port to listen on.
-    #[arg(long, env = "RELIEF_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "RELIEF_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind: SocketAddr,
     /// Serve the content directory DIR (holding `articles/*.toml`) instead of the content built into the binary.
     #[arg(long, env = "RELIEF_CONTENT_DIR", value_name = "DIR")]
@@ -157,6 +162,28 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_names_every_flag_with_its_environment_variable() {
+        let help = Cli::command().render_long_help().to_string();
+        for (flag, env) in [
+            ("--bind", "RELIEF_BIND"),
+            ("--content-dir", "RELIEF_CONTENT_DIR"),
+            ("--workers", "RELIEF_WORKERS"),
+            ("--cache-max-age", "RELIEF_CACHE_MAX_AGE"),
+            ("--watch", "RELIEF_WATCH"),
+            ("--log-format", "RELIEF_LOG_FORMAT"),
+            ("--max-url-bytes", "RELIEF_MAX_URL_BYTES"),
+            ("--client-timeout", "RELIEF_CLIENT_TIMEOUT"),
+            ("--shutdown-grace-period", "RELIEF_SHUTDOWN_GRACE_PERIOD"),
+            ("--cors-allowed-origins", "RELIEF_CORS_ALLOWED_ORIGINS"),
+        ] {
+            assert!(
+                help.contains(flag) && help.contains(&format!("env: {env}")),
+                "{flag} / {env}"
+            );
+        }
     }
 
     #[test]

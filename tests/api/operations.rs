@@ -209,3 +209,24 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_0() {
     let status = server.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn the_healthcheck_subcommand_exits_0_for_a_healthy_server_and_1_otherwise() {
+    let server = ServerProcess::start(&[]);
+    let healthcheck = |port: u16| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_relief-api"))
+            .args(["healthcheck", "--bind", &format!("127.0.0.1:{port}")])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(healthcheck(server.port).status.code(), Some(0));
+    drop(server);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = healthcheck(closed);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot connect"));
+}
