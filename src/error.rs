@@ -43,9 +43,6 @@ pub enum ApiError {
     /// The request has a body where none is taken, or one over the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
-    /// A fault of ours. The message is logged, never sent.
-    #[error("{0}")]
-    Internal(String),
 }
 
 impl ApiError {
@@ -73,27 +70,15 @@ impl ResponseError for ApiError {
             Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        match self {
-            Self::Internal(message) => tracing::error!(error = %message, "internal error"),
-            Self::MethodNotAllowed { allow, .. } => {
-                response.insert_header((header::ALLOW, allow.as_str()));
-            }
-            Self::NotFound(_)
-            | Self::BadRequest(_)
-            | Self::NotAcceptable(_)
-            | Self::UriTooLong(_)
-            | Self::HeadersTooLarge(_)
-            | Self::PayloadTooLarge(_) => {}
+        if let Self::MethodNotAllowed { allow, .. } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
-        if !matches!(self, Self::Internal(_)) {
-            response.extensions_mut().insert(Detail(self.to_string()));
-        }
+        response.extensions_mut().insert(Detail(self.to_string()));
         response.finish()
     }
 }
@@ -190,3 +175,34 @@ pub struct NotFound(#[allow(dead_code)] Problem);
 #[derive(utoipa::ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct NotAcceptable(#[allow(dead_code)] Problem);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_error_says_nothing_of_its_cause() {
+        let problem = Problem::new(StatusCode::INTERNAL_SERVER_ERROR, None, "/v1/articles");
+        assert_eq!(problem.title, "Internal Server Error");
+        assert_eq!(
+            problem.detail,
+            "the server failed to answer; try again later"
+        );
+    }
+
+    #[test]
+    fn a_client_error_carries_what_to_fix() {
+        let response =
+            ApiError::bad_request("query parameter `limit` must be ...").error_response();
+        let problem = problem_response("/v1/articles", response);
+        assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            problem.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+        assert_eq!(
+            problem.headers().get(header::CACHE_CONTROL).unwrap(),
+            "no-store"
+        );
+    }
+}

@@ -166,14 +166,6 @@ impl Store {
         Ok(Self::from_entries(loaded.items, loaded.revision))
     }
 
-    /// Prepares `articles`, sorted by slug, as content revision `revision`.
-    pub fn from_articles(articles: &[Article], revision: &str) -> Self {
-        Self::from_entries(
-            articles.iter().map(Entry::new).collect(),
-            revision.to_owned(),
-        )
-    }
-
     fn from_entries(entries: Vec<Entry>, revision: String) -> Self {
         let by_slug = entries
             .iter()
