@@ -128,9 +128,10 @@ async fn percent_encoding_garbage_and_odd_ids_are_400_or_404_problems() {
 
 #[actix_web::test]
 async fn a_client_that_never_finishes_its_request_is_cut_off_without_holding_a_worker() {
-    // One worker: if the stalled client held it, the second request would wait.
+    // One worker: if the stalled client held it, a second request would be
+    // answered only after the stalled one is cut off. Order, not timing, decides.
     let app = spawn_app_with(Config {
-        client_timeout: 1,
+        client_timeout: 3,
         workers: Some(1),
         ..Config::default()
     })
@@ -150,16 +151,15 @@ async fn a_client_that_never_finishes_its_request_is_cut_off_without_holding_a_w
         (started.elapsed(), answer)
     });
     std::thread::sleep(Duration::from_millis(200));
-    let served = Instant::now();
     assert_eq!(app.get("/healthz").await.status, 200);
     assert!(
-        served.elapsed() < Duration::from_millis(500),
-        "the stalled client held the worker"
+        !stalled.is_finished(),
+        "the other request was answered only once the stalled client was cut off"
     );
 
     let (waited, answer) = actix_web::rt::task::spawn_blocking(move || stalled.join().unwrap())
         .await
         .unwrap();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(waited < Duration::from_secs(3), "cut off after {waited:?}");
+    assert!(waited < Duration::from_secs(10), "cut off after {waited:?}");
 }
