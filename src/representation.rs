@@ -8,10 +8,10 @@
 //! compressing per request.
 //!
 //! Compressing is the one costly step (milliseconds per article, so seconds
-//! for thousands), so it does not hold up start-up: the variants are made once
-//! each, by [`Representation::compress`] from a background warm-up right after
-//! the server starts, or by the first request that wants one, whichever comes
-//! first.
+//! for thousands). Small content is compressed before it is served; a large
+//! content set is compressed by a background thread right after the server
+//! starts, so that start-up stays short, and until then a variant is made by
+//! the first request that wants it. Either way each variant is made once.
 
 use std::{
     io::Write as _,

@@ -62,7 +62,7 @@ impl Reloader {
                     ms = started.elapsed().as_millis() as u64,
                     "content reloaded"
                 );
-                compress_in_background(store);
+                compress(store);
                 true
             }
             Err(error) => {
@@ -100,7 +100,7 @@ impl Application {
         let metrics = web::Data::new(Metrics::new());
         metrics.content_served(&store);
         let content = web::Data::new(LiveContent::new(store, source));
-        compress_in_background(Arc::clone(&content.current()));
+        compress(Arc::clone(&content.current()));
 
         let bind_error = |source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -169,8 +169,23 @@ impl Application {
     }
 }
 
-/// Makes the compressed variants of every response off the request path.
-fn compress_in_background(store: Arc<Store>) {
+/// Content up to this size is compressed before it is served (a few
+/// milliseconds); larger content sets are compressed on a background thread,
+/// so that start-up stays short (10,000 articles take seconds).
+const COMPRESS_BEFORE_SERVING_BYTES: usize = 4 << 20;
+
+/// Makes the compressed variants of every response: now for small content,
+/// else off the request path.
+fn compress(store: Arc<Store>) {
+    if store.prepared_bytes() <= COMPRESS_BEFORE_SERVING_BYTES {
+        let started = std::time::Instant::now();
+        store.compress_all();
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "compressed variants ready"
+        );
+        return;
+    }
     let spawned = std::thread::Builder::new()
         .name("compress".into())
         .spawn(move || {

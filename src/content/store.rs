@@ -209,6 +209,15 @@ impl Store {
         self.entries.is_empty()
     }
 
+    /// The bytes of all prepared bodies, before compression.
+    pub fn prepared_bytes(&self) -> usize {
+        let pages = self.default_pages.iter().map(|page| &page.representation);
+        pages
+            .chain(self.entries.iter().flat_map(Entry::representations))
+            .map(|representation| representation.body().len())
+            .sum()
+    }
+
     /// Makes the compressed variants of every prepared response, article list
     /// pages first; meant for a background thread once the server is up.
     pub fn compress_all(&self) {
