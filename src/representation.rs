@@ -107,6 +107,13 @@ impl Representation {
         Self::new(exact(to_json(value)))
     }
 
+    /// The same body with no compressed variants, for a body made for one
+    /// request: compressing it would cost more than sending it.
+    pub fn without_variants(mut self) -> Self {
+        self.compressed = None;
+        self
+    }
+
     /// The uncompressed body.
     pub fn body(&self) -> &Bytes {
         &self.identity

@@ -228,7 +228,8 @@ impl Store {
     }
 
     /// One page of the article list: prepared at load for the default page
-    /// size, built on demand for any other.
+    /// size; for any other, built for the request (at most 100 summaries) and
+    /// sent uncompressed.
     pub fn page(&self, limit: usize, offset: usize) -> PreparedPage {
         if limit == Self::DEFAULT_PAGE_SIZE
             && offset.is_multiple_of(limit)
@@ -236,7 +237,9 @@ impl Store {
         {
             return page.clone();
         }
-        self.build_page(limit, offset)
+        let mut page = self.build_page(limit, offset);
+        page.representation = page.representation.without_variants();
+        page
     }
 
     fn build_page(&self, limit: usize, offset: usize) -> PreparedPage {
