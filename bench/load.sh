@@ -21,7 +21,7 @@ RUST_LOG=warn target/release/relief-api --bind "127.0.0.1:$port" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  target/release/relief-api healthcheck --bind "127.0.0.1:$port" 2>/dev/null && break
   sleep 0.1
 done
 
