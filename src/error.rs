@@ -176,6 +176,21 @@ pub struct NotFound(#[allow(dead_code)] Problem);
 #[response(content_type = "application/problem+json")]
 pub struct NotAcceptable(#[allow(dead_code)] Problem);
 
+/// The URL is longer than `--max-url-bytes`.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UriTooLong(#[allow(dead_code)] Problem);
+
+/// The request headers are larger than `--max-header-bytes`.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct HeadersTooLarge(#[allow(dead_code)] Problem);
+
+/// The request has a body, and this method takes none.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
 #[cfg(test)]
 mod tests {
     use super::*;

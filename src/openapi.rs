@@ -16,7 +16,9 @@ use utoipa_actix_web::AppExt;
 
 use crate::{
     content::Slug,
-    error::{BadRequest, NotAcceptable, NotFound, Problem},
+    error::{
+        BadRequest, HeadersTooLarge, NotAcceptable, NotFound, PayloadTooLarge, Problem, UriTooLong,
+    },
     routes,
 };
 
@@ -38,7 +40,10 @@ Every error is `application/problem+json` (RFC 9457). Identifiers (slugs and ids
         (name = "index", description = "The entry point, linking everything else."),
         (name = "operations", description = "Probes and metrics for load balancers, orchestrators and monitoring."),
     ),
-    components(schemas(Problem, Slug), responses(BadRequest, NotAcceptable, NotFound)),
+    components(
+        schemas(Problem, Slug),
+        responses(BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge)
+    ),
 )]
 pub struct ApiDoc;
 
@@ -50,8 +55,37 @@ pub fn document() -> openapi::OpenApi {
         .configure(routes::configure)
         .split_for_parts();
     let mut document = document;
+    Refusals.modify(&mut document);
     Caching.modify(&mut document);
     document
+}
+
+/// Documents the refusals every operation may answer before routing (see
+/// `middleware::edge`): one rule, stated once.
+struct Refusals;
+
+impl Modify for Refusals {
+    fn modify(&self, document: &mut openapi::OpenApi) {
+        for item in document.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                for (status, name) in [
+                    ("413", "PayloadTooLarge"),
+                    ("414", "UriTooLong"),
+                    ("431", "HeadersTooLarge"),
+                ] {
+                    responses.insert(status.into(), RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
 }
 
 /// Documents the HTTP caching that every content `GET` honours (see

@@ -98,3 +98,25 @@ async fn swagger_ui_is_served_at_docs_and_reads_the_spec() {
     let init = app.get("/docs/swagger-initializer.js").await;
     assert!(String::from_utf8_lossy(&init.body).contains("/openapi.json"));
 }
+
+#[test]
+fn every_operation_documents_the_refusals_it_can_answer() {
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let responses = &item["get"]["responses"];
+        for status in ["400", "413", "414", "431"] {
+            assert!(
+                responses[status].is_object(),
+                "GET {path} does not document {status}"
+            );
+        }
+        if item["get"]["tags"][0] != "operations" {
+            for status in ["304", "406"] {
+                assert!(
+                    responses[status].is_object(),
+                    "GET {path} does not document {status}"
+                );
+            }
+        }
+    }
+}
