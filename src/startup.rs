@@ -25,7 +25,7 @@ use crate::{
     routes,
 };
 
-/// Why the server could not start.
+/// Why the server could not start, or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
@@ -37,6 +37,8 @@ pub enum StartupError {
     },
     #[error("cannot watch {dir}: {reason}")]
     Watch { dir: String, reason: String },
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
 }
 
 /// Reloads the live content and reports how it went: in the log, in the
@@ -162,10 +164,7 @@ impl Application {
             self.revision()
         );
         let server = self.server;
-        server.await.map_err(|source| StartupError::Bind {
-            addr: format!("port {}", self.port),
-            source,
-        })
+        server.await.map_err(StartupError::Serve)
     }
 }
 
