@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use relief_api::{
-    config::{Cli, Command},
+    config::{Cli, Command, LogFormat},
     content, healthcheck, openapi,
     startup::Application,
     telemetry,
@@ -40,8 +40,12 @@ async fn main() -> ExitCode {
             let app = match Application::build(&cli.config) {
                 Ok(app) => app,
                 Err(error) => {
-                    tracing::error!("cannot start: {error}");
-                    eprintln!("{error}");
+                    // Once, in the form the operator asked for: a JSON event
+                    // for collectors, else the plain list of problems.
+                    match cli.config.log_format {
+                        LogFormat::Json => tracing::error!("cannot start: {error}"),
+                        LogFormat::Text => eprintln!("{error}"),
+                    }
                     return ExitCode::FAILURE;
                 }
             };
