@@ -55,7 +55,7 @@ pub struct Config {
         long,
         env = "RELIEF_CACHE_MAX_AGE",
         value_name = "SECONDS",
-        default_value_t = 300
+        default_value_t = defaults::CACHE_MAX_AGE
     )]
     pub cache_max_age: u32,
     /// Seconds past max-age a cache may serve a stale response while it revalidates (Cache-Control stale-while-revalidate).
@@ -63,7 +63,7 @@ pub struct Config {
         long,
         env = "RELIEF_CACHE_STALE_WHILE_REVALIDATE",
         value_name = "SECONDS",
-        default_value_t = 86_400
+        default_value_t = defaults::CACHE_STALE_WHILE_REVALIDATE
     )]
     pub cache_stale_while_revalidate: u32,
     /// Reload the content directory when its files change (SIGHUP always reloads).
@@ -77,7 +77,7 @@ pub struct Config {
         long,
         env = "RELIEF_MAX_URL_BYTES",
         value_name = "BYTES",
-        default_value_t = 2048
+        default_value_t = defaults::MAX_URL_BYTES
     )]
     pub max_url_bytes: usize,
     /// Largest request headers accepted, in bytes all told; larger gets 431.
@@ -85,7 +85,7 @@ pub struct Config {
         long,
         env = "RELIEF_MAX_HEADER_BYTES",
         value_name = "BYTES",
-        default_value_t = 16_384
+        default_value_t = defaults::MAX_HEADER_BYTES
     )]
     pub max_header_bytes: usize,
     /// Seconds a client has to send its request head; a slower client is cut off.
@@ -133,6 +133,15 @@ impl Config {
     }
 }
 
+/// The defaults of the settings that other modules fall back on too; each is
+/// written once, here.
+pub mod defaults {
+    pub const CACHE_MAX_AGE: u32 = 300;
+    pub const CACHE_STALE_WHILE_REVALIDATE: u32 = 86_400;
+    pub const MAX_URL_BYTES: usize = 2048;
+    pub const MAX_HEADER_BYTES: usize = 16_384;
+}
+
 impl Default for Config {
     /// The defaults the command line gives, except two that tests want: port
     /// `0` (the system picks a free one) and a single worker thread.
@@ -141,12 +150,12 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             content_dir: None,
             workers: Some(1),
-            cache_max_age: 300,
-            cache_stale_while_revalidate: 86_400,
+            cache_max_age: defaults::CACHE_MAX_AGE,
+            cache_stale_while_revalidate: defaults::CACHE_STALE_WHILE_REVALIDATE,
             watch: false,
             log_format: LogFormat::Text,
-            max_url_bytes: 2048,
-            max_header_bytes: 16_384,
+            max_url_bytes: defaults::MAX_URL_BYTES,
+            max_header_bytes: defaults::MAX_HEADER_BYTES,
             client_timeout: 5,
             shutdown_grace_period: 30,
             cors_allowed_origins: vec!["*".into()],

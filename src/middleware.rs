@@ -17,7 +17,11 @@ use actix_web::{
     web,
 };
 
-use crate::{config::Config, error::ApiError, metrics::Metrics};
+use crate::{
+    config::{Config, defaults},
+    error::ApiError,
+    metrics::Metrics,
+};
 
 /// The request id header: taken from the client when valid, else generated.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -32,11 +36,13 @@ pub struct Limits {
     pub max_header_bytes: usize,
 }
 
-impl Limits {
-    const DEFAULT: Self = Self {
-        max_url_bytes: 2048,
-        max_header_bytes: 16_384,
-    };
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_url_bytes: defaults::MAX_URL_BYTES,
+            max_header_bytes: defaults::MAX_HEADER_BYTES,
+        }
+    }
 }
 
 impl From<&Config> for Limits {
@@ -124,7 +130,7 @@ pub struct RouteTemplates(pub std::collections::HashMap<String, String>);
 fn refusal(req: &ServiceRequest) -> Option<ApiError> {
     let limits = req
         .app_data::<web::Data<Limits>>()
-        .map_or(Limits::DEFAULT, |l| *l.get_ref());
+        .map_or_else(Limits::default, |l| *l.get_ref());
     let url_bytes = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if url_bytes > limits.max_url_bytes {
         return Some(ApiError::UriTooLong(format!(

@@ -26,7 +26,7 @@ use actix_web::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::{config::defaults, error::ApiError};
 
 /// Bodies smaller than this are served as they are: they fit in one TCP
 /// segment either way, so compressing them saves no round trip, and each
@@ -297,7 +297,10 @@ impl CachePolicy {
 
 impl Default for CachePolicy {
     fn default() -> Self {
-        Self::new(300, 86_400)
+        Self::new(
+            defaults::CACHE_MAX_AGE,
+            defaults::CACHE_STALE_WHILE_REVALIDATE,
+        )
     }
 }
 
@@ -341,11 +344,7 @@ pub fn negotiate(headers: &HeaderMap, compressed: bool) -> Option<Coding> {
             if name.is_empty() {
                 continue;
             }
-            let Some(q) = parts
-                .map(str::trim)
-                .find_map(|p| p.strip_prefix("q=").or(p.strip_prefix("Q=")))
-                .map_or(Some(1000), parse_q)
-            else {
+            let Some(q) = weight(parts) else {
                 continue;
             };
             let slot = match name.to_ascii_lowercase().as_str() {
@@ -396,17 +395,22 @@ pub fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
             } else {
                 continue;
             };
-            let q = parts
-                .map(str::trim)
-                .find_map(|p| p.strip_prefix("q=").or(p.strip_prefix("Q=")))
-                .map_or(Some(1000), parse_q)
-                .unwrap_or(0);
+            let q = weight(parts).unwrap_or(0);
             if best.is_none_or(|(s, _)| specificity > s) {
                 best = Some((specificity, q));
             }
         }
     }
     !present || best.is_some_and(|(_, q)| q > 0)
+}
+
+/// The q-value among an `Accept*` entry's parameters, in thousandths: 1000
+/// when absent, `None` when malformed.
+fn weight<'a>(parameters: impl Iterator<Item = &'a str>) -> Option<u16> {
+    parameters
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("q=").or(p.strip_prefix("Q=")))
+        .map_or(Some(1000), parse_q)
 }
 
 /// Parses a q-value (`0`, `0.5`, `1.000`) into thousandths.

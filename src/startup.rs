@@ -10,7 +10,7 @@ use actix_web::{
     middleware::from_fn,
     web,
 };
-use utoipa::openapi::{OpenApi, PathItem};
+use utoipa::openapi::{OpenApi, PathItem, path::Operation};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
@@ -333,8 +333,7 @@ async fn spec_view(req: HttpRequest, spec: web::Data<Spec>) -> HttpResponse {
 fn route_templates(document: &OpenApi) -> RouteTemplates {
     let mut templates = std::collections::HashMap::new();
     for (path, item) in &document.paths.paths {
-        let operations = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
-        for operation in operations.into_iter().flatten() {
+        for (_, operation) in operations(item) {
             if let Some(id) = &operation.operation_id {
                 templates.insert(id.clone(), path.clone());
             }
@@ -366,19 +365,24 @@ impl MethodTable {
     }
 }
 
-/// The `Allow` header value for a path: its documented methods, and `HEAD` with `GET`.
+/// The operations a path documents, each with the methods that reach it
+/// (`HEAD` goes with `GET`).
+fn operations(item: &PathItem) -> impl Iterator<Item = (&'static str, &Operation)> {
+    [
+        ("GET, HEAD", &item.get),
+        ("POST", &item.post),
+        ("PUT", &item.put),
+        ("PATCH", &item.patch),
+        ("DELETE", &item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(methods, operation)| operation.as_ref().map(|operation| (methods, operation)))
+}
+
+/// The `Allow` header value for a path: its documented methods.
 fn allow(item: &PathItem) -> String {
-    let operations = [
-        ("GET, HEAD", item.get.is_some()),
-        ("POST", item.post.is_some()),
-        ("PUT", item.put.is_some()),
-        ("PATCH", item.patch.is_some()),
-        ("DELETE", item.delete.is_some()),
-    ];
-    operations
-        .iter()
-        .filter(|(_, present)| *present)
-        .map(|(method, _)| *method)
+    operations(item)
+        .map(|(methods, _)| methods)
         .collect::<Vec<_>>()
         .join(", ")
 }

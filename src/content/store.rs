@@ -211,9 +211,7 @@ impl Store {
 
     /// The bytes of all prepared bodies, before compression.
     pub fn prepared_bytes(&self) -> usize {
-        let pages = self.default_pages.iter().map(|page| &page.representation);
-        pages
-            .chain(self.entries.iter().flat_map(Entry::representations))
+        self.representations()
             .map(|representation| representation.body().len())
             .sum()
     }
@@ -221,10 +219,15 @@ impl Store {
     /// Makes the compressed variants of every prepared response, article list
     /// pages first; meant for a background thread once the server is up.
     pub fn compress_all(&self) {
-        let pages = self.default_pages.iter().map(|page| &page.representation);
-        for representation in pages.chain(self.entries.iter().flat_map(Entry::representations)) {
+        self.representations().for_each(|representation| {
             representation.compress();
-        }
+        });
+    }
+
+    /// Every prepared response: the article list's pages, then each article's.
+    fn representations(&self) -> impl Iterator<Item = &Representation> {
+        let pages = self.default_pages.iter().map(|page| &page.representation);
+        pages.chain(self.entries.iter().flat_map(Entry::representations))
     }
 
     /// One page of the article list: prepared at load for the default page
