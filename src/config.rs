@@ -31,6 +31,8 @@ pub enum Command {
     },
     /// Ask the server at --bind (or RELIEF_BIND) whether it is healthy; exit 0 if so (for container health checks).
     Healthcheck,
+    /// Read a moderator token on stdin; print the line that admits it in a --moderator-tokens-file.
+    HashToken,
 }
 
 /// How the server runs.
@@ -112,6 +114,36 @@ pub struct Config {
         default_value = "*"
     )]
     pub cors_allowed_origins: Vec<String>,
+    /// Where replies are stored: `sqlite:PATH` (created on first start),
+    /// `sqlite::memory:` (lost on exit) or `postgres://USER:PASSWORD@HOST/DB`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "URL",
+        default_value = defaults::DATABASE_URL
+    )]
+    pub database_url: String,
+    /// A file of moderator token digests, one per line (see `hash-token`).
+    /// Without it, moderation answers 503.
+    #[arg(long, env = "RELIEF_MODERATOR_TOKENS_FILE", value_name = "PATH")]
+    pub moderator_tokens_file: Option<PathBuf>,
+    /// Replies each client may post per minute; 0 turns the limit off.
+    #[arg(
+        long,
+        env = "RELIEF_REPLY_RATE_PER_MINUTE",
+        value_name = "N",
+        default_value_t = defaults::REPLY_RATE_PER_MINUTE
+    )]
+    pub reply_rate_per_minute: u32,
+    /// Proxies (addresses or networks, comma-separated) whose X-Forwarded-For
+    /// names the client; by default none is believed.
+    #[arg(
+        long,
+        env = "RELIEF_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = crate::abuse::parse_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// How log lines are written.
@@ -140,11 +172,15 @@ pub mod defaults {
     pub const CACHE_STALE_WHILE_REVALIDATE: u32 = 86_400;
     pub const MAX_URL_BYTES: usize = 2048;
     pub const MAX_HEADER_BYTES: usize = 16_384;
+    /// Beside the working directory, so `cargo run` needs no set-up.
+    pub const DATABASE_URL: &str = "sqlite://relief-replies.db";
+    pub const REPLY_RATE_PER_MINUTE: u32 = 5;
 }
 
 impl Default for Config {
-    /// The defaults the command line gives, except two that tests want: port
-    /// `0` (the system picks a free one) and a single worker thread.
+    /// The defaults the command line gives, except what tests want: port `0`
+    /// (the system picks a free one), a single worker thread, and replies in
+    /// memory without a rate limit.
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -159,6 +195,10 @@ impl Default for Config {
             client_timeout: 5,
             shutdown_grace_period: 30,
             cors_allowed_origins: vec!["*".into()],
+            database_url: "sqlite::memory:".into(),
+            moderator_tokens_file: None,
+            reply_rate_per_minute: 0,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -187,6 +227,10 @@ mod tests {
             ("--client-timeout", "RELIEF_CLIENT_TIMEOUT"),
             ("--shutdown-grace-period", "RELIEF_SHUTDOWN_GRACE_PERIOD"),
             ("--cors-allowed-origins", "RELIEF_CORS_ALLOWED_ORIGINS"),
+            ("--database-url", "DATABASE_URL"),
+            ("--moderator-tokens-file", "RELIEF_MODERATOR_TOKENS_FILE"),
+            ("--reply-rate-per-minute", "RELIEF_REPLY_RATE_PER_MINUTE"),
+            ("--trusted-proxies", "RELIEF_TRUSTED_PROXIES"),
         ] {
             assert!(
                 help.contains(flag) && help.contains(&format!("env: {env}")),

@@ -43,6 +43,30 @@ pub enum ApiError {
     /// The request has a body where none is taken, or one over the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body is not in a media type this operation takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The body is well-formed but breaks the resource's rules; `errors`
+    /// names each field, the rule and what to fix.
+    #[error("{detail}")]
+    Unprocessable {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// No credentials, or ones that are not valid (sent with `WWW-Authenticate`).
+    #[error("{detail}")]
+    Unauthorized {
+        detail: String,
+        /// The `error` parameter of the challenge (RFC 6750), when credentials were sent.
+        challenge_error: Option<&'static str>,
+    },
+    /// The client sent more requests than it may; it may retry after `retry_after` seconds.
+    #[error("too many requests: try again in {retry_after} second(s)")]
+    TooManyRequests { retry_after: u64 },
+    /// A service this request needs is down or not configured; the message
+    /// says which, in words fit for a client, never the internal cause.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl ApiError {
@@ -53,12 +77,48 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::BadRequest(message.into())
     }
+
+    pub fn unprocessable(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
+        Self::Unprocessable {
+            detail: detail.into(),
+            errors,
+        }
+    }
+}
+
+/// One problem with one field of a request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field, by its name in the body (empty for the body as a whole).
+    #[schema(example = "author_name")]
+    pub field: String,
+    /// The rule it breaks: `required`, `type`, `min_length`, `max_length`,
+    /// `no_control_characters`, `email`, `minimum`, `enum`, `unknown_field`
+    /// or `approved_parent`.
+    #[schema(example = "max_length")]
+    pub rule: String,
+    /// What to fix, for a person to read.
+    #[schema(example = "must be at most 80 characters, not 93")]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, rule: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            rule: rule.to_owned(),
+            message: message.into(),
+        }
+    }
 }
 
 /// What a client may learn about an error, carried from [`ApiError`] to the
 /// renderer in the response's extensions.
 #[derive(Debug, Clone)]
-struct Detail(String);
+struct Detail {
+    text: String,
+    errors: Vec<FieldError>,
+}
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
@@ -70,15 +130,42 @@ impl ResponseError for ApiError {
             Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if let Self::MethodNotAllowed { allow, .. } = self {
-            response.insert_header((header::ALLOW, allow.as_str()));
+        match self {
+            Self::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
+            }
+            Self::Unauthorized {
+                challenge_error, ..
+            } => {
+                let challenge = match challenge_error {
+                    Some(error) => format!("Bearer realm=\"relief-api\", error=\"{error}\""),
+                    None => "Bearer realm=\"relief-api\"".to_owned(),
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            Self::TooManyRequests { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            _ => {}
         }
-        response.extensions_mut().insert(Detail(self.to_string()));
+        let errors = match self {
+            Self::Unprocessable { errors, .. } => errors.clone(),
+            _ => Vec::new(),
+        };
+        response.extensions_mut().insert(Detail {
+            text: self.to_string(),
+            errors,
+        });
         response.finish()
     }
 }
@@ -103,10 +190,18 @@ pub struct Problem {
     /// The path of the request that failed.
     #[schema(example = "/v1/articles/deep-tissue-massage-for-back-pain/benefits/better-sleep")]
     pub instance: String,
+    /// For 422 responses: each field that breaks a rule. Absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(nullable = false)]
+    pub errors: Vec<FieldError>,
 }
 
 impl Problem {
-    fn new(status: StatusCode, detail: Option<String>, instance: &str) -> Self {
+    fn new(status: StatusCode, detail: Option<Detail>, instance: &str) -> Self {
+        let (detail, errors) = match detail {
+            Some(Detail { text, errors }) => (Some(text), errors),
+            None => (None, Vec::new()),
+        };
         let title = status.canonical_reason().unwrap_or("Error").to_owned();
         let detail = detail.unwrap_or_else(|| match status.as_u16() {
             404 => "no resource at this path; see /openapi.json for the API".to_owned(),
@@ -119,6 +214,7 @@ impl Problem {
             status: status.as_u16(),
             detail,
             instance: instance.to_owned(),
+            errors,
         }
     }
 }
@@ -138,9 +234,9 @@ fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHan
 }
 
 /// Gives an error response its problem+json body; `path` is the `instance`.
-pub fn problem_response<B>(path: &str, response: HttpResponse<B>) -> HttpResponse<BoxBody> {
+pub fn problem_response<B>(path: &str, mut response: HttpResponse<B>) -> HttpResponse<BoxBody> {
     let status = response.status();
-    let detail = response.extensions().get::<Detail>().map(|d| d.0.clone());
+    let detail = response.extensions_mut().remove::<Detail>();
     let problem = Problem::new(status, detail, path);
     let body = serde_json::to_vec(&problem).expect("a problem always serializes");
 
@@ -186,10 +282,45 @@ pub struct UriTooLong(#[allow(dead_code)] Problem);
 #[response(content_type = "application/problem+json")]
 pub struct HeadersTooLarge(#[allow(dead_code)] Problem);
 
-/// The request has a body, and this method takes none.
+/// The request has a body where this method takes none, or one larger than
+/// the operation takes.
 #[derive(utoipa::ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
+/// The body is not `application/json`.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
+
+/// The body breaks the resource's rules; `errors` lists each field, the rule
+/// and what to fix.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Unprocessable(#[allow(dead_code)] Problem);
+
+/// No bearer token, or one that is not a moderator's; the `WWW-Authenticate`
+/// header says which.
+#[derive(utoipa::ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "The `Bearer` challenge (RFC 6750)."))
+)]
+pub struct Unauthorized(#[allow(dead_code)] Problem);
+
+/// Too many replies from this client; `Retry-After` says when to try again.
+#[derive(utoipa::ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))
+)]
+pub struct TooManyRequests(#[allow(dead_code)] Problem);
+
+/// Replies are unavailable: their database cannot be reached, or (for
+/// moderation) no moderator tokens are configured. Content is still served.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Unavailable(#[allow(dead_code)] Problem);
 
 #[cfg(test)]
 mod tests {

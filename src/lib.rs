@@ -1,6 +1,8 @@
 //! relief-api: a JSON content API serving the article "Back Pain Relief With
 //! Deep Tissue Massage" as typed resources, with a generated OpenAPI spec.
 
+pub mod abuse;
+pub mod auth;
 pub mod config;
 pub mod content;
 pub mod error;
@@ -8,6 +10,7 @@ pub mod healthcheck;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod replies;
 pub mod representation;
 pub mod routes;
 pub mod startup;

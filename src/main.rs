@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use relief_api::{
+    auth,
     config::{Cli, Command, LogFormat},
     content, healthcheck, openapi,
     startup::Application,
@@ -28,6 +29,22 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some(Command::HashToken) => {
+            let mut token = String::new();
+            if let Err(error) = std::io::stdin().read_line(&mut token) {
+                eprintln!("cannot read the token on stdin: {error}");
+                return ExitCode::FAILURE;
+            }
+            let token = token.trim_end_matches(['\r', '\n']);
+            if token.is_empty() {
+                eprintln!(
+                    "no token on stdin: pipe one in, e.g. `printf %s \"$TOKEN\" | relief-api hash-token`"
+                );
+                return ExitCode::FAILURE;
+            }
+            println!("{}", auth::hash_token(token));
+            ExitCode::SUCCESS
+        }
         Some(Command::Healthcheck) => match healthcheck::check(cli.config.bind) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
@@ -37,7 +54,7 @@ async fn main() -> ExitCode {
         },
         None => {
             telemetry::init(cli.config.log_format);
-            let app = match Application::build(&cli.config) {
+            let app = match Application::build(&cli.config).await {
                 Ok(app) => app,
                 Err(error) => {
                     // Once, in the form the operator asked for: a JSON event

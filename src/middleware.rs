@@ -213,21 +213,35 @@ const SECURITY_HEADERS: [(HeaderName, &str); 3] = [
 /// with credentials.
 pub fn cors(allowed_origins: &[String]) -> Cors {
     let cors = Cors::default()
-        .allowed_methods([Method::GET, Method::HEAD])
+        .allowed_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allowed_headers([
             header::ACCEPT,
             header::ACCEPT_ENCODING,
             header::ACCEPT_LANGUAGE,
+            header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
             REQUEST_ID,
         ])
         .expose_headers([
             header::ETAG,
             header::LINK,
+            header::LOCATION,
             header::CACHE_CONTROL,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
             REQUEST_ID,
             HeaderName::from_static("x-content-revision"),
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(86_400);
     if allowed_origins.iter().any(|origin| origin == "*") {

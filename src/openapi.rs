@@ -17,7 +17,9 @@ use utoipa_actix_web::AppExt;
 use crate::{
     content::Slug,
     error::{
-        BadRequest, HeadersTooLarge, NotAcceptable, NotFound, PayloadTooLarge, Problem, UriTooLong,
+        BadRequest, HeadersTooLarge, NotAcceptable, NotFound, PayloadTooLarge, Problem,
+        TooManyRequests, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
+        UriTooLong,
     },
     routes,
 };
@@ -27,8 +29,10 @@ use crate::{
     info(
         title = "relief-api",
         description = "A JSON content API serving the article \"Back Pain Relief With Deep Tissue Massage\": \
-the article whole, its sections, benefits, precautions and FAQs as typed resources.\n\n\
-Every error is `application/problem+json` (RFC 9457). Identifiers (slugs and ids) are lowercase kebab-case.",
+the article whole, its sections, benefits, precautions and FAQs as typed resources, \
+and readers' replies, shown once a moderator approves them.\n\n\
+Every error is `application/problem+json` (RFC 9457). Content identifiers (slugs and ids) are lowercase kebab-case; \
+reply ids are positive integers.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     tags(
@@ -37,13 +41,19 @@ Every error is `application/problem+json` (RFC 9457). Identifiers (slugs and ids
         (name = "benefits", description = "An article's numbered benefits."),
         (name = "precautions", description = "An article's numbered precautions."),
         (name = "faqs", description = "An article's frequently asked questions."),
+        (name = "replies", description = "Readers' replies to an article: posted by anyone, shown once a moderator approves them."),
+        (name = "moderation", description = "Moderators approve, reject or delete replies. Needs a moderator's bearer token: use \"Authorize\"."),
         (name = "index", description = "The entry point, linking everything else."),
         (name = "operations", description = "Probes and metrics for load balancers, orchestrators and monitoring."),
     ),
     components(
         schemas(Problem, Slug),
-        responses(BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge)
+        responses(
+            BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge,
+            UnsupportedMediaType, Unprocessable, Unauthorized, TooManyRequests, Unavailable
+        )
     ),
+    modifiers(&ModeratorToken),
 )]
 pub struct ApiDoc;
 
@@ -58,6 +68,31 @@ pub fn document() -> openapi::OpenApi {
     Refusals.modify(&mut document);
     Caching.modify(&mut document);
     document
+}
+
+/// The bearer scheme of the moderation operations, so that Swagger UI's
+/// "Authorize" button can send a moderator's token.
+struct ModeratorToken;
+
+impl Modify for ModeratorToken {
+    fn modify(&self, document: &mut openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        document
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "moderator_token",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(
+                            "A moderator's token; the server knows only its SHA-256 digest \
+                             (`--moderator-tokens-file`, `relief-api hash-token`).",
+                        ))
+                        .build(),
+                ),
+            );
+    }
 }
 
 /// Documents the refusals every operation may answer before routing (see
@@ -113,7 +148,9 @@ fn caching_headers() -> [(&'static str, Header); 3] {
         (
             "Cache-Control",
             string_header(
-                "How long caches may reuse the response (`--cache-max-age`, `--cache-stale-while-revalidate`).",
+                "How caches may reuse the response: content as `--cache-max-age` and \
+                 `--cache-stale-while-revalidate` say; replies `no-cache` (revalidate each time); \
+                 moderation `private, no-store`.",
                 "public, max-age=300, stale-while-revalidate=86400",
             ),
         ),

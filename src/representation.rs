@@ -162,6 +162,21 @@ impl Representation {
     /// variant, 304 when the client's copy is current, 406 when the client
     /// accepts no coding we have.
     pub fn respond(&self, req: &HttpRequest, content_type: &'static str) -> HttpResponse {
+        let cache_control = req.app_data::<web::Data<CachePolicy>>().map_or_else(
+            || CachePolicy::default().header.clone(),
+            |p| p.header.clone(),
+        );
+        self.respond_with(req, content_type, cache_control)
+    }
+
+    /// [`Self::respond`] with a `Cache-Control` of the caller's, for
+    /// responses that are not content (replies, moderation).
+    pub fn respond_with(
+        &self,
+        req: &HttpRequest,
+        content_type: &'static str,
+        cache_control: HeaderValue,
+    ) -> HttpResponse {
         let headers = req.headers();
         if !accepts(headers, content_type) {
             return ApiError::NotAcceptable(format!(
@@ -177,10 +192,6 @@ impl Representation {
             .error_response();
         };
         let etag = self.etag_bytes(coding);
-        let cache_control = req.app_data::<web::Data<CachePolicy>>().map_or_else(
-            || CachePolicy::default().header.clone(),
-            |p| p.header.clone(),
-        );
 
         let not_modified = none_match(headers, etag.as_str());
         let mut response = if not_modified {

@@ -15,12 +15,15 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::{
+    abuse::{ReplyRateLimit, TrustedProxies},
+    auth::{ModeratorTokens, TokensFileError},
     config::Config,
     content::{ContentError, ContentSource, LiveContent, Store},
     error::{ApiError, problem_renderer},
     metrics::Metrics,
     middleware::{self, Limits, RouteTemplates},
     openapi,
+    replies::{Database, DatabaseUrlError},
     representation::{CachePolicy, Representation, exact},
     routes,
 };
@@ -39,6 +42,10 @@ pub enum StartupError {
     Watch { dir: String, reason: String },
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Database(#[from] DatabaseUrlError),
+    #[error(transparent)]
+    Tokens(#[from] TokensFileError),
 }
 
 /// Reloads the live content and reports how it went: in the log, in the
@@ -85,11 +92,39 @@ pub struct Application {
     server: Server,
     reloader: Reloader,
     watch: bool,
+    replies: Replies,
+}
+
+/// What the replies resources share between workers.
+#[derive(Clone)]
+struct Replies {
+    db: web::Data<Database>,
+    tokens: web::Data<ModeratorTokens>,
+    rate: web::Data<ReplyRateLimit>,
+    proxies: web::Data<TrustedProxies>,
+}
+
+impl Replies {
+    fn new(config: &Config) -> Result<Self, StartupError> {
+        let tokens = match &config.moderator_tokens_file {
+            Some(path) => ModeratorTokens::load(path)?,
+            None => ModeratorTokens::default(),
+        };
+        Ok(Self {
+            db: web::Data::new(Database::connect(&config.database_url)?),
+            tokens: web::Data::new(tokens),
+            rate: web::Data::new(ReplyRateLimit::per_minute(config.reply_rate_per_minute)),
+            proxies: web::Data::new(TrustedProxies(config.trusted_proxies.clone())),
+        })
+    }
 }
 
 impl Application {
-    /// Loads the content and binds the listener; fails on bad content or a taken port.
-    pub fn build(config: &Config) -> Result<Self, StartupError> {
+    /// Loads the content, readies the replies database and binds the
+    /// listener; fails on bad content or settings, or a taken port. A
+    /// database that cannot be reached is not fatal: replies answer 503
+    /// until it can, and content is served meanwhile.
+    pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let started = std::time::Instant::now();
         let source = config.content_source();
         let store = Store::load(&source)?;
@@ -115,13 +150,18 @@ impl Application {
             content: content.clone(),
             metrics: metrics.clone(),
         };
-        let server = serve(config, content, metrics, listener).map_err(bind_error)?;
+        let replies = Replies::new(config)?;
+        // Migrations run now; on failure each replies request tries again.
+        let _ = replies.db.ready().await;
+        let server =
+            serve(config, content, metrics, replies.clone(), listener).map_err(bind_error)?;
         Ok(Self {
             addr: listener_addr,
             port,
             server,
             reloader,
             watch: config.watch,
+            replies,
         })
     }
 
@@ -149,6 +189,7 @@ impl Application {
     /// `--watch`, when its files change.
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
         reload_on_sighup(self.reloader.clone());
+        prepare_replies(&self.replies);
         let _watcher = if self.watch {
             Some(watch(self.reloader.clone())?)
         } else {
@@ -166,6 +207,24 @@ impl Application {
         let server = self.server;
         server.await.map_err(StartupError::Serve)
     }
+}
+
+/// Says whether moderation is on, and forgets idle clients of the rate
+/// limit every minute.
+fn prepare_replies(replies: &Replies) {
+    if replies.tokens.is_empty() {
+        tracing::warn!("no moderator tokens (--moderator-tokens-file): moderation answers 503");
+    } else {
+        tracing::info!(tokens = replies.tokens.len(), "moderation is on");
+    }
+    let rate = replies.rate.clone();
+    actix_web::rt::spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            rate.forget_idle();
+        }
+    });
 }
 
 /// Content up to this size is compressed before it is served (a few
@@ -276,6 +335,7 @@ fn serve(
     config: &Config,
     content: web::Data<LiveContent>,
     metrics: web::Data<Metrics>,
+    replies: Replies,
     listener: TcpListener,
 ) -> std::io::Result<Server> {
     let document = openapi::document();
@@ -300,6 +360,10 @@ fn serve(
             .app_data(spec.clone())
             .app_data(cache.clone())
             .app_data(limits.clone())
+            .app_data(replies.db.clone())
+            .app_data(replies.tokens.clone())
+            .app_data(replies.rate.clone())
+            .app_data(replies.proxies.clone())
             .into_utoipa_app()
             .configure(routes::configure)
             .into_app()

@@ -13,4 +13,4 @@ pub use model::{
     Article, ArticleSummary, Benefit, Faq, Group, Part, Precaution, RepliesPart, Section,
 };
 pub use slug::{Slug, SlugError};
-pub use store::{Collection, Entry, List, Page, PreparedPage, Store};
+pub use store::{Collection, Entry, List, Page, PreparedPage, Store, link_header};

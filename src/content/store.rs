@@ -261,16 +261,18 @@ impl Store {
                 limit,
                 offset,
             }),
-            link: HeaderValue::from_str(&link_header(limit, offset, total))
+            link: HeaderValue::from_str(&link_header("/v1/articles", limit, offset, total))
                 .expect("a link header is ASCII"),
         }
     }
 }
 
-/// The `Link` header (RFC 8288) of the article list page at `offset`.
-fn link_header(limit: usize, offset: usize, total: usize) -> String {
+/// The `Link` header (RFC 8288) of the page at `offset` of the list at
+/// `base` (a path, with its other query parameters if any).
+pub fn link_header(base: &str, limit: usize, offset: usize, total: usize) -> String {
     let link = |offset: usize, rel: &str| {
-        format!("</v1/articles?limit={limit}&offset={offset}>; rel=\"{rel}\"")
+        let separator = if base.contains('?') { '&' } else { '?' };
+        format!("<{base}{separator}limit={limit}&offset={offset}>; rel=\"{rel}\"")
     };
     let last = total.saturating_sub(1) / limit * limit;
     let mut links = vec![link(0, "first")];
@@ -291,14 +293,14 @@ mod tests {
     #[test]
     fn a_single_page_links_only_to_itself() {
         assert_eq!(
-            link_header(20, 0, 1),
+            link_header("/v1/articles", 20, 0, 1),
             "</v1/articles?limit=20&offset=0>; rel=\"first\", </v1/articles?limit=20&offset=0>; rel=\"last\""
         );
     }
 
     #[test]
     fn a_middle_page_links_both_ways() {
-        let header = link_header(2, 2, 5);
+        let header = link_header("/v1/articles", 2, 2, 5);
         assert!(header.contains("</v1/articles?limit=2&offset=0>; rel=\"prev\""));
         assert!(header.contains("</v1/articles?limit=2&offset=4>; rel=\"next\""));
         assert!(header.contains("</v1/articles?limit=2&offset=4>; rel=\"last\""));
@@ -306,7 +308,7 @@ mod tests {
 
     #[test]
     fn a_page_past_the_end_links_back_to_the_last() {
-        let header = link_header(10, 50, 15);
+        let header = link_header("/v1/articles", 10, 50, 15);
         assert!(header.contains("</v1/articles?limit=10&offset=10>; rel=\"prev\""));
         assert!(!header.contains("next"));
     }

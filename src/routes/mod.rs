@@ -6,19 +6,67 @@ mod benefits;
 mod faqs;
 mod health;
 mod index;
+mod moderation;
 pub mod params;
 mod precautions;
+mod replies;
 mod sections;
 
-use actix_web::{HttpRequest, HttpResponse, http::header::HeaderName};
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::header::{self, HeaderName, HeaderValue},
+};
+use serde::Serialize;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    content::{Collection, Entry, Slug, Store},
+    content::{Collection, Entry, Page, Slug, Store, link_header},
     error::ApiError,
     representation::Representation,
 };
-use params::{ArticlePath, PartPath};
+use params::{ArticlePath, Pagination, PartPath};
+
+/// `Cache-Control` of public responses that change without a content
+/// reload (replies): caches keep them but ask (with the ETag) every time.
+const PUBLIC_DYNAMIC: &str = "no-cache";
+/// `Cache-Control` of what moderators see: stored by no cache.
+const PRIVATE: &str = "private, no-store";
+
+/// Answers with `value` as JSON made for this request, with an ETag (so
+/// `If-None-Match` gets 304) and the given `Cache-Control`.
+fn dynamic_json<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+    cache_control: &'static str,
+) -> HttpResponse {
+    Representation::json(value).without_variants().respond_with(
+        req,
+        "application/json",
+        HeaderValue::from_static(cache_control),
+    )
+}
+
+/// Answers with one page of a list read for this request, with its `Link` header.
+fn page_response<T: Serialize>(
+    req: &HttpRequest,
+    items: Vec<T>,
+    total: usize,
+    page: Pagination,
+    base: &str,
+    cache_control: &'static str,
+) -> HttpResponse {
+    let body = Page {
+        items,
+        total,
+        limit: page.limit,
+        offset: page.offset,
+    };
+    let mut response = dynamic_json(req, &body, cache_control);
+    if let Ok(link) = HeaderValue::from_str(&link_header(base, page.limit, page.offset, total)) {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    response
+}
 
 /// Registers every resource, for the server and for the spec alike.
 ///
@@ -55,7 +103,20 @@ pub fn configure(config: &mut ServiceConfig) {
                     scope("/faqs")
                         .service(faqs::faq_list)
                         .service(faqs::faq_view),
+                )
+                .service(
+                    scope("/replies")
+                        .service(replies::reply_create)
+                        .service(replies::reply_list)
+                        .service(replies::reply_view),
                 ),
+        )
+        .service(
+            scope("/v1/moderation/replies")
+                .service(moderation::moderation_reply_list)
+                .service(moderation::moderation_reply_view)
+                .service(moderation::moderation_reply_update)
+                .service(moderation::moderation_reply_delete),
         );
 }
 

@@ -1,13 +1,26 @@
 //! Typed request parameters: each extractor validates its raw input into
 //! domain types, or refuses the request with a problem naming the parameter.
 
-use std::future::{Ready, ready};
+use std::{
+    future::{Future, Ready, ready},
+    pin::Pin,
+};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, error::QueryPayloadError, web};
+use actix_web::{
+    FromRequest, HttpRequest,
+    dev::Payload,
+    error::QueryPayloadError,
+    http::header,
+    web::{self, Bytes},
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::{content::Slug, error::ApiError};
+use crate::{
+    content::Slug,
+    error::ApiError,
+    replies::{ReplyId, ReplyStatus},
+};
 
 /// The path of one article.
 #[derive(Debug, IntoParams)]
@@ -26,7 +39,12 @@ pub struct PartPath {
     pub id: Slug,
 }
 
-fn path_param(req: &HttpRequest, name: &str) -> Result<Slug, ApiError> {
+/// The path parameter `name`, validated into its type.
+fn path_param<T>(req: &HttpRequest, name: &str) -> Result<T, ApiError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
     let raw = req.match_info().get(name).unwrap_or_default();
     raw.parse()
         .map_err(|e| ApiError::bad_request(format!("path parameter `{name}` {e}")))
@@ -52,6 +70,116 @@ impl FromRequest for PartPath {
                 id: path_param(req, "id")?,
             })
         }))
+    }
+}
+
+/// The path of one reply to an article.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ReplyPath {
+    /// The article's slug.
+    #[param(example = "deep-tissue-massage-for-back-pain")]
+    pub slug: Slug,
+    /// The reply's id.
+    #[param(value_type = i64, minimum = 1, example = 1)]
+    pub id: ReplyId,
+}
+
+impl FromRequest for ReplyPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(path_param(req, "slug").and_then(|slug| {
+            Ok(Self {
+                slug,
+                id: path_param(req, "id")?,
+            })
+        }))
+    }
+}
+
+/// The path of one reply, for moderators.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ModeratedReplyPath {
+    /// The reply's id.
+    #[param(value_type = i64, minimum = 1, example = 1)]
+    pub id: ReplyId,
+}
+
+impl FromRequest for ModeratedReplyPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(path_param(req, "id").map(|id| Self { id }))
+    }
+}
+
+/// The most bytes a JSON request body may have.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The body of a request that takes JSON: sent as `application/json` (else
+/// 415) and at most [`MAX_BODY_BYTES`] (else 413). Parsing is the
+/// resource's own, so that it can name every field at fault.
+#[derive(Debug)]
+pub struct JsonBody(pub Bytes);
+
+impl FromRequest for JsonBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let too_large = || {
+            ApiError::PayloadTooLarge(format!(
+                "the body is larger than {} KiB",
+                MAX_BODY_BYTES / 1024
+            ))
+        };
+        let media_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| {
+                value
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        let is_json = media_type.as_deref().is_some_and(|media_type| {
+            media_type == "application/json"
+                || media_type.starts_with("application/") && media_type.ends_with("+json")
+        });
+        if !is_json {
+            let sent =
+                media_type.map_or("no Content-Type".to_owned(), |m| format!("`{}`", clip(&m)));
+            return Box::pin(ready(Err(ApiError::UnsupportedMediaType(format!(
+                "the body must be JSON, sent as `Content-Type: application/json`; this request has {sent}"
+            )))));
+        }
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+            return Box::pin(ready(Err(too_large())));
+        }
+        let payload = web::Payload::from_request(req, payload);
+        Box::pin(async move {
+            let payload = payload
+                .await
+                .map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
+            match payload.to_bytes_limited(MAX_BODY_BYTES).await {
+                Ok(Ok(body)) => Ok(Self(body)),
+                Ok(Err(error)) => Err(ApiError::bad_request(format!(
+                    "the body could not be read: {error}"
+                ))),
+                Err(_) => Err(too_large()),
+            }
+        })
     }
 }
 
@@ -102,6 +230,67 @@ pub struct PageQuery {
     /// How many items to skip.
     #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0, example = 0)]
     offset: Option<String>,
+}
+
+/// The query string of the moderation queue: a status and a page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationQuery {
+    /// Which replies to list.
+    #[param(value_type = Option<ReplyStatus>, default = "pending", example = "pending")]
+    status: Option<String>,
+    /// The most items to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20, example = 20)]
+    limit: Option<String>,
+    /// How many items to skip.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0, example = 0)]
+    offset: Option<String>,
+}
+
+/// Which replies a moderator asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct ModerationFilter {
+    pub status: ReplyStatus,
+    pub page: Pagination,
+}
+
+impl FromRequest for ModerationFilter {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query::<ModerationQuery>(req).and_then(|query| {
+            let status = match query.status {
+                None => ReplyStatus::Pending,
+                Some(raw) => raw.parse().map_err(|rule| {
+                    ApiError::bad_request(format!(
+                        "query parameter `status` {rule}, not `{}`",
+                        clip(&raw)
+                    ))
+                })?,
+            };
+            let page = PageQuery {
+                limit: query.limit,
+                offset: query.offset,
+            }
+            .try_into()?;
+            Ok(Self { status, page })
+        }))
+    }
+}
+
+/// Deserializes the query string, naming what is wrong with it.
+fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+    web::Query::<T>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| {
+            let reason = match e {
+                QueryPayloadError::Deserialize(e) => e.to_string(),
+                other => other.to_string(),
+            };
+            ApiError::bad_request(format!("invalid query string: {reason}"))
+        })
 }
 
 /// Which page of a list to return.
@@ -159,14 +348,7 @@ impl FromRequest for Pagination {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let query = web::Query::<PageQuery>::from_query(req.query_string()).map_err(|e| {
-            let reason = match e {
-                QueryPayloadError::Deserialize(e) => e.to_string(),
-                other => other.to_string(),
-            };
-            ApiError::bad_request(format!("invalid query string: {reason}"))
-        });
-        ready(query.and_then(|q| q.into_inner().try_into()))
+        ready(query::<PageQuery>(req).and_then(TryInto::try_into))
     }
 }
 

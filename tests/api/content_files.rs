@@ -55,13 +55,13 @@ fn every_broken_file_is_rejected_with_its_file_line_and_reason() {
     );
 }
 
-#[test]
-fn the_server_refuses_to_start_on_broken_content() {
+#[actix_web::test]
+async fn the_server_refuses_to_start_on_broken_content() {
     let config = Config {
         content_dir: Some(BROKEN.into()),
         ..Config::default()
     };
-    let Err(error) = Application::build(&config) else {
+    let Err(error) = Application::build(&config).await else {
         panic!("the server started on broken content");
     };
     let message = error.to_string();

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub port: u16,
     pub reloader: Reloader,
     client: awc::Client,
+    /// Temp files the app uses (its database, its tokens), removed with it.
+    _files: Vec<tempfile::TempDir>,
 }
 
 /// What a client received.
@@ -78,11 +80,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with `config` (its port is replaced by a free one).
 pub async fn spawn_app_with(config: Config) -> TestApp {
+    spawn_app_keeping(config, Vec::new()).await
+}
+
+async fn spawn_app_keeping(config: Config, files: Vec<tempfile::TempDir>) -> TestApp {
     let config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         ..config
     };
-    let app = Application::build(&config).expect("the app starts");
+    let app = Application::build(&config).await.expect("the app starts");
     let port = app.port();
     let reloader = app.reloader();
     actix_web::rt::spawn(app.run_until_stopped());
@@ -94,7 +100,104 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
             .disable_redirects()
             .timeout(Duration::from_secs(30))
             .finish(),
+        _files: files,
     }
+}
+
+/// The token moderators use in tests.
+pub const MODERATOR_TOKEN: &str = "test-moderator-token";
+
+/// Where a test's replies are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a temp dir of the test's own.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server at `RELIEF_TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// A database of a test's own: its URL, and the temp dir holding it (SQLite).
+pub struct TestDatabase {
+    pub url: String,
+    pub dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    /// `None` when the backend is PostgreSQL and `RELIEF_TEST_DATABASE_URL` is not set.
+    pub async fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temp dir");
+                let url = format!("sqlite://{}", dir.path().join("replies.db").display());
+                Some(Self {
+                    url,
+                    dir: Some(dir),
+                })
+            }
+            Backend::Postgres => {
+                let server = std::env::var("RELIEF_TEST_DATABASE_URL").ok()?;
+                let name = format!("relief_test_{}", uuid::Uuid::new_v4().simple());
+                use sqlx::Connection as _;
+                let mut admin = sqlx::PgConnection::connect(&server)
+                    .await
+                    .expect("RELIEF_TEST_DATABASE_URL accepts connections");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("a test database can be created");
+                Some(Self {
+                    url: with_database(&server, &name),
+                    dir: None,
+                })
+            }
+        }
+    }
+}
+
+/// `url` naming database `name` instead of its own.
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let query = path
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// A file holding the digest of [`MODERATOR_TOKEN`], as an operator writes it.
+pub fn tokens_file() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("moderators.txt");
+    let digest = relief_api::auth::hash_token(MODERATOR_TOKEN);
+    std::fs::write(&path, format!("# moderators\n{digest}\n")).unwrap();
+    (dir, path)
+}
+
+/// Starts the app with replies on `backend` and moderation on; `None` (the
+/// test is skipped) for PostgreSQL without `RELIEF_TEST_DATABASE_URL`.
+pub async fn spawn_replies_app(backend: Backend) -> Option<TestApp> {
+    spawn_replies_app_with(backend, Config::default()).await
+}
+
+/// [`spawn_replies_app`] with other settings from `config`.
+pub async fn spawn_replies_app_with(backend: Backend, config: Config) -> Option<TestApp> {
+    let database = TestDatabase::create(backend).await?;
+    let (tokens_dir, tokens) = tokens_file();
+    let config = Config {
+        database_url: database.url.clone(),
+        moderator_tokens_file: Some(tokens),
+        ..config
+    };
+    let files = database.dir.into_iter().chain([tokens_dir]).collect();
+    Some(spawn_app_keeping(config, files).await)
+}
+
+/// Skips a PostgreSQL test, saying why.
+pub fn skipped_without_postgres() {
+    eprintln!(
+        "skipped: set RELIEF_TEST_DATABASE_URL=postgres://... to run this test on PostgreSQL"
+    );
 }
 
 impl TestApp {
@@ -108,6 +211,17 @@ impl TestApp {
 
     /// Sends `method path` with extra `headers`; repeated names are sent repeated.
     pub async fn request_with(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send(method, path, headers, Bytes::new()).await
+    }
+
+    /// Sends `method path` with `headers` and a body.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Reply {
         let method = method.parse().expect("a method");
         let mut request = self
             .client
@@ -115,13 +229,69 @@ impl TestApp {
         for (name, value) in headers {
             request = request.append_header((*name, *value));
         }
-        let mut response = request.send().await.expect("the server answers");
+        let mut response = request
+            .send_body(body.into())
+            .await
+            .expect("the server answers");
         let body = response.body().limit(10 << 20).await.expect("a whole body");
         Reply {
             status: response.status(),
             headers: response.headers().clone(),
             body,
         }
+    }
+
+    /// POSTs `body` as JSON to `path`, with extra `headers`.
+    pub async fn post_json(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
+        let mut all = vec![("content-type", "application/json")];
+        all.extend_from_slice(headers);
+        self.send("POST", path, &all, body.to_string()).await
+    }
+
+    /// Posts a reply to the source article; asserts it is accepted and returns its id.
+    pub async fn post_reply(&self, reply: Value) -> i64 {
+        let answer = self
+            .post_json(&format!("/v1/articles/{SLUG}/replies"), &reply, &[])
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::ACCEPTED,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        answer.json()["id"].as_i64().expect("an id")
+    }
+
+    /// Sends a request as a moderator.
+    pub async fn as_moderator(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let auth = format!("Bearer {MODERATOR_TOKEN}");
+        let mut headers = vec![("authorization", auth.as_str())];
+        let body = match body {
+            Some(body) => {
+                headers.push(("content-type", "application/json"));
+                body.to_string()
+            }
+            None => String::new(),
+        };
+        self.send(method, path, &headers, body).await
+    }
+
+    /// Sets a reply's status as a moderator; asserts it worked.
+    pub async fn moderate(&self, id: i64, status: &str) {
+        let answer = self
+            .as_moderator(
+                "PATCH",
+                &format!("/v1/moderation/replies/{id}"),
+                Some(serde_json::json!({ "status": status })),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        assert_eq!(answer.json()["status"], status);
     }
 
     /// GETs `path`, asserts a 200 JSON answer and returns it.

@@ -11,4 +11,5 @@ mod openapi;
 mod operations;
 mod parts;
 mod reload;
+mod replies;
 mod source_text;

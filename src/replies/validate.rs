@@ -1,0 +1,311 @@
+//! The rules a posted reply (and a moderator's decision) must meet.
+//!
+//! The body is read as a JSON object and checked field by field, so that a
+//! client learns every problem at once, each with its field, the rule it
+//! broke and a message, rather than serde's first error alone.
+
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+pub use crate::error::FieldError;
+
+use super::{ModerationDecision, NewReply, ReplyId};
+
+const NAME_MAX: usize = 80;
+const BODY_MAX: usize = 5000;
+/// The longest address SMTP carries (RFC 5321, 4.5.3.1.3).
+const EMAIL_MAX: usize = 254;
+
+/// Validates the JSON body of `POST /v1/articles/{slug}/replies`. Whether a
+/// `parent_id` names an approved reply of the article is checked on storing.
+pub fn parse_reply(body: &[u8]) -> Result<NewReply, ApiError> {
+    let mut fields = Fields::parse(body, &["author_name", "author_email", "body", "parent_id"])?;
+    let author_name = fields.text("author_name", NAME_MAX, false);
+    let author_email = fields.optional_email("author_email");
+    let text = fields.text("body", BODY_MAX, true);
+    let parent_id = fields.optional_id("parent_id");
+    fields.finish("reply")?;
+    Ok(NewReply {
+        author_name: author_name.unwrap_or_default(),
+        author_email: author_email.flatten(),
+        body: text.unwrap_or_default(),
+        parent_id: parent_id.flatten(),
+    })
+}
+
+/// Validates the JSON body of `PATCH /v1/moderation/replies/{id}`.
+pub fn parse_decision(body: &[u8]) -> Result<ModerationDecision, ApiError> {
+    let mut fields = Fields::parse(body, &["status"])?;
+    let status = fields
+        .take("status")
+        .and_then(|value| match value.as_str().map(str::parse) {
+            Some(Ok(status)) => Some(status),
+            Some(Err(message)) => fields.error("status", "enum", message),
+            None => fields.error("status", "type", "must be a string"),
+        });
+    fields.finish("decision")?;
+    Ok(ModerationDecision {
+        status: status.expect("finish() refuses a decision without a status"),
+    })
+}
+
+/// A JSON object being checked, and the problems found so far.
+struct Fields {
+    object: Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    /// Parses `body` as a JSON object; fields other than `known` are errors.
+    fn parse(body: &[u8], known: &[&str]) -> Result<Self, ApiError> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+        let Value::Object(object) = value else {
+            return Err(ApiError::unprocessable(
+                "the body must be a JSON object",
+                vec![FieldError::new("", "type", "must be a JSON object")],
+            ));
+        };
+        let errors = object
+            .keys()
+            .filter(|key| !known.contains(&key.as_str()))
+            .map(|key| {
+                FieldError::new(
+                    key,
+                    "unknown_field",
+                    format!("is not a field; the fields are {}", known.join(", ")),
+                )
+            })
+            .collect();
+        Ok(Self { object, errors })
+    }
+
+    /// Records a problem with `field`; returns `None` for the caller's convenience.
+    fn error<T>(&mut self, field: &str, rule: &str, message: impl Into<String>) -> Option<T> {
+        self.errors.push(FieldError::new(field, rule, message));
+        None
+    }
+
+    /// The field's value; a missing or `null` one is recorded as required.
+    fn take(&mut self, field: &str) -> Option<Value> {
+        match self.object.remove(field) {
+            None | Some(Value::Null) => self.error(field, "required", "is required"),
+            value => value,
+        }
+    }
+
+    /// The field's value if present and not `null`: `Some(None)` when absent.
+    fn take_optional(&mut self, field: &str) -> Option<Option<Value>> {
+        match self.object.remove(field) {
+            None | Some(Value::Null) => Some(None),
+            value => Some(value),
+        }
+    }
+
+    /// A required string of 1 to `max` characters without control characters
+    /// (`multiline` allows line breaks and tabs).
+    fn text(&mut self, field: &str, max: usize, multiline: bool) -> Option<String> {
+        let value = self.take(field)?;
+        let Value::String(text) = value else {
+            return self.error(field, "type", "must be a string");
+        };
+        let length = text.chars().count();
+        if length == 0 {
+            return self.error(field, "min_length", "must not be empty");
+        }
+        if length > max {
+            return self.error(
+                field,
+                "max_length",
+                format!("must be at most {max} characters, not {length}"),
+            );
+        }
+        let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+        if let Some(c) = text.chars().find(|&c| c.is_control() && !allowed(c)) {
+            return self.error(
+                field,
+                "no_control_characters",
+                format!(
+                    "must not contain control characters (found U+{:04X})",
+                    u32::from(c)
+                ),
+            );
+        }
+        Some(text)
+    }
+
+    fn optional_email(&mut self, field: &str) -> Option<Option<String>> {
+        let Some(value) = self.take_optional(field)? else {
+            return Some(None);
+        };
+        let Value::String(email) = value else {
+            return self.error(field, "type", "must be a string");
+        };
+        if email.chars().count() > EMAIL_MAX {
+            return self.error(
+                field,
+                "max_length",
+                format!("must be at most {EMAIL_MAX} characters"),
+            );
+        }
+        if !email_address::EmailAddress::is_valid(&email) {
+            return self.error(field, "email", "must be an e-mail address");
+        }
+        Some(Some(email))
+    }
+
+    fn optional_id(&mut self, field: &str) -> Option<Option<ReplyId>> {
+        let Some(value) = self.take_optional(field)? else {
+            return Some(None);
+        };
+        match value.as_i64().map(ReplyId::try_from) {
+            Some(Ok(id)) => Some(Some(id)),
+            Some(Err(message)) => self.error(field, "minimum", message),
+            None => self.error(field, "type", "must be an integer"),
+        }
+    }
+
+    /// Fails with every problem found, if any.
+    fn finish(self, what: &str) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        let count = self.errors.len();
+        Err(ApiError::unprocessable(
+            format!(
+                "the {what} is not valid: {count} problem{}, listed in `errors`",
+                if count == 1 { "" } else { "s" }
+            ),
+            self.errors,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(body: &str) -> Vec<(String, String)> {
+        match parse_reply(body.as_bytes()) {
+            Ok(reply) => panic!("accepted: {reply:?}"),
+            Err(ApiError::Unprocessable { errors, .. }) => {
+                errors.into_iter().map(|e| (e.field, e.rule)).collect()
+            }
+            Err(other) => vec![("-".into(), other.to_string())],
+        }
+    }
+
+    fn pair(field: &str, rule: &str) -> (String, String) {
+        (field.into(), rule.into())
+    }
+
+    #[test]
+    fn a_complete_reply_is_accepted_as_sent() {
+        let reply = parse_reply(
+            br#"{"author_name":"Dana","author_email":"dana@example.com","body":"Line one\nline two","parent_id":3}"#,
+        )
+        .unwrap();
+        assert_eq!(reply.author_name, "Dana");
+        assert_eq!(reply.author_email.as_deref(), Some("dana@example.com"));
+        assert_eq!(reply.body, "Line one\nline two");
+        assert_eq!(reply.parent_id.map(ReplyId::get), Some(3));
+    }
+
+    #[test]
+    fn email_and_parent_are_optional_and_may_be_null() {
+        let reply =
+            parse_reply(br#"{"author_name":"D","body":"b","author_email":null,"parent_id":null}"#)
+                .unwrap();
+        assert_eq!(reply.author_email, None);
+        assert_eq!(reply.parent_id, None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        assert_eq!(
+            errors(r#"{"author_email":"not an address","parent_id":0,"extra":1}"#),
+            vec![
+                pair("extra", "unknown_field"),
+                pair("author_name", "required"),
+                pair("author_email", "email"),
+                pair("body", "required"),
+                pair("parent_id", "minimum"),
+            ]
+        );
+    }
+
+    #[test]
+    fn lengths_are_counted_in_characters() {
+        let name = "é".repeat(80);
+        let ok = format!(r#"{{"author_name":"{name}","body":"b"}}"#);
+        assert!(parse_reply(ok.as_bytes()).is_ok());
+        let long = format!(
+            r#"{{"author_name":"{name}é","body":"{}"}}"#,
+            "x".repeat(5001)
+        );
+        assert_eq!(
+            errors(&long),
+            vec![
+                pair("author_name", "max_length"),
+                pair("body", "max_length")
+            ]
+        );
+        assert_eq!(
+            errors(r#"{"author_name":"","body":""}"#),
+            vec![
+                pair("author_name", "min_length"),
+                pair("body", "min_length")
+            ]
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_the_body_may_break_lines() {
+        assert_eq!(
+            errors(r#"{"author_name":"Da\nna","body":"a\u0007b"}"#),
+            vec![
+                pair("author_name", "no_control_characters"),
+                pair("body", "no_control_characters")
+            ]
+        );
+        assert!(parse_reply(br#"{"author_name":"Dana","body":"a\r\n\tb"}"#).is_ok());
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        assert_eq!(
+            errors(r#"{"author_name":7,"body":["x"],"author_email":1,"parent_id":"3"}"#),
+            vec![
+                pair("author_name", "type"),
+                pair("author_email", "type"),
+                pair("body", "type"),
+                pair("parent_id", "type"),
+            ]
+        );
+        assert_eq!(errors("[]"), vec![pair("", "type")]);
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        assert!(matches!(
+            parse_reply(b"{\"author_name\":"),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn a_decision_names_a_known_status() {
+        assert_eq!(
+            parse_decision(br#"{"status":"approved"}"#).unwrap().status,
+            super::super::ReplyStatus::Approved
+        );
+        assert!(matches!(
+            parse_decision(br#"{"status":"published"}"#),
+            Err(ApiError::Unprocessable { .. })
+        ));
+        assert!(matches!(
+            parse_decision(br#"{}"#),
+            Err(ApiError::Unprocessable { .. })
+        ));
+    }
+}

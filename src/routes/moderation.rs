@@ -1,0 +1,157 @@
+//! `/v1/moderation/replies`: moderators list replies by status, approve,
+//! reject or mark them as spam, and delete them. Every operation needs a
+//! moderator's bearer token ([`Moderator`]).
+
+use actix_web::{HttpRequest, HttpResponse, route, web};
+
+use super::params::{JsonBody, ModeratedReplyPath, ModerationFilter, ModerationQuery, NoQuery};
+use crate::{
+    auth::Moderator,
+    content::Page,
+    error::{
+        ApiError, BadRequest, NotFound, Unauthorized, Unavailable, Unprocessable,
+        UnsupportedMediaType,
+    },
+    replies::{self, Database, ModeratedReply, ModerationDecision, ReplyId},
+};
+
+fn no_reply(id: ReplyId) -> ApiError {
+    ApiError::not_found(format!("no reply {id}"))
+}
+
+/// List replies for moderation
+///
+/// Returns one page of the replies in one status (`pending` unless asked),
+/// oldest first, with the author's e-mail address.
+#[utoipa::path(
+    get,
+    tag = "moderation",
+    params(ModerationQuery),
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "One page of replies.", body = Page<ModeratedReply>,
+            headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288)."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[route("", method = "GET", method = "HEAD")]
+pub async fn moderation_reply_list(
+    req: HttpRequest,
+    _: Moderator,
+    db: web::Data<Database>,
+    filter: ModerationFilter,
+) -> Result<HttpResponse, ApiError> {
+    let page = filter.page;
+    let (items, total) = db.by_status(filter.status, page.limit, page.offset).await?;
+    let base = format!("/v1/moderation/replies?status={}", filter.status);
+    Ok(super::page_response(
+        &req,
+        items,
+        total,
+        page,
+        &base,
+        super::PRIVATE,
+    ))
+}
+
+/// Fetch a reply for moderation
+///
+/// Returns one reply, whatever its status.
+#[utoipa::path(
+    get,
+    tag = "moderation",
+    params(ModeratedReplyPath),
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "The reply.", body = ModeratedReply),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[route("/{id}", method = "GET", method = "HEAD")]
+pub async fn moderation_reply_view(
+    req: HttpRequest,
+    _: Moderator,
+    db: web::Data<Database>,
+    path: ModeratedReplyPath,
+    _: NoQuery,
+) -> Result<HttpResponse, ApiError> {
+    let reply = db
+        .moderated(path.id)
+        .await?
+        .ok_or_else(|| no_reply(path.id))?;
+    Ok(super::dynamic_json(&req, &reply, super::PRIVATE))
+}
+
+/// Moderate a reply
+///
+/// Sets a reply's status: `approved` makes it public; `rejected`, `spam` or
+/// `pending` hide it.
+#[utoipa::path(
+    patch,
+    tag = "moderation",
+    params(ModeratedReplyPath),
+    request_body(content = ModerationDecision, content_type = "application/json"),
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "The reply, moderated.", body = ModeratedReply),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[route("/{id}", method = "PATCH")]
+pub async fn moderation_reply_update(
+    _: Moderator,
+    db: web::Data<Database>,
+    path: ModeratedReplyPath,
+    _: NoQuery,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let decision = replies::parse_decision(&body.0)?;
+    let reply = db
+        .set_status(path.id, decision.status)
+        .await?
+        .ok_or_else(|| no_reply(path.id))?;
+    tracing::info!(reply = reply.id, status = %reply.status, "reply moderated");
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", super::PRIVATE))
+        .json(reply))
+}
+
+/// Delete a reply
+///
+/// Deletes a reply for good. Replies that answered it stay, without a parent.
+#[utoipa::path(
+    delete,
+    tag = "moderation",
+    params(ModeratedReplyPath),
+    security(("moderator_token" = [])),
+    responses(
+        (status = 204, description = "The reply is gone."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[route("/{id}", method = "DELETE")]
+pub async fn moderation_reply_delete(
+    _: Moderator,
+    db: web::Data<Database>,
+    path: ModeratedReplyPath,
+    _: NoQuery,
+) -> Result<HttpResponse, ApiError> {
+    if !db.delete(path.id).await? {
+        return Err(no_reply(path.id));
+    }
+    tracing::info!(reply = path.id.get(), "reply deleted");
+    Ok(HttpResponse::NoContent().finish())
+}

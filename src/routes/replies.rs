@@ -1,0 +1,195 @@
+//! `/v1/articles/{slug}/replies`: readers post replies; everyone reads the
+//! approved ones. Posting is rate limited per client and safe to retry with
+//! an `Idempotency-Key`.
+
+use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
+
+use super::params::{ArticlePath, JsonBody, NoQuery, Pagination, ReplyPath};
+use crate::{
+    abuse::{ClientAddr, ReplyRateLimit},
+    content::{LiveContent, Page},
+    error::{
+        ApiError, BadRequest, NotFound, TooManyRequests, Unavailable, Unprocessable,
+        UnsupportedMediaType,
+    },
+    replies::{self, Created, Database, NewReply, Reply, ReplyReceipt, db::Submission},
+};
+
+/// The header that makes a POST safe to retry (as in Stripe's API).
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// Post a reply
+///
+/// Stores a reply to the article, as plain text, for moderation: it is shown
+/// only once a moderator approves it. The answer is sent only after the reply
+/// is committed to disk.
+///
+/// To retry safely (say, after a lost connection), send an `Idempotency-Key`
+/// (any unique string, such as a UUID): a retry with the same key and body
+/// gets the first answer again and stores nothing new; the same key with
+/// another body is refused (422). Keys are remembered for 24 hours.
+#[utoipa::path(
+    post,
+    tag = "replies",
+    params(
+        ArticlePath,
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+            pattern = "^[\\x21-\\x7E]+$",
+            description = "A unique key for this reply (visible ASCII, up to 255 characters); retries with the same key and body are answered once.",
+            example = "5b1f0b7e-6c1e-4a4f-9d3a-2f1e0c9b8a7d"),
+    ),
+    request_body(content = NewReply, content_type = "application/json"),
+    responses(
+        (status = 202, description = "The reply is stored and awaits moderation.", body = ReplyReceipt,
+            headers(
+                ("Location" = String, description = "Where the reply will be once approved."),
+                ("X-RateLimit-Limit" = u32, description = "Replies a client may post per minute (absent when unlimited)."),
+                ("X-RateLimit-Remaining" = u32, description = "Replies this client may still post right now."),
+                ("Idempotent-Replayed" = bool, description = "`true` when this is the stored answer to an earlier request with the same Idempotency-Key."),
+            )),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[route("", method = "POST")]
+#[allow(clippy::too_many_arguments)]
+pub async fn reply_create(
+    req: HttpRequest,
+    content: web::Data<LiveContent>,
+    db: web::Data<Database>,
+    rate: web::Data<ReplyRateLimit>,
+    path: ArticlePath,
+    client: ClientAddr,
+    _: NoQuery,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    super::article(&content.current(), &path.slug)?;
+    let key = idempotency_key(&req)?;
+    let reply = replies::parse_reply(&body.0)?;
+    let allowance = rate.check(client.0)?;
+    let created = db
+        .create(Submission {
+            article: path.slug.as_str(),
+            reply: &reply,
+            client: client.0,
+            idempotency_key: key,
+        })
+        .await?;
+    let (receipt, replayed) = match created {
+        Created::New(receipt) => (receipt, false),
+        Created::Replayed(receipt) => (receipt, true),
+    };
+    let mut response = HttpResponse::Accepted();
+    response
+        .insert_header((
+            header::LOCATION,
+            format!("/v1/articles/{}/replies/{}", path.slug, receipt.id),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    if let Some(allowance) = allowance {
+        response
+            .insert_header(("x-ratelimit-limit", allowance.limit))
+            .insert_header(("x-ratelimit-remaining", allowance.remaining));
+    }
+    if replayed {
+        response.insert_header(("idempotent-replayed", "true"));
+    }
+    Ok(response.json(receipt))
+}
+
+/// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .filter(|key| (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()))
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "header `Idempotency-Key` must be 1 to 255 visible ASCII characters (a UUID is a good key)",
+            )
+        })
+}
+
+/// List an article's replies
+///
+/// Returns one page of the article's approved replies, oldest first. Each
+/// reply's `body` is plain text: show it as text, never as HTML. A `Link`
+/// header (RFC 8288) points to the `first`, `prev`, `next` and `last` pages.
+#[utoipa::path(
+    get,
+    tag = "replies",
+    params(ArticlePath, super::params::PageQuery),
+    responses(
+        (status = 200, description = "One page of approved replies.", body = Page<Reply>,
+            headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288)."))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[route("", method = "GET", method = "HEAD")]
+pub async fn reply_list(
+    req: HttpRequest,
+    content: web::Data<LiveContent>,
+    db: web::Data<Database>,
+    path: ArticlePath,
+    page: Pagination,
+) -> Result<HttpResponse, ApiError> {
+    super::article(&content.current(), &path.slug)?;
+    let (items, total) = db
+        .approved(path.slug.as_str(), page.limit, page.offset)
+        .await?;
+    let base = format!("/v1/articles/{}/replies", path.slug);
+    Ok(super::page_response(
+        &req,
+        items,
+        total,
+        page,
+        &base,
+        super::PUBLIC_DYNAMIC,
+    ))
+}
+
+/// Fetch a reply
+///
+/// Returns one approved reply of the article. A reply that is not approved
+/// (yet) is not found.
+#[utoipa::path(
+    get,
+    tag = "replies",
+    params(ReplyPath),
+    responses(
+        (status = 200, description = "The reply.", body = Reply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[route("/{id}", method = "GET", method = "HEAD")]
+pub async fn reply_view(
+    req: HttpRequest,
+    content: web::Data<LiveContent>,
+    db: web::Data<Database>,
+    path: ReplyPath,
+    _: NoQuery,
+) -> Result<HttpResponse, ApiError> {
+    super::article(&content.current(), &path.slug)?;
+    let reply = db
+        .approved_one(path.slug.as_str(), path.id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no approved reply {} to article `{}`",
+                path.id, path.slug
+            ))
+        })?;
+    Ok(super::dynamic_json(&req, &reply, super::PUBLIC_DYNAMIC))
+}

@@ -1,0 +1,449 @@
+//! Replies, as readers and moderators use them: post, wait for moderation,
+//! see approved replies. Every story runs on SQLite and, when
+//! `RELIEF_TEST_DATABASE_URL` is set, on PostgreSQL too.
+
+use actix_web::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    Backend, MODERATOR_TOKEN, SLUG, TestApp, skipped_without_postgres, spawn_app,
+    spawn_replies_app, spawn_replies_app_with,
+};
+use relief_api::config::Config;
+
+fn replies_path() -> String {
+    format!("/v1/articles/{SLUG}/replies")
+}
+
+fn dana(body: &str) -> Value {
+    json!({ "author_name": "Dana", "author_email": "dana@example.com", "body": body })
+}
+
+/// The (field, rule) pairs of a 422 problem.
+fn field_errors(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .expect("a 422 lists its errors")
+        .iter()
+        .map(|e| {
+            assert!(e["message"].is_string(), "{e}");
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["rule"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Defines each test once per backend: `sqlite::name` and `postgres::name`.
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let $app = spawn_replies_app(Backend::Sqlite).await.expect("SQLite is built in");
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let Some($app) = spawn_replies_app(Backend::Postgres).await else {
+                        return skipped_without_postgres();
+                    };
+                    $body
+                }
+            )*
+        }
+    };
+}
+
+async fn public_bodies(app: &TestApp) -> Vec<String> {
+    let list = app.get_json(&replies_path()).await;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["body"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+on_both_backends! {
+    async fn a_posted_reply_waits_for_approval_then_everyone_sees_it(app) {
+        let answer = app.post_json(&replies_path(), &dana("Helped my back, thanks."), &[]).await;
+        assert_eq!(answer.status, StatusCode::ACCEPTED);
+        let receipt = answer.json();
+        let id = receipt["id"].as_i64().unwrap();
+        assert_eq!(receipt["status"], "pending");
+        assert!(receipt["created_at"].as_str().unwrap().ends_with('Z'));
+        let location = format!("{}/{id}", replies_path());
+        assert_eq!(answer.header("location"), Some(location.as_str()));
+
+        // Pending: not public, not even by its own URL.
+        assert!(public_bodies(&app).await.is_empty());
+        app.get(&location).await.problem(404);
+
+        // Moderators see it in the queue, with the address the author gave.
+        let queue = app.as_moderator("GET", "/v1/moderation/replies", None).await;
+        assert_eq!(queue.status, StatusCode::OK);
+        assert_eq!(queue.header("cache-control"), Some("private, no-store"));
+        let queue = queue.json();
+        assert_eq!(queue["total"], 1);
+        assert_eq!(queue["items"][0]["author_email"], "dana@example.com");
+        assert_eq!(queue["items"][0]["article"], SLUG);
+
+        app.moderate(id, "approved").await;
+        let list = app.get_json(&replies_path()).await;
+        assert_eq!(list["total"], 1);
+        let reply = &list["items"][0];
+        assert_eq!(reply["body"], "Helped my back, thanks.");
+        assert_eq!(reply["author_name"], "Dana");
+        assert_eq!(reply["created_at"], receipt["created_at"]);
+        // What readers must never see.
+        let keys: Vec<&str> = reply.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["author_name", "body", "created_at", "id", "parent_id"]);
+        assert!(!String::from_utf8_lossy(&app.get(&replies_path()).await.body).contains("dana@example.com"));
+        assert_eq!(app.get_json(&location).await["id"], id);
+    }
+
+    async fn rejected_and_spam_replies_are_hidden_again(app) {
+        let first = app.post_reply(dana("first")).await;
+        let second = app.post_reply(dana("second")).await;
+        app.moderate(first, "approved").await;
+        app.moderate(second, "approved").await;
+        assert_eq!(public_bodies(&app).await, ["first", "second"]);
+        app.moderate(first, "rejected").await;
+        app.moderate(second, "spam").await;
+        assert!(public_bodies(&app).await.is_empty());
+        let spam = app.as_moderator("GET", "/v1/moderation/replies?status=spam", None).await.json();
+        assert_eq!(spam["items"][0]["id"], second);
+    }
+
+    async fn approved_replies_are_listed_oldest_first_in_pages(app) {
+        for n in 1..=3 {
+            let id = app.post_reply(dana(&format!("reply {n}"))).await;
+            app.moderate(id, "approved").await;
+        }
+        assert_eq!(public_bodies(&app).await, ["reply 1", "reply 2", "reply 3"]);
+        let page = app.get(&format!("{}?limit=2&offset=2", replies_path())).await;
+        let json = page.json();
+        assert_eq!(json["total"], 3);
+        assert_eq!(json["items"].as_array().unwrap().len(), 1);
+        assert_eq!(json["items"][0]["body"], "reply 3");
+        let link = page.header("link").unwrap();
+        assert!(link.contains(&format!("<{}?limit=2&offset=0>; rel=\"prev\"", replies_path())), "{link}");
+    }
+
+    async fn a_deleted_reply_is_gone_for_good(app) {
+        let id = app.post_reply(dana("delete me")).await;
+        app.moderate(id, "approved").await;
+        let path = format!("/v1/moderation/replies/{id}");
+        let gone = app.as_moderator("DELETE", &path, None).await;
+        assert_eq!(gone.status, StatusCode::NO_CONTENT);
+        assert!(gone.body.is_empty());
+        assert!(public_bodies(&app).await.is_empty());
+        app.as_moderator("GET", &path, None).await.problem(404);
+        app.as_moderator("DELETE", &path, None).await.problem(404);
+    }
+
+    async fn a_reply_may_answer_only_an_approved_reply_of_the_same_article(app) {
+        let parent = app.post_reply(dana("parent")).await;
+        let child = json!({ "author_name": "Sam", "body": "child", "parent_id": parent });
+        // Still pending: not a parent yet.
+        let refused = app.post_json(&replies_path(), &child, &[]).await.problem(422);
+        assert_eq!(field_errors(&refused), [("parent_id".into(), "approved_parent".into())]);
+        let missing = json!({ "author_name": "Sam", "body": "child", "parent_id": 999_999 });
+        app.post_json(&replies_path(), &missing, &[]).await.problem(422);
+
+        app.moderate(parent, "approved").await;
+        let id = app.post_reply(child).await;
+        app.moderate(id, "approved").await;
+        let list = app.get_json(&replies_path()).await;
+        assert_eq!(list["items"][1]["parent_id"], parent);
+        assert_eq!(list["items"][0]["parent_id"], Value::Null);
+
+        // Deleting the parent keeps its answer, now without a parent.
+        app.as_moderator("DELETE", &format!("/v1/moderation/replies/{parent}"), None).await;
+        let list = app.get_json(&replies_path()).await;
+        assert_eq!(list["items"][0]["id"], id);
+        assert_eq!(list["items"][0]["parent_id"], Value::Null);
+    }
+
+    async fn every_broken_rule_is_a_422_naming_its_field(app) {
+        let cases = [
+            (json!({ "body": "b" }), ("author_name", "required")),
+            (json!({ "author_name": "", "body": "b" }), ("author_name", "min_length")),
+            (json!({ "author_name": "x".repeat(81), "body": "b" }), ("author_name", "max_length")),
+            (json!({ "author_name": "Da\u{0}na", "body": "b" }), ("author_name", "no_control_characters")),
+            (json!({ "author_name": "Dana" }), ("body", "required")),
+            (json!({ "author_name": "Dana", "body": "" }), ("body", "min_length")),
+            (json!({ "author_name": "Dana", "body": "x".repeat(5001) }), ("body", "max_length")),
+            (json!({ "author_name": "Dana", "body": "a\u{1b}[31m" }), ("body", "no_control_characters")),
+            (json!({ "author_name": "Dana", "body": "b", "author_email": "dana" }), ("author_email", "email")),
+            (json!({ "author_name": "Dana", "body": "b", "parent_id": -4 }), ("parent_id", "minimum")),
+            (json!({ "author_name": "Dana", "body": "b", "parent_id": "4" }), ("parent_id", "type")),
+            (json!({ "author_name": "Dana", "body": "b", "website": "x" }), ("website", "unknown_field")),
+        ];
+        for (body, (field, rule)) in cases {
+            let problem = app.post_json(&replies_path(), &body, &[]).await.problem(422);
+            assert_eq!(field_errors(&problem), [(field.to_owned(), rule.to_owned())], "{body}");
+        }
+        // Nothing of it was stored.
+        let queue = app.as_moderator("GET", "/v1/moderation/replies", None).await.json();
+        assert_eq!(queue["total"], 0);
+        // At the limits, accepted.
+        app.post_reply(json!({ "author_name": "é".repeat(80), "body": "x".repeat(5000) })).await;
+    }
+
+    async fn a_body_that_is_not_a_json_reply_is_refused_with_the_right_status(app) {
+        let path = replies_path();
+        let problem = app.send("POST", &path, &[("content-type", "application/json")], "{\"author_name\":").await.problem(400);
+        assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"));
+        app.send("POST", &path, &[("content-type", "text/plain")], "hello").await.problem(415);
+        app.send("POST", &path, &[], "{}").await.problem(415);
+        let huge = json!({ "author_name": "Dana", "body": "x".repeat(17 * 1024) });
+        app.post_json(&path, &huge, &[]).await.problem(413);
+    }
+
+    async fn a_reply_to_an_unknown_article_is_a_404_problem(app) {
+        app.post_json("/v1/articles/no-such-article/replies", &dana("hi"), &[]).await.problem(404);
+        app.get("/v1/articles/no-such-article/replies").await.problem(404);
+    }
+
+    async fn replies_are_text_served_as_json_strings(app) {
+        let markup = "<script>alert(1)</script> & <b>bold</b>";
+        let id = app.post_reply(json!({ "author_name": "<i>Eve</i>", "body": markup })).await;
+        app.moderate(id, "approved").await;
+        let answer = app.get(&format!("{}/{id}", replies_path())).await;
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        assert_eq!(answer.json()["body"], markup);
+        assert_eq!(answer.json()["author_name"], "<i>Eve</i>");
+    }
+
+    async fn a_retried_post_with_the_same_idempotency_key_is_answered_once(app) {
+        let key = [("idempotency-key", "7d6c1a1e-retry")];
+        let first = app.post_json(&replies_path(), &dana("once"), &key).await;
+        assert_eq!(first.status, StatusCode::ACCEPTED);
+        // The same body, laid out differently, is the same request.
+        let again = app
+            .send("POST", &replies_path(), &[("content-type", "application/json"), key[0]],
+                  "{ \"body\": \"once\", \"author_email\": \"dana@example.com\", \"author_name\": \"Dana\" }")
+            .await;
+        assert_eq!(again.status, StatusCode::ACCEPTED);
+        assert_eq!(again.json(), first.json());
+        assert_eq!(again.header("location"), first.header("location"));
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+        assert_eq!(first.header("idempotent-replayed"), None);
+        let queue = app.as_moderator("GET", "/v1/moderation/replies", None).await.json();
+        assert_eq!(queue["total"], 1);
+
+        let other = app.post_json(&replies_path(), &dana("another body"), &key).await.problem(422);
+        assert!(other["detail"].as_str().unwrap().contains("Idempotency-Key"));
+        app.post_json(&replies_path(), &dana("x"), &[("idempotency-key", "has space")]).await.problem(400);
+    }
+
+    async fn concurrent_retries_with_one_key_store_one_reply(app) {
+        let key = [("idempotency-key", "concurrent-key")];
+        let path = replies_path();
+        let body = dana("raced");
+        let answers = futures_util::future::join_all(
+            (0..8).map(|_| app.post_json(&path, &body, &key)),
+        )
+        .await;
+        let ids: Vec<Value> = answers.iter().map(|a| {
+            assert_eq!(a.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&a.body));
+            a.json()["id"].clone()
+        }).collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+        let queue = app.as_moderator("GET", "/v1/moderation/replies", None).await.json();
+        assert_eq!(queue["total"], 1);
+    }
+
+    async fn moderation_needs_a_moderators_bearer_token(app) {
+        let path = "/v1/moderation/replies";
+        let missing = app.get(path).await;
+        missing.problem(401);
+        assert_eq!(missing.header("www-authenticate"), Some("Bearer realm=\"relief-api\""));
+        let wrong = app.request_with("GET", path, &[("authorization", "Bearer not-the-token")]).await;
+        wrong.problem(401);
+        assert!(wrong.header("www-authenticate").unwrap().contains("error=\"invalid_token\""));
+        let basic = app.request_with("GET", path, &[("authorization", "Basic dGVzdA==")]).await;
+        basic.problem(401);
+        let id = app.post_reply(dana("not yours to approve")).await;
+        let patch = app
+            .send("PATCH", &format!("{path}/{id}"), &[("content-type", "application/json")], r#"{"status":"approved"}"#)
+            .await;
+        patch.problem(401);
+        assert!(public_bodies(&app).await.is_empty());
+        let lower = format!("bearer {MODERATOR_TOKEN}");
+        let ok = app.request_with("GET", path, &[("authorization", lower.as_str())]).await;
+        assert_eq!(ok.status, StatusCode::OK);
+    }
+
+    async fn a_moderation_decision_must_name_a_status(app) {
+        let id = app.post_reply(dana("decide")).await;
+        let path = format!("/v1/moderation/replies/{id}");
+        let problem = app.as_moderator("PATCH", &path, Some(json!({ "status": "published" }))).await.problem(422);
+        assert_eq!(field_errors(&problem), [("status".into(), "enum".into())]);
+        app.as_moderator("PATCH", &path, Some(json!({}))).await.problem(422);
+        app.as_moderator("PATCH", "/v1/moderation/replies/999999", Some(json!({ "status": "spam" }))).await.problem(404);
+        app.as_moderator("GET", "/v1/moderation/replies?status=deleted", None).await.problem(400);
+        app.as_moderator("GET", "/v1/moderation/replies/abc", None).await.problem(400);
+    }
+
+    async fn a_reply_list_can_be_revalidated_with_its_etag(app) {
+        let list = app.get(&replies_path()).await;
+        assert_eq!(list.header("cache-control"), Some("no-cache"));
+        let etag = list.header("etag").unwrap().to_owned();
+        let same = app.request_with("GET", &replies_path(), &[("if-none-match", etag.as_str())]).await;
+        assert_eq!(same.status, StatusCode::NOT_MODIFIED);
+        let id = app.post_reply(dana("news")).await;
+        app.moderate(id, "approved").await;
+        let changed = app.request_with("GET", &replies_path(), &[("if-none-match", etag.as_str())]).await;
+        assert_eq!(changed.status, StatusCode::OK);
+    }
+}
+
+#[actix_web::test]
+async fn moderation_without_configured_tokens_is_a_503_problem_never_open() {
+    let app = spawn_app().await;
+    let answer = app
+        .request_with(
+            "GET",
+            "/v1/moderation/replies",
+            &[("authorization", "Bearer anything")],
+        )
+        .await;
+    let problem = answer.problem(503);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("--moderator-tokens-file")
+    );
+}
+
+#[actix_web::test]
+async fn posting_too_fast_is_a_429_with_retry_after() {
+    let config = Config {
+        reply_rate_per_minute: 2,
+        ..Config::default()
+    };
+    let app = spawn_replies_app_with(Backend::Sqlite, config)
+        .await
+        .unwrap();
+    let first = app.post_json(&replies_path(), &dana("1"), &[]).await;
+    assert_eq!(first.header("x-ratelimit-limit"), Some("2"));
+    assert_eq!(first.header("x-ratelimit-remaining"), Some("1"));
+    app.post_reply(dana("2")).await;
+    let refused = app.post_json(&replies_path(), &dana("3"), &[]).await;
+    refused.problem(429);
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    // Reading is never limited.
+    assert_eq!(app.get(&replies_path()).await.status, StatusCode::OK);
+}
+
+async fn post_as(app: &TestApp, client: &str) -> StatusCode {
+    app.post_json(
+        &replies_path(),
+        &dana(client),
+        &[("x-forwarded-for", client)],
+    )
+    .await
+    .status
+}
+
+#[actix_web::test]
+async fn forwarded_for_names_the_client_only_behind_a_trusted_proxy() {
+    let limited = Config {
+        reply_rate_per_minute: 1,
+        ..Config::default()
+    };
+    // Untrusted: the header is ignored, both posts count against 127.0.0.1.
+    let app = spawn_replies_app_with(Backend::Sqlite, limited.clone())
+        .await
+        .unwrap();
+    assert_eq!(post_as(&app, "198.51.100.1").await, StatusCode::ACCEPTED);
+    assert_eq!(
+        post_as(&app, "198.51.100.2").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Behind a trusted proxy, each forwarded client has its own allowance.
+    let trusted = Config {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..limited
+    };
+    let app = spawn_replies_app_with(Backend::Sqlite, trusted)
+        .await
+        .unwrap();
+    assert_eq!(post_as(&app, "198.51.100.1").await, StatusCode::ACCEPTED);
+    assert_eq!(post_as(&app, "198.51.100.2").await, StatusCode::ACCEPTED);
+    assert_eq!(
+        post_as(&app, "198.51.100.2").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[actix_web::test]
+async fn a_database_outage_makes_replies_503_while_content_is_served() {
+    // Nothing listens on port 9: every connection is refused.
+    let config = Config {
+        database_url: "postgres://relief@127.0.0.1:9/relief".into(),
+        ..Config::default()
+    };
+    let app = crate::helpers::spawn_app_with(config).await;
+    let problem = app.get(&replies_path()).await.problem(503);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        !detail.contains("127.0.0.1") && !detail.contains("refused"),
+        "a 503 names no internals: {problem}"
+    );
+    app.post_json(&replies_path(), &dana("lost?"), &[])
+        .await
+        .problem(503);
+    assert_eq!(app.get(&format!("/v1/articles/{SLUG}")).await.status, 200);
+    assert_eq!(
+        app.get(&format!("/v1/articles/{SLUG}/benefits"))
+            .await
+            .status,
+        200
+    );
+}
+
+#[actix_web::test]
+async fn a_browser_on_another_origin_may_post_a_reply_and_read_where_it_went() {
+    let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
+    let preflight = app
+        .request_with(
+            "OPTIONS",
+            &replies_path(),
+            &[
+                ("origin", "https://app.example"),
+                ("access-control-request-method", "POST"),
+                (
+                    "access-control-request-headers",
+                    "content-type,idempotency-key",
+                ),
+            ],
+        )
+        .await;
+    assert!(preflight.status.is_success(), "{}", preflight.status);
+    let methods = preflight.header("access-control-allow-methods").unwrap();
+    assert!(methods.contains("POST"), "{methods}");
+    let answer = app
+        .post_json(
+            &replies_path(),
+            &dana("from a browser"),
+            &[("origin", "https://app.example")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    let exposed = answer.header("access-control-expose-headers").unwrap();
+    assert!(exposed.contains("location"), "{exposed}");
+}
