@@ -1,4 +1,5 @@
-# relief-api: a small image serving the content baked into the binary.
+# relief-api: a small image serving the content baked into the binary, with
+# replies in SQLite on a volume (or PostgreSQL through DATABASE_URL).
 # Build: docker build -t relief-api .    Run: docker run -p 8080:8080 relief-api
 
 # --- build -----------------------------------------------------------------
@@ -14,17 +15,24 @@ RUN mkdir -p src content/articles \
     && cargo build --release --locked \
     && rm -rf src target/release/.fingerprint/relief-api-*
 
-# The service itself, with its content compiled in.
+# The service itself, with its content and migrations compiled in.
 COPY src ./src
 COPY content ./content
+COPY migrations ./migrations
 COPY openapi ./openapi
-RUN cargo build --release --locked
+RUN cargo build --release --locked \
+    && mkdir -p /data
 
 # --- run -------------------------------------------------------------------
 # distroless: no shell, no package manager, a non-root user.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /app/target/release/relief-api /usr/local/bin/relief-api
-ENV RELIEF_BIND=0.0.0.0:8080
+# Replies: a SQLite file on a volume the non-root user owns. With several
+# replicas, set DATABASE_URL=postgres://... instead.
+COPY --from=build --chown=65532:65532 /data /var/lib/relief
+VOLUME ["/var/lib/relief"]
+ENV RELIEF_BIND=0.0.0.0:8080 \
+    DATABASE_URL=sqlite:///var/lib/relief/replies.db
 EXPOSE 8080
 USER 65532:65532
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \

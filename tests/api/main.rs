@@ -4,6 +4,7 @@
 mod articles;
 mod caching;
 mod content_files;
+mod durability;
 mod errors;
 mod helpers;
 mod limits;

@@ -447,3 +447,24 @@ async fn a_browser_on_another_origin_may_post_a_reply_and_read_where_it_went() {
     let exposed = answer.header("access-control-expose-headers").unwrap();
     assert!(exposed.contains("location"), "{exposed}");
 }
+
+#[test]
+fn hash_token_turns_a_token_on_stdin_into_its_tokens_file_line() {
+    use std::{
+        io::Write,
+        process::{Command, Stdio},
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_relief-api"))
+        .arg("hash-token")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"secret\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b\n"
+    );
+}
