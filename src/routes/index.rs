@@ -43,6 +43,12 @@ pub struct IndexLinks {
     /// An article's FAQs.
     #[schema(example = "/v1/articles/{slug}/faqs")]
     pub faqs: &'static str,
+    /// An article's approved replies; POST here to reply.
+    #[schema(example = "/v1/articles/{slug}/replies")]
+    pub replies: &'static str,
+    /// The moderation queue (needs a moderator's token).
+    #[schema(example = "/v1/moderation/replies")]
+    pub moderation: &'static str,
     /// The OpenAPI 3.1 document.
     #[schema(example = "/openapi.json")]
     pub openapi: &'static str,
@@ -62,6 +68,8 @@ static INDEX: LazyLock<Representation> = LazyLock::new(|| {
             benefits: "/v1/articles/{slug}/benefits",
             precautions: "/v1/articles/{slug}/precautions",
             faqs: "/v1/articles/{slug}/faqs",
+            replies: "/v1/articles/{slug}/replies",
+            moderation: "/v1/moderation/replies",
             openapi: "/openapi.json",
             docs: "/docs/",
         },

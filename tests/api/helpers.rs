@@ -22,8 +22,8 @@ pub struct TestApp {
     pub port: u16,
     pub reloader: Reloader,
     client: awc::Client,
-    /// Temp files the app uses (its database, its tokens), removed with it.
-    _files: Vec<tempfile::TempDir>,
+    /// What the app uses (its database, its tokens file), removed with it.
+    _keep: Option<(TestDatabase, tempfile::TempDir)>,
 }
 
 /// What a client received.
@@ -80,10 +80,13 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with `config` (its port is replaced by a free one).
 pub async fn spawn_app_with(config: Config) -> TestApp {
-    spawn_app_keeping(config, Vec::new()).await
+    spawn_app_keeping(config, None).await
 }
 
-async fn spawn_app_keeping(config: Config, files: Vec<tempfile::TempDir>) -> TestApp {
+async fn spawn_app_keeping(
+    config: Config,
+    keep: Option<(TestDatabase, tempfile::TempDir)>,
+) -> TestApp {
     let config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         ..config
@@ -100,7 +103,7 @@ async fn spawn_app_keeping(config: Config, files: Vec<tempfile::TempDir>) -> Tes
             .disable_redirects()
             .timeout(Duration::from_secs(30))
             .finish(),
-        _files: files,
+        _keep: keep,
     }
 }
 
@@ -116,10 +119,42 @@ pub enum Backend {
     Postgres,
 }
 
-/// A database of a test's own: its URL, and the temp dir holding it (SQLite).
+/// A database of a test's own, dropped with it: a SQLite file in a temp
+/// dir, or a PostgreSQL database.
 pub struct TestDatabase {
     pub url: String,
-    pub dir: Option<tempfile::TempDir>,
+    _dir: Option<tempfile::TempDir>,
+    /// For PostgreSQL: the server's URL and the database's name.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on:
+        // a thread of its own, with a runtime of its own.
+        let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                use sqlx::Connection as _;
+                let mut admin = sqlx::PgConnection::connect(&server).await?;
+                sqlx::query(&statement)
+                    .execute(&mut admin)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {name}: {dropped:?}");
+        }
+    }
 }
 
 impl TestDatabase {
@@ -131,7 +166,8 @@ impl TestDatabase {
                 let url = format!("sqlite://{}", dir.path().join("replies.db").display());
                 Some(Self {
                     url,
-                    dir: Some(dir),
+                    _dir: Some(dir),
+                    postgres: None,
                 })
             }
             Backend::Postgres => {
@@ -147,7 +183,8 @@ impl TestDatabase {
                     .expect("a test database can be created");
                 Some(Self {
                     url: with_database(&server, &name),
-                    dir: None,
+                    _dir: None,
+                    postgres: Some((server, name)),
                 })
             }
         }
@@ -189,8 +226,7 @@ pub async fn spawn_replies_app_with(backend: Backend, config: Config) -> Option<
         moderator_tokens_file: Some(tokens),
         ..config
     };
-    let files = database.dir.into_iter().chain([tokens_dir]).collect();
-    Some(spawn_app_keeping(config, files).await)
+    Some(spawn_app_keeping(config, Some((database, tokens_dir))).await)
 }
 
 /// Skips a PostgreSQL test, saying why.

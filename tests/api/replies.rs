@@ -468,3 +468,26 @@ fn hash_token_turns_a_token_on_stdin_into_its_tokens_file_line() {
         "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b\n"
     );
 }
+
+#[actix_web::test]
+async fn a_tokens_file_holding_a_token_instead_of_its_digest_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("moderators.txt");
+    let digest = relief_api::auth::hash_token(MODERATOR_TOKEN);
+    std::fs::write(&file, format!("{digest}\n{MODERATOR_TOKEN}\n")).unwrap();
+    let config = Config {
+        moderator_tokens_file: Some(file.clone()),
+        ..Config::default()
+    };
+    let Err(error) = relief_api::startup::Application::build(&config).await else {
+        panic!("the server started with a raw token in its tokens file");
+    };
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "{}:2: expected the SHA-256 digest",
+            file.display()
+        )),
+        "{message}"
+    );
+}
