@@ -18,7 +18,7 @@ async fn main() -> std::io::Result<()> {
 
     let store = Store::load(&ContentSource::Embedded).expect("the embedded content is valid");
     let body = store
-        .get("deep-tissue-massage-for-back-pain")
+        .get("deep-tissue-massage-for-back-pain", &Default::default())
         .expect("the source article")
         .whole
         .body()

@@ -157,8 +157,8 @@ fn caching_headers() -> [(&'static str, Header); 3] {
         (
             "Vary",
             string_header(
-                "The response depends on `Accept-Encoding`.",
-                "accept-encoding",
+                "The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.",
+                "accept-encoding, accept-language",
             ),
         ),
     ]

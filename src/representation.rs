@@ -16,11 +16,12 @@
 use std::{
     io::Write as _,
     sync::{Arc, OnceLock},
+    time::SystemTime,
 };
 
 use actix_web::{
     HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError,
-    http::header::{self, HeaderMap, HeaderValue},
+    http::header::{self, HeaderMap, HeaderValue, HttpDate},
     web::{self, Bytes},
 };
 use serde::Serialize;
@@ -162,11 +163,7 @@ impl Representation {
     /// variant, 304 when the client's copy is current, 406 when the client
     /// accepts no coding we have.
     pub fn respond(&self, req: &HttpRequest, content_type: &'static str) -> HttpResponse {
-        let cache_control = req.app_data::<web::Data<CachePolicy>>().map_or_else(
-            || CachePolicy::default().header.clone(),
-            |p| p.header.clone(),
-        );
-        self.respond_with(req, content_type, cache_control)
+        self.respond_with(req, content_type, CachePolicy::of(req))
     }
 
     /// [`Self::respond`] with a `Cache-Control` of the caller's, for
@@ -176,6 +173,20 @@ impl Representation {
         req: &HttpRequest,
         content_type: &'static str,
         cache_control: HeaderValue,
+    ) -> HttpResponse {
+        self.respond_full(req, content_type, cache_control, None)
+    }
+
+    /// [`Self::respond_with`] for a resource with a modification date:
+    /// sends `Last-Modified`, and answers `If-Modified-Since` with 304 when
+    /// the resource is no newer (only when there is no `If-None-Match`,
+    /// which takes precedence, RFC 9110 13.2.2).
+    pub fn respond_full(
+        &self,
+        req: &HttpRequest,
+        content_type: &'static str,
+        cache_control: HeaderValue,
+        last_modified: Option<SystemTime>,
     ) -> HttpResponse {
         let headers = req.headers();
         if !accepts(headers, content_type) {
@@ -193,7 +204,11 @@ impl Representation {
         };
         let etag = self.etag_bytes(coding);
 
-        let not_modified = none_match(headers, etag.as_str());
+        let not_modified = if headers.contains_key(header::IF_NONE_MATCH) {
+            none_match(headers, etag.as_str())
+        } else {
+            last_modified.is_some_and(|modified| not_modified_since(headers, modified))
+        };
         let mut response = if not_modified {
             HttpResponse::NotModified()
         } else {
@@ -205,6 +220,9 @@ impl Representation {
             HeaderValue::from_bytes(etag.as_bytes()).expect("hex is a valid header"),
         );
         set(&mut response, header::CACHE_CONTROL, cache_control);
+        if let Some(modified) = last_modified {
+            response.insert_header((header::LAST_MODIFIED, HttpDate::from(modified)));
+        }
         set(
             &mut response,
             header::VARY,
@@ -297,6 +315,14 @@ pub struct CachePolicy {
 }
 
 impl CachePolicy {
+    /// The `Cache-Control` of content responses, as configured for this app.
+    pub fn of(req: &HttpRequest) -> HeaderValue {
+        req.app_data::<web::Data<CachePolicy>>().map_or_else(
+            || CachePolicy::default().header.clone(),
+            |policy| policy.header.clone(),
+        )
+    }
+
     pub fn new(max_age: u32, stale_while_revalidate: u32) -> Self {
         let value =
             format!("public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}");
@@ -313,6 +339,15 @@ impl Default for CachePolicy {
             defaults::CACHE_STALE_WHILE_REVALIDATE,
         )
     }
+}
+
+/// Whether `If-Modified-Since` names a time no earlier than `modified`
+/// (an unreadable date is ignored, as RFC 9110 13.1.3 asks).
+fn not_modified_since(headers: &HeaderMap, modified: SystemTime) -> bool {
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|value| value.to_str().ok()?.parse::<HttpDate>().ok())
+        .is_some_and(|since| modified <= SystemTime::from(since))
 }
 
 /// Whether `If-None-Match` matches `etag` (weak comparison, RFC 9110 13.1.2):
@@ -417,7 +452,7 @@ pub fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
 
 /// The q-value among an `Accept*` entry's parameters, in thousandths: 1000
 /// when absent, `None` when malformed.
-fn weight<'a>(parameters: impl Iterator<Item = &'a str>) -> Option<u16> {
+pub(crate) fn weight<'a>(parameters: impl Iterator<Item = &'a str>) -> Option<u16> {
     parameters
         .map(str::trim)
         .find_map(|p| p.strip_prefix("q=").or(p.strip_prefix("Q=")))

@@ -15,7 +15,7 @@ use std::{
 use include_dir::{Dir, include_dir};
 use sha2::{Digest, Sha256};
 
-use super::{Article, Group, Part, Section, Slug};
+use super::{Article, Group, Lang, Part, Section, Slug};
 
 /// The `content/` directory of this repository, compiled into the binary so
 /// the server needs no files at run time.
@@ -118,7 +118,7 @@ where
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = files.len().div_ceil(threads);
     let prepare = &prepare;
-    type Outcome<T> = (Option<[u8; 32]>, Result<(Slug, T), Vec<Problem>>);
+    type Outcome<T> = (Option<[u8; 32]>, Result<((Slug, Lang), T), Vec<Problem>>);
     let results: Vec<Outcome<T>> = std::thread::scope(|scope| {
         let workers: Vec<_> = files
             .chunks(chunk)
@@ -130,8 +130,10 @@ where
                             Err(problem) => (None, Err(vec![problem])),
                             Ok(text) => {
                                 let digest = Sha256::digest(text.as_bytes()).into();
-                                let parsed = parse_article(&file.name(), &text)
-                                    .map(|article| (article.slug.clone(), prepare(article)));
+                                let parsed = parse_article(&file.name(), &text).map(|article| {
+                                    let key = (article.slug.clone(), article.lang.clone());
+                                    (key, prepare(article))
+                                });
                                 (Some(digest), parsed)
                             }
                         })
@@ -148,12 +150,26 @@ where
     let mut problems = Vec::new();
     let mut loaded = Vec::new();
     let mut revision = Sha256::new();
+    let mut seen = std::collections::HashMap::new();
     for (file, (digest, result)) in files.iter().zip(results) {
         revision.update(file.file_name().as_bytes());
         revision.update([0]);
         revision.update(digest.unwrap_or_default());
         match result {
-            Ok(item) => loaded.push(item),
+            Ok((key, item)) => {
+                if let Some(first) = seen.insert(key.clone(), file.name()) {
+                    problems.push(Problem {
+                        file: file.name(),
+                        line: 1,
+                        column: 1,
+                        message: format!(
+                            "article `{}` in `{}` is already in {first}; each language of an article is one file",
+                            key.0, key.1
+                        ),
+                    });
+                }
+                loaded.push((key, item));
+            }
             Err(mut found) => problems.append(&mut found),
         }
     }
@@ -274,10 +290,12 @@ pub fn parse_article(name: &str, text: &str) -> Result<Article, Vec<Problem>> {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or_default();
-    let slug: Slug = stem.parse().map_err(|e| {
+    // `<slug>.toml`, or `<slug>.<lang>.toml` for a translation.
+    let (slug, suffix) = stem.split_once('.').unwrap_or((stem, ""));
+    let slug: Slug = slug.parse().map_err(|e| {
         vec![at(
             0,
-            format!("the file name `{stem}` is the article's slug, and it {e}"),
+            format!("the file name `{slug}` is the article's slug, and it {e}"),
         )]
     })?;
     let mut article: Article = toml::from_str(text).map_err(|e| {
@@ -285,6 +303,16 @@ pub fn parse_article(name: &str, text: &str) -> Result<Article, Vec<Problem>> {
         vec![at(offset, e.message().trim_end().to_owned())]
     })?;
     article.slug = slug;
+    if !suffix.is_empty() && suffix.parse::<Lang>().ok().as_ref() != Some(&article.lang) {
+        return Err(vec![at(
+            0,
+            format!(
+                "the file name says language `{suffix}` but the article's `lang` is `{}`; \
+                 name a translation `<slug>.<lang>.toml` and set `lang` to the same tag",
+                article.lang
+            ),
+        )]);
+    }
 
     let mut check = Checker::default();
     check.article(&mut article);
@@ -360,6 +388,34 @@ struct Checker {
 impl Checker {
     fn article(&mut self, article: &mut Article) {
         self.text(vec![Key::Field("title")], &mut article.title);
+        self.optional_text(&[], "about", &mut article.about);
+        self.optional_text(&[], "license", &mut article.license);
+        for (key, names) in [
+            ("authors", &mut article.authors),
+            ("reviewed_by", &mut article.reviewed_by),
+        ] {
+            for (i, name) in names.iter_mut().enumerate() {
+                self.text(vec![Key::Field(key), Key::Index(i)], name);
+            }
+        }
+        if let (Some(last), Some(next)) = (article.last_reviewed, article.next_review)
+            && next < last
+        {
+            self.problem(
+                vec![Key::Field("next_review")],
+                format!(
+                    "{next} is before last_reviewed ({last}): the next review comes after the last"
+                ),
+            );
+        }
+        if let (Some(published), Some(updated)) = (article.published_at, article.updated_at)
+            && updated < published
+        {
+            self.problem(
+                vec![Key::Field("updated_at")],
+                format!("{updated} is before published_at ({published})"),
+            );
+        }
 
         // Intro, sections and conclusion form one list of sections.
         let mut sections: Vec<(Vec<Key>, &mut Section)> = Vec::new();

@@ -19,9 +19,46 @@ pub struct Article {
     #[serde(default = "Slug::unset", deserialize_with = "derived_slug")]
     #[schema(required = true)]
     pub slug: Slug,
+    /// The article's language (a BCP 47 tag); translations of an article
+    /// share its slug and differ in language.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, example = "en", pattern = r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
+    pub lang: Lang,
     /// The article's title.
     #[schema(example = "Back Pain Relief With Deep Tissue Massage")]
     pub title: String,
+    /// What the article is about (the therapy or condition), as search engines are told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Deep Tissue Massage")]
+    pub about: Option<String>,
+    /// When the article was first published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date, example = "2024-03-01")]
+    pub published_at: Option<Date>,
+    /// When the article was last changed; sent as `Last-Modified`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date, example = "2024-05-01")]
+    pub updated_at: Option<Date>,
+    /// When a reviewer last checked the article's facts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date, example = "2024-05-01")]
+    pub last_reviewed: Option<Date>,
+    /// When the next review is due; not before `last_reviewed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date, example = "2025-05-01")]
+    pub next_review: Option<Date>,
+    /// Who wrote the article.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["A. Writer"]))]
+    pub authors: Vec<String>,
+    /// Who reviewed the article's facts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["Dr. A. Reviewer"]))]
+    pub reviewed_by: Vec<String>,
+    /// The license the text is published under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "CC BY 4.0")]
+    pub license: Option<String>,
     /// The opening text, before the first heading.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intro: Option<Section>,
@@ -47,6 +84,142 @@ pub struct Article {
     /// The heading readers see above the reply form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replies: Option<RepliesPart>,
+}
+
+/// A calendar date, written `2024-05-01` in content files (a TOML date)
+/// and in JSON (a string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    /// Midnight UTC at the start of this date.
+    pub fn to_system_time(self) -> std::time::SystemTime {
+        // Days since 1970-01-01 by the civil-from-days inverse (H. Hinnant).
+        let (y, m, d) = (
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        let seconds = u64::try_from(days * 86_400).unwrap_or(0);
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = toml::value::Datetime::deserialize(deserializer)?;
+        match (value.date, value.time, value.offset) {
+            (Some(date), None, None) => Ok(Self {
+                year: date.year,
+                month: date.month,
+                day: date.day,
+            }),
+            _ => Err(serde::de::Error::custom(
+                "must be a date such as 2024-05-01, without a time",
+            )),
+        }
+    }
+}
+
+/// A language tag (BCP 47, e.g. `en`, `es`, `pt-BR`): a 2-3 letter
+/// language, then optional subtags; the language is kept in lowercase and a
+/// 2-letter region in uppercase, so equal tags compare equal.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Lang(Box<str>);
+
+impl Lang {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The language alone, without subtags: `pt` for `pt-BR`.
+    pub fn primary(&self) -> &str {
+        self.0.split('-').next().unwrap_or_default()
+    }
+}
+
+impl Default for Lang {
+    /// English, the language of the source article.
+    fn default() -> Self {
+        Self("en".into())
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Lang {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let mut subtags = raw.split('-');
+        let language = subtags.next().unwrap_or_default();
+        let valid_language =
+            (2..=3).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_alphabetic());
+        let mut tag = language.to_ascii_lowercase();
+        for subtag in subtags {
+            if subtag.is_empty()
+                || subtag.len() > 8
+                || !subtag.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                return Err(format!(
+                    "`{raw}` is not a language tag such as `en` or `pt-BR`"
+                ));
+            }
+            tag.push('-');
+            if subtag.len() == 2 {
+                tag.push_str(&subtag.to_ascii_uppercase());
+            } else {
+                tag.push_str(&subtag.to_ascii_lowercase());
+            }
+        }
+        if !valid_language || raw.len() > 35 {
+            return Err(format!(
+                "`{}` is not a language tag such as `en` or `pt-BR`",
+                raw.chars().take(40).collect::<String>()
+            ));
+        }
+        Ok(Self(tag.into()))
+    }
+}
+
+impl Serialize for Lang {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Lang {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        raw.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// A prose section: an optional heading and its text.
@@ -182,6 +355,11 @@ pub struct ArticleSummary {
     /// Where the whole article is served.
     #[schema(example = "/v1/articles/deep-tissue-massage-for-back-pain")]
     pub url: String,
+    /// The languages the article is available in (`?lang=` or
+    /// `Accept-Language` chooses); the title is in the first that is the
+    /// default language, `en`, else in the first.
+    #[schema(value_type = Vec<String>, example = json!(["en"]))]
+    pub languages: Vec<Lang>,
 }
 
 impl From<&Article> for ArticleSummary {
@@ -190,6 +368,7 @@ impl From<&Article> for ArticleSummary {
             url: format!("/v1/articles/{}", article.slug),
             slug: article.slug.clone(),
             title: article.title.clone(),
+            languages: vec![article.lang.clone()],
         }
     }
 }

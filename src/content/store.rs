@@ -7,13 +7,15 @@
 //! an item is, byte for byte, its entry in the list's JSON, so it is a slice
 //! of the list's buffer rather than a copy.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::OnceLock, time::SystemTime};
 
 use actix_web::{http::header::HeaderValue, web::Bytes};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Article, ArticleSummary, ContentError, ContentSource, Part, Section};
+use super::{
+    Article, ArticleSummary, ContentError, ContentSource, Date, Lang, LangPreference, Part, Section,
+};
 use crate::representation::{Representation, exact, to_json};
 
 /// An article's parts, as a list: `{"items": [...], "total": N}`.
@@ -96,11 +98,17 @@ impl Collection {
     }
 }
 
-/// One article, prepared.
+/// One article in one language, prepared.
 #[derive(Debug)]
 pub struct Entry {
     pub summary: ArticleSummary,
+    pub lang: Lang,
+    /// From `updated_at`: midnight UTC of that day.
+    pub last_modified: Option<SystemTime>,
     pub whole: Representation,
+    /// The schema.org JSON-LD, made on first request: kept for every
+    /// article at load, it would cost memory most articles never use.
+    jsonld: OnceLock<Representation>,
     pub sections: Collection,
     pub benefits: Collection,
     pub precautions: Collection,
@@ -108,6 +116,15 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The article's schema.org JSON-LD, made from its JSON on first use.
+    pub fn jsonld(&self) -> &Representation {
+        self.jsonld.get_or_init(|| {
+            let article: serde_json::Value =
+                serde_json::from_slice(self.whole.body()).expect("prepared bodies are JSON");
+            Representation::json(&super::article_jsonld(&article))
+        })
+    }
+
     fn representations(&self) -> impl Iterator<Item = &Representation> {
         std::iter::once(&self.whole)
             .chain(self.sections.representations())
@@ -126,7 +143,10 @@ impl Entry {
             .collect();
         Self {
             summary: ArticleSummary::from(article),
+            lang: article.lang.clone(),
+            last_modified: article.updated_at.map(Date::to_system_time),
             whole: Representation::json(article),
+            jsonld: OnceLock::new(),
             sections: Collection::new(&sections),
             benefits: Collection::new(&article.benefits.items),
             precautions: Collection::new(&article.precautions.items),
@@ -142,16 +162,32 @@ pub struct PreparedPage {
     pub link: HeaderValue,
 }
 
-/// Every article of a content set, ready to serve.
+/// Every article of a content set, in every language, ready to serve.
 #[derive(Debug)]
 pub struct Store {
-    /// Sorted by slug, the order of the article list.
+    /// Sorted by slug, then language.
     entries: Vec<Entry>,
-    by_slug: HashMap<String, usize>,
+    /// Each article's translations: indices into `entries`, by language.
+    by_slug: HashMap<String, Vec<usize>>,
+    /// One entry per article, in the default language where there is one:
+    /// the article list.
+    listed: Vec<usize>,
     /// The pages of the article list at the default page size, by offset / size.
     default_pages: Vec<PreparedPage>,
     revision: String,
     revision_header: HeaderValue,
+    /// Every article whole, in one body, made on first request.
+    bundle: OnceLock<Representation>,
+}
+
+/// Every article, whole, in every language: for apps that work offline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Bundle {
+    /// The content revision the bundle was made from.
+    #[schema(example = "9c1d2e3f4a5b6c7d")]
+    pub revision: String,
+    /// Every article in every language, sorted by slug, then language.
+    pub articles: Vec<Article>,
 }
 
 impl Store {
@@ -166,19 +202,39 @@ impl Store {
         Ok(Self::from_entries(loaded.items, loaded.revision))
     }
 
-    fn from_entries(entries: Vec<Entry>, revision: String) -> Self {
-        let by_slug = entries
-            .iter()
-            .enumerate()
-            .map(|(i, entry)| (entry.summary.slug.to_string(), i))
+    fn from_entries(mut entries: Vec<Entry>, revision: String) -> Self {
+        let mut by_slug: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, entry) in entries.iter().enumerate() {
+            by_slug
+                .entry(entry.summary.slug.to_string())
+                .or_default()
+                .push(i);
+        }
+        let default = Lang::default();
+        let mut listed: Vec<usize> = by_slug
+            .values()
+            .map(|variants| {
+                let languages: Vec<Lang> =
+                    variants.iter().map(|&i| entries[i].lang.clone()).collect();
+                let shown = variants
+                    .iter()
+                    .copied()
+                    .find(|&i| entries[i].lang == default)
+                    .unwrap_or(variants[0]);
+                entries[shown].summary.languages = languages;
+                shown
+            })
             .collect();
+        listed.sort_unstable();
         let mut store = Self {
             entries,
             by_slug,
+            listed,
             default_pages: Vec::new(),
             revision_header: HeaderValue::from_str(&revision)
                 .expect("a hex revision is a valid header"),
             revision,
+            bundle: OnceLock::new(),
         };
         let pages = store.len().div_ceil(Self::DEFAULT_PAGE_SIZE).max(1);
         store.default_pages = (0..pages)
@@ -197,16 +253,50 @@ impl Store {
         &self.revision_header
     }
 
-    pub fn get(&self, slug: &str) -> Option<&Entry> {
-        self.by_slug.get(slug).map(|&i| &self.entries[i])
+    /// The article with this slug, in the language `preference` chooses.
+    pub fn get(&self, slug: &str, preference: &LangPreference) -> Option<&Entry> {
+        let variants = self.by_slug.get(slug)?;
+        let languages: Vec<&Lang> = variants.iter().map(|&i| &self.entries[i].lang).collect();
+        let chosen = preference.choose(&languages, &Lang::default());
+        Some(&self.entries[variants[chosen]])
     }
 
+    /// Every article in every language, sorted by slug, then language.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The [`Bundle`], made on first request from the prepared bodies of
+    /// the articles (so not serialized again), then kept.
+    pub fn bundle(&self) -> &Representation {
+        self.bundle.get_or_init(|| {
+            let size = self
+                .entries
+                .iter()
+                .map(|e| e.whole.body().len() + 1)
+                .sum::<usize>();
+            let mut body = Vec::with_capacity(size + self.revision.len() + 32);
+            body.extend_from_slice(b"{\"revision\":");
+            body.extend_from_slice(&to_json(&self.revision));
+            body.extend_from_slice(b",\"articles\":[");
+            for (i, entry) in self.entries.iter().enumerate() {
+                if i > 0 {
+                    body.push(b',');
+                }
+                body.extend_from_slice(entry.whole.body());
+            }
+            body.extend_from_slice(b"]}");
+            Representation::new(exact(body))
+        })
+    }
+
+    /// How many articles there are (translations of one article count once).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.listed.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.listed.is_empty()
     }
 
     /// The bytes of all prepared bodies, before compression.
@@ -246,13 +336,13 @@ impl Store {
     }
 
     fn build_page(&self, limit: usize, offset: usize) -> PreparedPage {
-        let total = self.entries.len();
+        let total = self.listed.len();
         let items: Vec<&ArticleSummary> = self
-            .entries
+            .listed
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|e| &e.summary)
+            .map(|&i| &self.entries[i].summary)
             .collect();
         PreparedPage {
             representation: Representation::json(&Page {
@@ -316,7 +406,9 @@ mod tests {
     #[test]
     fn an_item_alone_is_the_same_bytes_as_its_entry_in_the_list() {
         let store = Store::load(&ContentSource::Embedded).unwrap();
-        let entry = store.get("deep-tissue-massage-for-back-pain").unwrap();
+        let entry = store
+            .get("deep-tissue-massage-for-back-pain", &Default::default())
+            .unwrap();
         let list: serde_json::Value = serde_json::from_slice(entry.benefits.list.body()).unwrap();
         for item in list["items"].as_array().unwrap() {
             let alone = entry.benefits.get(item["id"].as_str().unwrap()).unwrap();

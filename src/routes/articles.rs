@@ -1,11 +1,18 @@
-//! `/v1/articles`: the list of articles and each article whole.
+//! `/v1/articles`: the list of articles, each article whole and as
+//! schema.org JSON-LD, and `/v1/bundle`, every article at once.
+
+use std::sync::LazyLock;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
-use super::params::{ArticlePath, NoQuery, PageQuery, Pagination};
+use super::params::{
+    ArticlePath, ArticleQuery, ContentOptions, IfModifiedSince, LangQuery, NoQuery, PageQuery,
+    Pagination, schema_fields,
+};
 use crate::{
-    content::{Article, ArticleSummary, LiveContent, Page},
+    content::{Article, ArticleSummary, Bundle, LiveContent, Page},
     error::{ApiError, BadRequest, NotFound},
+    representation::CachePolicy,
 };
 
 /// List articles
@@ -38,13 +45,19 @@ pub async fn article_list(
 /// Fetch an article
 ///
 /// Returns the whole article: its title, intro, sections, benefits,
-/// precautions, conclusion and FAQs, in reading order.
+/// precautions, conclusion and FAQs, in reading order, with its editorial
+/// dates and credits where the content gives them. `?fields=` keeps only
+/// the fields named; `?lang=` or `Accept-Language` chooses the translation
+/// (`Content-Language` says which was served).
 #[utoipa::path(
     get,
     tag = "articles",
-    params(ArticlePath),
+    params(ArticlePath, ArticleQuery, IfModifiedSince),
     responses(
-        (status = 200, description = "The whole article.", body = Article),
+        (status = 200, description = "The whole article.", body = Article, headers(
+            ("Content-Language" = String, description = "The language served."),
+            ("Last-Modified" = String, description = "From the article's `updated_at`, when it has one."),
+        )),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
     )
@@ -54,12 +67,82 @@ pub async fn article_view(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: ArticlePath,
-    _: NoQuery,
+    options: ContentOptions,
 ) -> Result<HttpResponse, ApiError> {
+    let fields = options.fields(&ARTICLE_FIELDS)?;
     let store = content.current();
-    Ok(super::json(
+    let entry = super::article(&store, &path.slug, &options.lang)?;
+    Ok(super::article_json(
         &req,
         &store,
-        &super::article(&store, &path.slug)?.whole,
+        entry,
+        &entry.whole,
+        fields,
+        false,
     ))
+}
+
+static ARTICLE_FIELDS: LazyLock<Vec<String>> = LazyLock::new(schema_fields::<Article>);
+
+/// Fetch an article's schema.org JSON-LD
+///
+/// Returns what search engines read about the article (`application/ld+json`):
+/// a `MedicalWebPage` about its subject, and an `FAQPage` whose `mainEntity`
+/// holds each FAQ as a `Question` with its `acceptedAnswer`. Every value
+/// comes from the article; what it does not say is left out. Embed it in a
+/// page in a `<script type="application/ld+json">`.
+#[utoipa::path(
+    get,
+    tag = "articles",
+    params(ArticlePath, LangQuery, IfModifiedSince),
+    responses(
+        (status = 200, description = "The JSON-LD.", content_type = "application/ld+json", body = Object, headers(
+            ("Content-Language" = String, description = "The language served."),
+            ("Last-Modified" = String, description = "From the article's `updated_at`, when it has one."),
+        )),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[route("/jsonld", method = "GET", method = "HEAD")]
+pub async fn article_jsonld_view(
+    req: HttpRequest,
+    content: web::Data<LiveContent>,
+    path: ArticlePath,
+    options: ContentOptions,
+) -> Result<HttpResponse, ApiError> {
+    options.fields(&[])?;
+    let store = content.current();
+    let entry = super::article(&store, &path.slug, &options.lang)?;
+    let mut response = entry.jsonld().respond_full(
+        &req,
+        "application/ld+json",
+        CachePolicy::of(&req),
+        entry.last_modified,
+    );
+    super::article_headers(&mut response, &store, entry);
+    Ok(response)
+}
+
+/// Fetch every article at once
+///
+/// Returns every article, whole, in every language, in one cacheable
+/// response: an app fetches it once to work offline, then revalidates
+/// with `If-None-Match` (a `304` while nothing changed).
+#[utoipa::path(
+    get,
+    tag = "articles",
+    responses(
+        (status = 200, description = "Every article.", body = Bundle),
+        (status = 400, response = BadRequest),
+    )
+)]
+#[route("/v1/bundle", method = "GET", method = "HEAD")]
+pub async fn article_bundle(
+    req: HttpRequest,
+    content: web::Data<LiveContent>,
+    _: NoQuery,
+) -> HttpResponse {
+    let store = content.current();
+    super::json(&req, &store, store.bundle())
 }

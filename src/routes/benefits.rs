@@ -5,7 +5,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
-use super::params::{ArticlePath, NoQuery, PartPath};
+use super::params::{ArticlePath, ContentOptions, PartPath, PartQuery};
 use crate::{
     content::{Benefit, List, LiveContent, Slug},
     error::{ApiError, BadRequest, NotFound},
@@ -17,7 +17,7 @@ use crate::{
 #[utoipa::path(
     get,
     tag = "benefits",
-    params(ArticlePath),
+    params(ArticlePath, PartQuery),
     responses(
         (status = 200, description = "The list, in reading order.", body = List<Benefit>),
         (status = 400, response = BadRequest),
@@ -29,9 +29,11 @@ pub async fn benefit_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: ArticlePath,
-    _: NoQuery,
+    options: ContentOptions,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list(&req, &content.current(), &path, |entry| &entry.benefits)
+    super::part_list::<Benefit>(&req, &content.current(), &path, &options, |entry| {
+        &entry.benefits
+    })
 }
 
 /// Fetch one benefit
@@ -43,6 +45,7 @@ pub async fn benefit_list(
     params(
         ArticlePath,
         ("id" = Slug, Path, description = "The benefit's id within the article.", example = "reduces-muscle-tension"),
+        PartQuery,
     ),
     responses(
         (status = 200, description = "The benefit.", body = Benefit),
@@ -55,9 +58,14 @@ pub async fn benefit_view(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: PartPath,
-    _: NoQuery,
+    options: ContentOptions,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_view(&req, &content.current(), &path, "benefit", |entry| {
-        &entry.benefits
-    })
+    super::part_view::<Benefit>(
+        &req,
+        &content.current(),
+        &path,
+        &options,
+        "benefit",
+        |entry| &entry.benefits,
+    )
 }

@@ -5,7 +5,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
-use super::params::{ArticlePath, NoQuery, PartPath};
+use super::params::{ArticlePath, ContentOptions, PartPath, PartQuery};
 use crate::{
     content::{Faq, List, LiveContent, Slug},
     error::{ApiError, BadRequest, NotFound},
@@ -17,7 +17,7 @@ use crate::{
 #[utoipa::path(
     get,
     tag = "faqs",
-    params(ArticlePath),
+    params(ArticlePath, PartQuery),
     responses(
         (status = 200, description = "The list, in reading order.", body = List<Faq>),
         (status = 400, response = BadRequest),
@@ -29,9 +29,11 @@ pub async fn faq_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: ArticlePath,
-    _: NoQuery,
+    options: ContentOptions,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list(&req, &content.current(), &path, |entry| &entry.faqs)
+    super::part_list::<Faq>(&req, &content.current(), &path, &options, |entry| {
+        &entry.faqs
+    })
 }
 
 /// Fetch one FAQ
@@ -43,6 +45,7 @@ pub async fn faq_list(
     params(
         ArticlePath,
         ("id" = Slug, Path, description = "The FAQ's id within the article.", example = "what-is-deep-tissue-massage"),
+        PartQuery,
     ),
     responses(
         (status = 200, description = "The faq.", body = Faq),
@@ -55,7 +58,9 @@ pub async fn faq_view(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: PartPath,
-    _: NoQuery,
+    options: ContentOptions,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_view(&req, &content.current(), &path, "FAQ", |entry| &entry.faqs)
+    super::part_view::<Faq>(&req, &content.current(), &path, &options, "FAQ", |entry| {
+        &entry.faqs
+    })
 }

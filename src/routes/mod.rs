@@ -20,11 +20,11 @@ use serde::Serialize;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    content::{Collection, Entry, Page, Slug, Store, link_header},
+    content::{Collection, Entry, LangPreference, Page, Slug, Store, link_header},
     error::ApiError,
-    representation::Representation,
+    representation::{CachePolicy, Representation},
 };
-use params::{ArticlePath, Pagination, PartPath};
+use params::{ArticlePath, ContentOptions, Pagination, PartPath};
 
 /// `Cache-Control` of public responses that change without a content
 /// reload (replies): caches keep them but ask (with the ETag) every time.
@@ -81,9 +81,11 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(health::readiness_view)
         .service(health::metrics_view)
         .service(articles::article_list)
+        .service(articles::article_bundle)
         .service(
             scope("/v1/articles/{slug}")
                 .service(articles::article_view)
+                .service(articles::article_jsonld_view)
                 .service(
                     scope("/sections")
                         .service(sections::section_list)
@@ -132,36 +134,116 @@ fn json(req: &HttpRequest, store: &Store, representation: &Representation) -> Ht
     response
 }
 
-fn article<'a>(store: &'a Store, slug: &Slug) -> Result<&'a Entry, ApiError> {
+/// The `Vary` of an article's resources: they are negotiated by language too.
+const VARY_ARTICLE: &str = "accept-encoding, accept-language";
+
+/// Answers with a representation of one of `entry`'s resources: the
+/// prepared one, or, with `fields`, one made for the request (`list` says
+/// whether the fields are those of each item of a list). Either way with
+/// its ETag, `Last-Modified` (from `updated_at`) and `Content-Language`.
+fn article_json(
+    req: &HttpRequest,
+    store: &Store,
+    entry: &Entry,
+    representation: &Representation,
+    fields: Option<&[String]>,
+    list: bool,
+) -> HttpResponse {
+    let selected;
+    let representation = match fields {
+        None => representation,
+        Some(fields) => {
+            selected = select(representation.body(), fields, list);
+            &selected
+        }
+    };
+    let mut response = representation.respond_full(
+        req,
+        "application/json",
+        CachePolicy::of(req),
+        entry.last_modified,
+    );
+    article_headers(&mut response, store, entry);
+    response
+}
+
+/// The headers of every response about one article in one language.
+fn article_headers(response: &mut HttpResponse, store: &Store, entry: &Entry) {
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_REVISION, store.revision_header().clone());
+    headers.insert(header::VARY, HeaderValue::from_static(VARY_ARTICLE));
+    if let Ok(lang) = HeaderValue::from_str(entry.lang.as_str()) {
+        headers.insert(header::CONTENT_LANGUAGE, lang);
+    }
+}
+
+/// `body` (a JSON object) with only `fields`; for a list, `fields` of each
+/// of its `items`. Made per request, so sent uncompressed.
+fn select(body: &[u8], fields: &[String], list: bool) -> Representation {
+    let keep = |value: &mut serde_json::Value| {
+        if let serde_json::Value::Object(object) = value {
+            object.retain(|key, _| fields.iter().any(|field| field == key));
+        }
+    };
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).expect("prepared bodies are JSON");
+    if list {
+        if let Some(serde_json::Value::Array(items)) = value.get_mut("items") {
+            items.iter_mut().for_each(keep);
+        }
+    } else {
+        keep(&mut value);
+    }
+    Representation::json(&value).without_variants()
+}
+
+/// The article with this slug, in the language the request prefers.
+fn article<'a>(
+    store: &'a Store,
+    slug: &Slug,
+    lang: &LangPreference,
+) -> Result<&'a Entry, ApiError> {
     store
-        .get(slug.as_str())
+        .get(slug.as_str(), lang)
         .ok_or_else(|| ApiError::not_found(format!("no article `{slug}`")))
 }
 
-/// Serves the list of one kind of part of an article.
-fn part_list(
+/// Serves the list of one kind of part of an article; `T` is the part's type.
+fn part_list<T: utoipa::PartialSchema>(
     req: &HttpRequest,
     store: &Store,
     path: &ArticlePath,
+    options: &ContentOptions,
     parts: fn(&Entry) -> &Collection,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(json(req, store, &parts(article(store, &path.slug)?).list))
+    let fields = options.fields(&params::schema_fields::<T>())?;
+    let entry = article(store, &path.slug, &options.lang)?;
+    Ok(article_json(
+        req,
+        store,
+        entry,
+        &parts(entry).list,
+        fields,
+        true,
+    ))
 }
 
-/// Serves one part of an article; `kind` names it in the 404.
-fn part_view(
+/// Serves one part of an article; `T` is its type, `kind` names it in the 404.
+fn part_view<T: utoipa::PartialSchema>(
     req: &HttpRequest,
     store: &Store,
     path: &PartPath,
+    options: &ContentOptions,
     kind: &str,
     parts: fn(&Entry) -> &Collection,
 ) -> Result<HttpResponse, ApiError> {
-    let entry = article(store, &path.slug)?;
+    let fields = options.fields(&params::schema_fields::<T>())?;
+    let entry = article(store, &path.slug, &options.lang)?;
     let part = parts(entry).get(path.id.as_str()).ok_or_else(|| {
         ApiError::not_found(format!(
             "no {kind} `{}` in article `{}`",
             path.id, path.slug
         ))
     })?;
-    Ok(json(req, store, part))
+    Ok(article_json(req, store, entry, part, fields, false))
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::{
-    content::Slug,
+    content::{Lang, LangPreference, Slug},
     error::ApiError,
     replies::{ReplyId, ReplyStatus},
 };
@@ -180,6 +180,126 @@ impl FromRequest for JsonBody {
                 Err(_) => Err(too_large()),
             }
         })
+    }
+}
+
+/// The query string of an article and its parts, as documented for the
+/// article; see [`ContentOptions`].
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleQuery {
+    /// The language to serve (a BCP 47 tag such as `es`); overrides
+    /// `Accept-Language`. A missing translation falls back to `en`.
+    #[param(value_type = Option<String>, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
+    lang: Option<String>,
+    /// The fields to return, comma-separated (the rest are left out).
+    #[param(value_type = Option<String>, example = "title,benefits")]
+    fields: Option<String>,
+}
+
+/// The query string of a list or item of an article's parts, as
+/// documented (parsed as [`ArticleQuery`]); see [`ContentOptions`].
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PartQuery {
+    /// The language to serve (a BCP 47 tag such as `es`); overrides
+    /// `Accept-Language`. A missing translation falls back to `en`.
+    #[param(value_type = Option<String>, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
+    lang: Option<String>,
+    /// The fields of each item to return, comma-separated (the rest are left out).
+    #[param(value_type = Option<String>, example = "id,position")]
+    fields: Option<String>,
+}
+
+/// The query string of a resource that comes in languages but has no
+/// fields to choose (JSON-LD), as documented (parsed as [`ArticleQuery`]).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct LangQuery {
+    /// The language to serve (a BCP 47 tag such as `es`); overrides
+    /// `Accept-Language`. A missing translation falls back to `en`.
+    #[param(value_type = Option<String>, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
+    lang: Option<String>,
+}
+
+/// `If-Modified-Since`, documented where `Last-Modified` is sent.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IfModifiedSince {
+    /// An HTTP date; if the article's `updated_at` is no later, the answer
+    /// is `304` (ignored when `If-None-Match` is sent).
+    #[param(rename = "If-Modified-Since", value_type = Option<String>, example = "Wed, 01 May 2024 00:00:00 GMT")]
+    if_modified_since: Option<String>,
+}
+
+/// How a client wants an article's resource: in which language, with which fields.
+#[derive(Debug, Clone, Default)]
+pub struct ContentOptions {
+    pub lang: LangPreference,
+    fields: Option<Vec<String>>,
+}
+
+impl ContentOptions {
+    /// The fields asked for, each checked against `known` (the resource's
+    /// fields); `None` for all of them.
+    pub fn fields(&self, known: &[String]) -> Result<Option<&[String]>, ApiError> {
+        let Some(fields) = &self.fields else {
+            return Ok(None);
+        };
+        if let Some(unknown) = fields.iter().find(|field| !known.contains(field)) {
+            return Err(ApiError::bad_request(format!(
+                "query parameter `fields` names `{}`, which is not a field here; the fields are {}",
+                clip(unknown),
+                known.join(", ")
+            )));
+        }
+        Ok(Some(fields))
+    }
+}
+
+impl FromRequest for ContentOptions {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query::<ArticleQuery>(req).and_then(|query| {
+            let explicit = query
+                .lang
+                .map(|raw| {
+                    raw.parse::<Lang>()
+                        .map_err(|e| ApiError::bad_request(format!("query parameter `lang`: {e}")))
+                })
+                .transpose()?;
+            let fields = query
+                .fields
+                .map(|raw| {
+                    let fields: Vec<String> = raw.split(',').map(|f| f.trim().to_owned()).collect();
+                    if fields.iter().any(String::is_empty) {
+                        return Err(ApiError::bad_request(
+                            "query parameter `fields` must be field names separated by commas, such as `title,benefits`",
+                        ));
+                    }
+                    Ok(fields)
+                })
+                .transpose()?;
+            Ok(Self {
+                lang: LangPreference::new(explicit, req.headers()),
+                fields,
+            })
+        }))
+    }
+}
+
+/// The top-level field names of `T`'s schema: what `fields` may name.
+pub fn schema_fields<T: utoipa::PartialSchema>() -> Vec<String> {
+    use utoipa::openapi::{RefOr, schema::Schema};
+    match T::schema() {
+        RefOr::T(Schema::Object(object)) => object.properties.keys().cloned().collect(),
+        _ => Vec::new(),
     }
 }
 

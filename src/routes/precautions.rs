@@ -5,7 +5,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
-use super::params::{ArticlePath, NoQuery, PartPath};
+use super::params::{ArticlePath, ContentOptions, PartPath, PartQuery};
 use crate::{
     content::{List, LiveContent, Precaution, Slug},
     error::{ApiError, BadRequest, NotFound},
@@ -17,7 +17,7 @@ use crate::{
 #[utoipa::path(
     get,
     tag = "precautions",
-    params(ArticlePath),
+    params(ArticlePath, PartQuery),
     responses(
         (status = 200, description = "The list, in reading order.", body = List<Precaution>),
         (status = 400, response = BadRequest),
@@ -29,9 +29,11 @@ pub async fn precaution_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: ArticlePath,
-    _: NoQuery,
+    options: ContentOptions,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list(&req, &content.current(), &path, |entry| &entry.precautions)
+    super::part_list::<Precaution>(&req, &content.current(), &path, &options, |entry| {
+        &entry.precautions
+    })
 }
 
 /// Fetch one precaution
@@ -43,6 +45,7 @@ pub async fn precaution_list(
     params(
         ArticlePath,
         ("id" = Slug, Path, description = "The precaution's id within the article.", example = "professional-massage-therapist"),
+        PartQuery,
     ),
     responses(
         (status = 200, description = "The precaution.", body = Precaution),
@@ -55,9 +58,14 @@ pub async fn precaution_view(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: PartPath,
-    _: NoQuery,
+    options: ContentOptions,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_view(&req, &content.current(), &path, "precaution", |entry| {
-        &entry.precautions
-    })
+    super::part_view::<Precaution>(
+        &req,
+        &content.current(),
+        &path,
+        &options,
+        "precaution",
+        |entry| &entry.precautions,
+    )
 }

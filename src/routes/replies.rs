@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 use super::params::{ArticlePath, JsonBody, NoQuery, Pagination, ReplyPath};
 use crate::{
     abuse::{ClientAddr, ReplyRateLimit},
-    content::{LiveContent, Page},
+    content::{LangPreference, LiveContent, Page},
     error::{
         ApiError, BadRequest, NotFound, TooManyRequests, Unavailable, Unprocessable,
         UnsupportedMediaType,
@@ -67,7 +67,7 @@ pub async fn reply_create(
     _: NoQuery,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    super::article(&content.current(), &path.slug)?;
+    super::article(&content.current(), &path.slug, &LangPreference::default())?;
     let key = idempotency_key(&req)?;
     let reply = replies::parse_reply(&body.0)?;
     let allowance = rate.check(client.0)?;
@@ -143,7 +143,7 @@ pub async fn reply_list(
     path: ArticlePath,
     page: Pagination,
 ) -> Result<HttpResponse, ApiError> {
-    super::article(&content.current(), &path.slug)?;
+    super::article(&content.current(), &path.slug, &LangPreference::default())?;
     let (items, total) = db
         .approved(path.slug.as_str(), page.limit, page.offset)
         .await?;
@@ -181,7 +181,7 @@ pub async fn reply_view(
     path: ReplyPath,
     _: NoQuery,
 ) -> Result<HttpResponse, ApiError> {
-    super::article(&content.current(), &path.slug)?;
+    super::article(&content.current(), &path.slug, &LangPreference::default())?;
     let reply = db
         .approved_one(path.slug.as_str(), path.id)
         .await?

@@ -5,7 +5,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
-use super::params::{ArticlePath, NoQuery, PartPath};
+use super::params::{ArticlePath, ContentOptions, PartPath, PartQuery};
 use crate::{
     content::{List, LiveContent, Section, Slug},
     error::{ApiError, BadRequest, NotFound},
@@ -17,7 +17,7 @@ use crate::{
 #[utoipa::path(
     get,
     tag = "sections",
-    params(ArticlePath),
+    params(ArticlePath, PartQuery),
     responses(
         (status = 200, description = "The list, in reading order.", body = List<Section>),
         (status = 400, response = BadRequest),
@@ -29,9 +29,11 @@ pub async fn section_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: ArticlePath,
-    _: NoQuery,
+    options: ContentOptions,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list(&req, &content.current(), &path, |entry| &entry.sections)
+    super::part_list::<Section>(&req, &content.current(), &path, &options, |entry| {
+        &entry.sections
+    })
 }
 
 /// Fetch one section
@@ -43,6 +45,7 @@ pub async fn section_list(
     params(
         ArticlePath,
         ("id" = Slug, Path, description = "The section's id within the article.", example = "understanding-deep-tissue-massage"),
+        PartQuery,
     ),
     responses(
         (status = 200, description = "The section.", body = Section),
@@ -55,9 +58,14 @@ pub async fn section_view(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: PartPath,
-    _: NoQuery,
+    options: ContentOptions,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_view(&req, &content.current(), &path, "section", |entry| {
-        &entry.sections
-    })
+    super::part_view::<Section>(
+        &req,
+        &content.current(),
+        &path,
+        &options,
+        "section",
+        |entry| &entry.sections,
+    )
 }

@@ -13,6 +13,7 @@ async fn the_article_list_shows_the_source_article() {
             "slug": SLUG,
             "title": "Back Pain Relief With Deep Tissue Massage",
             "url": format!("/v1/articles/{SLUG}"),
+            "languages": ["en"],
         })
     );
 }

@@ -330,6 +330,14 @@ impl TestApp {
         assert_eq!(answer.json()["status"], status);
     }
 
+    /// GETs `path`, asserts a 200 JSON-LD answer and returns it.
+    pub async fn get_json_ld(&self, path: &str) -> Value {
+        let reply = self.get(path).await;
+        assert_eq!(reply.status, StatusCode::OK, "GET {path}");
+        assert_eq!(reply.header("content-type"), Some("application/ld+json"));
+        reply.json()
+    }
+
     /// GETs `path`, asserts a 200 JSON answer and returns it.
     pub async fn get_json(&self, path: &str) -> Value {
         let reply = self.get(path).await;

@@ -104,6 +104,11 @@ async fn unknown_query_parameters_are_a_400_problem() {
         .problem(400);
     assert_eq!(
         problem["detail"],
+        "invalid query string: unknown field `sort`, expected `lang` or `fields`"
+    );
+    let problem = app.get("/?sort=title").await.problem(400);
+    assert_eq!(
+        problem["detail"],
         "unknown query parameter `sort`: this resource takes none"
     );
 }

@@ -4,6 +4,7 @@
 mod articles;
 mod caching;
 mod content_files;
+mod discovery;
 mod durability;
 mod errors;
 mod helpers;

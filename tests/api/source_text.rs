@@ -30,10 +30,17 @@ fn source_pieces() -> Vec<String> {
     pieces
 }
 
-/// Every text value of the article (not ids, slugs or positions).
+/// Every text value of the article (not ids, slugs, positions, the
+/// language code, or `about`, which names the subject in the title's words).
 fn served_texts(value: &Value, key: &str, out: &mut Vec<String>) {
     match value {
-        Value::String(text) if !matches!(key, "id" | "slug") => out.push(text.clone()),
+        Value::String(text) if key == "about" => {
+            assert!(
+                SOURCE.contains(text.as_str()),
+                "`about` is not in the source: {text}"
+            )
+        }
+        Value::String(text) if !matches!(key, "id" | "slug" | "lang") => out.push(text.clone()),
         Value::Array(items) => items.iter().for_each(|item| served_texts(item, key, out)),
         Value::Object(fields) => fields.iter().for_each(|(k, v)| served_texts(v, k, out)),
         _ => {}

@@ -1,0 +1,425 @@
+//! What front ends use to find and show content: field selection,
+//! schema.org JSON-LD, the offline bundle, editorial dates, translations.
+
+use actix_web::http::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{ContentDir, SLUG, spawn_app, spawn_app_with};
+
+fn article() -> String {
+    format!("/v1/articles/{SLUG}")
+}
+
+/// The keys of a JSON object, sorted.
+fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+#[actix_web::test]
+async fn fields_keeps_only_what_a_front_end_shows() {
+    let app = spawn_app().await;
+    let whole = app.get_json(&article()).await;
+    let some = app
+        .get_json(&format!("{}?fields=title,benefits", article()))
+        .await;
+    assert_eq!(keys(&some), ["benefits", "title"]);
+    assert_eq!(some["benefits"], whole["benefits"]);
+
+    let list = app
+        .get_json(&format!("{}/benefits?fields=id,title", article()))
+        .await;
+    assert_eq!(list["total"], 7);
+    for item in list["items"].as_array().unwrap() {
+        assert_eq!(keys(item), ["id", "title"]);
+    }
+    let one = app
+        .get_json(&format!(
+            "{}/faqs/what-is-deep-tissue-massage?fields=question",
+            article()
+        ))
+        .await;
+    assert_eq!(
+        one,
+        serde_json::json!({ "question": "What is deep tissue massage?" })
+    );
+}
+
+#[actix_web::test]
+async fn an_unknown_field_is_a_400_naming_it() {
+    let app = spawn_app().await;
+    let problem = app
+        .get(&format!("{}?fields=title,subtitle", article()))
+        .await
+        .problem(400);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("`subtitle`") && detail.contains("title"),
+        "{detail}"
+    );
+    app.get(&format!("{}/benefits?fields=question", article()))
+        .await
+        .problem(400);
+    app.get(&format!("{}?fields=", article()))
+        .await
+        .problem(400);
+}
+
+#[actix_web::test]
+async fn a_selection_keeps_its_etag_rules() {
+    let app = spawn_app().await;
+    let path = format!("{}?fields=title", article());
+    let first = app.get(&path).await;
+    let etag = first.header("etag").unwrap().to_owned();
+    assert_ne!(
+        Some(etag.as_str()),
+        app.get(&article()).await.header("etag")
+    );
+    let again = app
+        .request_with("GET", &path, &[("if-none-match", etag.as_str())])
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+}
+
+/// schema.org types this API may use (https://schema.org/docs/full.html).
+const SCHEMA_ORG_TYPES: [&str; 7] = [
+    "MedicalWebPage",
+    "MedicalTherapy",
+    "FAQPage",
+    "Question",
+    "Answer",
+    "Person",
+    "WebPage",
+];
+
+fn types_in(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(kind)) = object.get("@type") {
+                out.push(kind.clone());
+            }
+            object.values().for_each(|v| types_in(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| types_in(v, out)),
+        _ => {}
+    }
+}
+
+#[actix_web::test]
+async fn the_json_ld_is_a_medical_web_page_and_an_faq_page_search_engines_accept() {
+    let app = spawn_app().await;
+    let reply = app.get(&format!("{}/jsonld", article())).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("application/ld+json"));
+    let jsonld = reply.json();
+    assert_eq!(jsonld["@context"], "https://schema.org");
+    let mut types = Vec::new();
+    types_in(&jsonld, &mut types);
+    for kind in &types {
+        assert!(
+            SCHEMA_ORG_TYPES.contains(&kind.as_str()),
+            "not a schema.org type: {kind}"
+        );
+    }
+
+    let graph = jsonld["@graph"].as_array().unwrap();
+    let page = graph
+        .iter()
+        .find(|node| node["@type"] == "MedicalWebPage")
+        .unwrap();
+    assert_eq!(page["name"], "Back Pain Relief With Deep Tissue Massage");
+    assert_eq!(page["about"]["@type"], "MedicalTherapy");
+    assert_eq!(page["about"]["name"], "Deep Tissue Massage");
+    assert_eq!(page["inLanguage"], "en");
+    // The source article gives no dates or credits: none is invented.
+    for absent in [
+        "datePublished",
+        "dateModified",
+        "lastReviewed",
+        "author",
+        "reviewedBy",
+        "license",
+    ] {
+        assert!(page.get(absent).is_none(), "{absent} was invented");
+    }
+
+    // Google's required properties for FAQPage: mainEntity of Questions,
+    // each with a name and an acceptedAnswer whose text is the answer.
+    let faq_page = graph
+        .iter()
+        .find(|node| node["@type"] == "FAQPage")
+        .unwrap();
+    let questions = faq_page["mainEntity"].as_array().unwrap();
+    let faqs = app.get_json(&format!("{}/faqs", article())).await;
+    assert_eq!(questions.len(), 4);
+    for (question, faq) in questions.iter().zip(faqs["items"].as_array().unwrap()) {
+        assert_eq!(question["@type"], "Question");
+        assert_eq!(question["name"], faq["question"]);
+        assert_eq!(question["acceptedAnswer"]["@type"], "Answer");
+        assert_eq!(question["acceptedAnswer"]["text"], faq["answer"]);
+    }
+}
+
+#[actix_web::test]
+async fn the_bundle_holds_every_article_whole_and_revalidates_with_304() {
+    let app = spawn_app().await;
+    let reply = app.get("/v1/bundle").await;
+    assert_eq!(reply.status, 200);
+    let bundle = reply.json();
+    let articles = bundle["articles"].as_array().unwrap();
+    assert_eq!(articles.len(), 1);
+    assert_eq!(articles[0], app.get_json(&article()).await);
+    assert_eq!(
+        bundle["revision"],
+        reply.header("x-content-revision").unwrap()
+    );
+    let etag = reply.header("etag").unwrap();
+    let again = app
+        .request_with("GET", "/v1/bundle", &[("if-none-match", etag)])
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+}
+
+const METADATA: &str = r#"title = "Back Pain Relief With Deep Tissue Massage"
+published_at = 2024-03-01
+updated_at = 2024-05-01
+last_reviewed = 2024-05-01
+next_review = 2025-05-01
+authors = ["A. Writer"]
+reviewed_by = ["Dr. B. Reviewer"]
+license = "CC BY 4.0""#;
+
+/// A content dir whose source article carries editorial metadata.
+fn with_metadata() -> ContentDir {
+    let content = ContentDir::with_source_article();
+    content.edit(
+        r#"title = "Back Pain Relief With Deep Tissue Massage""#,
+        METADATA,
+    );
+    content
+}
+
+#[actix_web::test]
+async fn editorial_dates_and_credits_are_served_when_the_content_gives_them() {
+    let content = with_metadata();
+    let app = spawn_app_with(content.config()).await;
+    let whole = app.get(&article()).await;
+    let json = whole.json();
+    assert_eq!(json["published_at"], "2024-03-01");
+    assert_eq!(json["updated_at"], "2024-05-01");
+    assert_eq!(json["last_reviewed"], "2024-05-01");
+    assert_eq!(json["next_review"], "2025-05-01");
+    assert_eq!(json["authors"], serde_json::json!(["A. Writer"]));
+    assert_eq!(json["reviewed_by"], serde_json::json!(["Dr. B. Reviewer"]));
+    assert_eq!(json["license"], "CC BY 4.0");
+    assert_eq!(
+        whole.header("last-modified"),
+        Some("Wed, 01 May 2024 00:00:00 GMT")
+    );
+
+    let jsonld = app.get_json_ld(&format!("{}/jsonld", article())).await;
+    let page = &jsonld["@graph"][0];
+    assert_eq!(page["datePublished"], "2024-03-01");
+    assert_eq!(page["dateModified"], "2024-05-01");
+    assert_eq!(page["lastReviewed"], "2024-05-01");
+    assert_eq!(
+        page["author"][0],
+        serde_json::json!({ "@type": "Person", "name": "A. Writer" })
+    );
+    assert_eq!(page["reviewedBy"][0]["name"], "Dr. B. Reviewer");
+    assert_eq!(page["license"], "CC BY 4.0");
+}
+
+#[actix_web::test]
+async fn if_modified_since_is_honoured_against_updated_at() {
+    let content = with_metadata();
+    let app = spawn_app_with(content.config()).await;
+    let since = |date: &'static str| [("if-modified-since", date)];
+    let later = app
+        .request_with("GET", &article(), &since("Thu, 02 May 2024 00:00:00 GMT"))
+        .await;
+    assert_eq!(later.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        later.header("last-modified"),
+        Some("Wed, 01 May 2024 00:00:00 GMT")
+    );
+    let same = app
+        .request_with(
+            "GET",
+            &format!("{}/benefits", article()),
+            &since("Wed, 01 May 2024 00:00:00 GMT"),
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::NOT_MODIFIED);
+    let earlier = app
+        .request_with("GET", &article(), &since("Tue, 30 Apr 2024 23:59:59 GMT"))
+        .await;
+    assert_eq!(earlier.status, StatusCode::OK);
+    // If-None-Match wins over If-Modified-Since.
+    let both = app
+        .request_with(
+            "GET",
+            &article(),
+            &[
+                ("if-none-match", "\"other\""),
+                ("if-modified-since", "Thu, 02 May 2024 00:00:00 GMT"),
+            ],
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn the_source_article_has_no_invented_dates() {
+    let app = spawn_app().await;
+    let whole = app.get(&article()).await;
+    assert_eq!(whole.header("last-modified"), None);
+    let json = whole.json();
+    for absent in [
+        "published_at",
+        "updated_at",
+        "last_reviewed",
+        "next_review",
+        "authors",
+        "reviewed_by",
+        "license",
+    ] {
+        assert!(json.get(absent).is_none(), "{absent} was invented");
+    }
+}
+
+#[test]
+fn validate_rejects_a_next_review_before_the_last() {
+    let content = ContentDir::with_source_article();
+    content.edit(
+        r#"title = "Back Pain Relief With Deep Tissue Massage""#,
+        "title = \"Back Pain Relief With Deep Tissue Massage\"\nlast_reviewed = 2024-05-01\nnext_review = 2024-04-01",
+    );
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_relief-api"))
+        .arg("validate")
+        .arg(content.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("{SLUG}.toml:"))
+            && stderr.contains("next_review: 2024-04-01 is before last_reviewed (2024-05-01)"),
+        "{stderr}"
+    );
+}
+
+/// The source article and a Spanish translation (a fixture: no translation
+/// is invented in `content/`).
+fn with_translation() -> ContentDir {
+    let content = ContentDir::with_source_article();
+    let english = std::fs::read_to_string(content.article_file()).unwrap();
+    let spanish = english.replacen(
+        r#"title = "Back Pain Relief With Deep Tissue Massage""#,
+        "lang = \"es\"\ntitle = \"Alivio del dolor de espalda con masaje de tejido profundo\"",
+        1,
+    );
+    std::fs::write(
+        content
+            .path()
+            .join("articles")
+            .join(format!("{SLUG}.es.toml")),
+        spanish,
+    )
+    .unwrap();
+    content
+}
+
+#[actix_web::test]
+async fn a_translation_is_chosen_by_lang_or_accept_language() {
+    let content = with_translation();
+    let app = spawn_app_with(content.config()).await;
+    let spanish_title = "Alivio del dolor de espalda con masaje de tejido profundo";
+
+    let by_query = app.get(&format!("{}?lang=es", article())).await;
+    assert_eq!(by_query.json()["title"], spanish_title);
+    assert_eq!(by_query.json()["lang"], "es");
+    assert_eq!(by_query.header("content-language"), Some("es"));
+
+    let by_header = app
+        .request_with("GET", &article(), &[("accept-language", "es-MX, en;q=0.5")])
+        .await;
+    assert_eq!(by_header.json()["title"], spanish_title);
+    assert_eq!(
+        by_header.header("vary"),
+        Some("accept-encoding, accept-language")
+    );
+
+    let english = app
+        .request_with("GET", &article(), &[("accept-language", "en, es;q=0.5")])
+        .await;
+    assert_eq!(english.header("content-language"), Some("en"));
+    assert_ne!(english.header("etag"), by_header.header("etag"));
+
+    // The query wins over the header; parts and JSON-LD follow the language.
+    let faqs = app
+        .request_with(
+            "GET",
+            &format!("{}/faqs?lang=es", article()),
+            &[("accept-language", "en")],
+        )
+        .await;
+    assert_eq!(faqs.header("content-language"), Some("es"));
+    let jsonld = app
+        .get_json_ld(&format!("{}/jsonld?lang=es", article()))
+        .await;
+    assert_eq!(jsonld["@graph"][0]["name"], spanish_title);
+
+    let list = app.get_json("/v1/articles").await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(
+        list["items"][0]["languages"],
+        serde_json::json!(["en", "es"])
+    );
+    let bundle = app.get_json("/v1/bundle").await;
+    assert_eq!(bundle["articles"].as_array().unwrap().len(), 2);
+}
+
+#[actix_web::test]
+async fn a_missing_translation_falls_back_to_english() {
+    let content = with_translation();
+    let app = spawn_app_with(content.config()).await;
+    let french = app.get(&format!("{}?lang=fr", article())).await;
+    assert_eq!(french.status, 200);
+    assert_eq!(french.header("content-language"), Some("en"));
+    let header = app
+        .request_with("GET", &article(), &[("accept-language", "fr, de;q=0.8")])
+        .await;
+    assert_eq!(header.header("content-language"), Some("en"));
+    app.get(&format!("{}?lang=not_a_tag", article()))
+        .await
+        .problem(400);
+}
+
+#[actix_web::test]
+async fn a_translation_file_must_say_its_language_once() {
+    let content = with_translation();
+    let file = content
+        .path()
+        .join("articles")
+        .join(format!("{SLUG}.de.toml"));
+    std::fs::copy(
+        content
+            .path()
+            .join("articles")
+            .join(format!("{SLUG}.es.toml")),
+        &file,
+    )
+    .unwrap();
+    let Err(error) = relief_api::startup::Application::build(&content.config()).await else {
+        panic!("a file named .de.toml holding lang = \"es\" was served");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!(
+            "{SLUG}.de.toml:1:1: the file name says language `de`"
+        )),
+        "{message}"
+    );
+}
