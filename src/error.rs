@@ -67,6 +67,10 @@ pub enum ApiError {
     /// says which, in words fit for a client, never the internal cause.
     #[error("{0}")]
     Unavailable(String),
+    /// The resource is still being prepared (the search index of a large
+    /// content set, right after start); it may be asked again in a second.
+    #[error("{0}")]
+    NotReady(String),
 }
 
 impl ApiError {
@@ -134,7 +138,7 @@ impl ResponseError for ApiError {
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -155,6 +159,9 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests { retry_after } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            Self::NotReady(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
         }

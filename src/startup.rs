@@ -71,7 +71,7 @@ impl Reloader {
                     ms = started.elapsed().as_millis() as u64,
                     "content reloaded"
                 );
-                compress(store);
+                prepare(store);
                 true
             }
             Err(error) => {
@@ -137,7 +137,7 @@ impl Application {
         let metrics = web::Data::new(Metrics::new());
         metrics.content_served(&store);
         let content = web::Data::new(LiveContent::new(store, source));
-        compress(Arc::clone(&content.current()));
+        prepare(Arc::clone(&content.current()));
 
         let bind_error = |source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -227,36 +227,40 @@ fn prepare_replies(replies: &Replies) {
     });
 }
 
-/// Content up to this size is compressed before it is served (a few
-/// milliseconds); larger content sets are compressed on a background thread,
-/// so that start-up stays short (10,000 articles take seconds).
-const COMPRESS_BEFORE_SERVING_BYTES: usize = 4 << 20;
+/// Content up to this size is indexed for search and compressed before it
+/// is served (a few milliseconds); larger content sets are on a background
+/// thread, so that start-up stays short (10,000 articles take seconds).
+const PREPARE_BEFORE_SERVING_BYTES: usize = 4 << 20;
 
-/// Makes the compressed variants of every response: now for small content,
-/// else off the request path.
-fn compress(store: Arc<Store>) {
-    if store.prepared_bytes() <= COMPRESS_BEFORE_SERVING_BYTES {
+/// Builds the search index, then the compressed variants of every
+/// response: now for small content, else off the request path.
+fn prepare(store: Arc<Store>) {
+    let small = store.prepared_bytes() <= PREPARE_BEFORE_SERVING_BYTES;
+    let work = move || {
+        let started = std::time::Instant::now();
+        store.index_for_search();
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "search index ready"
+        );
         let started = std::time::Instant::now();
         store.compress_all();
         tracing::info!(
             ms = started.elapsed().as_millis() as u64,
             "compressed variants ready"
         );
+    };
+    if small {
+        work();
         return;
     }
-    let spawned = std::thread::Builder::new()
-        .name("compress".into())
-        .spawn(move || {
-            let started = std::time::Instant::now();
-            store.compress_all();
-            tracing::info!(
-                ms = started.elapsed().as_millis() as u64,
-                "compressed variants ready"
-            );
-        });
-    if let Err(error) = spawned {
-        // Not fatal: each variant is then made by the first request that wants it.
-        tracing::warn!("cannot start the compression thread: {error}");
+    if let Err(error) = std::thread::Builder::new()
+        .name("prepare".into())
+        .spawn(work)
+    {
+        // Not fatal for compression (each variant is then made by the first
+        // request that wants it); search answers 503 until a reload.
+        tracing::warn!("cannot start the thread that indexes and compresses the content: {error}");
     }
 }
 

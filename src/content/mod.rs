@@ -6,6 +6,7 @@ mod live;
 mod load;
 mod locale;
 mod model;
+mod search;
 mod slug;
 mod store;
 
@@ -17,5 +18,6 @@ pub use model::{
     Article, ArticleSummary, Benefit, Date, Faq, Group, Lang, Part, Precaution, RepliesPart,
     Section,
 };
+pub use search::{HitType, Search, SearchHit, SearchIndex};
 pub use slug::{Slug, SlugError};
 pub use store::{Bundle, Collection, Entry, List, Page, PreparedPage, Store, link_header};

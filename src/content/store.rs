@@ -14,7 +14,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    Article, ArticleSummary, ContentError, ContentSource, Date, Lang, LangPreference, Part, Section,
+    Article, ArticleSummary, ContentError, ContentSource, Date, Lang, LangPreference, Part,
+    SearchIndex, Section,
 };
 use crate::representation::{Representation, exact, to_json};
 
@@ -87,6 +88,18 @@ impl Collection {
 
     fn representations(&self) -> impl Iterator<Item = &Representation> {
         std::iter::once(&self.list).chain(self.items.iter().map(|(_, rep)| rep))
+    }
+
+    /// Each part's JSON, in order.
+    pub fn bodies(&self) -> impl Iterator<Item = &[u8]> {
+        self.items.iter().map(|(_, rep)| rep.body().as_ref())
+    }
+
+    /// The id and JSON of the part at `index`.
+    pub fn nth(&self, index: usize) -> Option<(&str, &[u8])> {
+        self.items
+            .get(index)
+            .map(|(id, rep)| (&**id, rep.body().as_ref()))
     }
 
     /// The prepared part with this id. Lists are short, so a scan beats hashing.
@@ -178,6 +191,9 @@ pub struct Store {
     revision_header: HeaderValue,
     /// Every article whole, in one body, made on first request.
     bundle: OnceLock<Representation>,
+    /// The full-text index, built once the content is loaded (see
+    /// [`Store::index_for_search`]).
+    search: OnceLock<SearchIndex>,
 }
 
 /// Every article, whole, in every language: for apps that work offline.
@@ -235,6 +251,7 @@ impl Store {
                 .expect("a hex revision is a valid header"),
             revision,
             bundle: OnceLock::new(),
+            search: OnceLock::new(),
         };
         let pages = store.len().div_ceil(Self::DEFAULT_PAGE_SIZE).max(1);
         store.default_pages = (0..pages)
@@ -264,6 +281,16 @@ impl Store {
     /// Every article in every language, sorted by slug, then language.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// Builds the full-text index; later calls return at once.
+    pub fn index_for_search(&self) {
+        self.search.get_or_init(|| SearchIndex::build(self));
+    }
+
+    /// The full-text index, once [`Self::index_for_search`] has built it.
+    pub fn search_index(&self) -> Option<&SearchIndex> {
+        self.search.get()
     }
 
     /// The [`Bundle`], made on first request from the prepared bodies of

@@ -10,6 +10,7 @@ mod moderation;
 pub mod params;
 mod precautions;
 mod replies;
+mod search;
 mod sections;
 
 use actix_web::{
@@ -28,21 +29,21 @@ use params::{ArticlePath, ContentOptions, Pagination, PartPath};
 
 /// `Cache-Control` of public responses that change without a content
 /// reload (replies): caches keep them but ask (with the ETag) every time.
-const PUBLIC_DYNAMIC: &str = "no-cache";
+const PUBLIC_DYNAMIC: HeaderValue = HeaderValue::from_static("no-cache");
 /// `Cache-Control` of what moderators see: stored by no cache.
-const PRIVATE: &str = "private, no-store";
+const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-store");
 
 /// Answers with `value` as JSON made for this request, with an ETag (so
 /// `If-None-Match` gets 304) and the given `Cache-Control`.
 fn dynamic_json<T: Serialize>(
     req: &HttpRequest,
     value: &T,
-    cache_control: &'static str,
+    cache_control: HeaderValue,
 ) -> HttpResponse {
     Representation::json(value).without_variants().respond_with(
         req,
         "application/json",
-        HeaderValue::from_static(cache_control),
+        cache_control,
     )
 }
 
@@ -53,7 +54,7 @@ fn page_response<T: Serialize>(
     total: usize,
     page: Pagination,
     base: &str,
-    cache_control: &'static str,
+    cache_control: HeaderValue,
 ) -> HttpResponse {
     let body = Page {
         items,
@@ -82,6 +83,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(health::metrics_view)
         .service(articles::article_list)
         .service(articles::article_bundle)
+        .service(search::search_list)
         .service(
             scope("/v1/articles/{slug}")
                 .service(articles::article_view)

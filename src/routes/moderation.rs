@@ -2,7 +2,7 @@
 //! reject or mark them as spam, and delete them. Every operation needs a
 //! moderator's bearer token ([`Moderator`]).
 
-use actix_web::{HttpRequest, HttpResponse, route, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
 use super::params::{JsonBody, ModeratedReplyPath, ModerationFilter, ModerationQuery, NoQuery};
 use crate::{
@@ -122,7 +122,7 @@ pub async fn moderation_reply_update(
         .ok_or_else(|| no_reply(path.id))?;
     tracing::info!(reply = reply.id, status = %reply.status, "reply moderated");
     Ok(HttpResponse::Ok()
-        .insert_header(("cache-control", super::PRIVATE))
+        .insert_header((header::CACHE_CONTROL, super::PRIVATE))
         .json(reply))
 }
 

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::{
-    content::{Lang, LangPreference, Slug},
+    content::{HitType, Lang, LangPreference, Slug},
     error::ApiError,
     replies::{ReplyId, ReplyStatus},
 };
@@ -396,6 +396,80 @@ impl FromRequest for ModerationFilter {
             }
             .try_into()?;
             Ok(Self { status, page })
+        }))
+    }
+}
+
+/// The query string of a search.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// The words to find: 1 to 200 characters.
+    #[param(min_length = 1, max_length = 200, example = "relaxing massage")]
+    q: String,
+    /// Only hits of this kind.
+    #[serde(rename = "type")]
+    #[param(rename = "type", value_type = Option<HitType>, example = "benefit")]
+    kind: Option<String>,
+    /// The most hits to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20, example = 20)]
+    limit: Option<String>,
+    /// How many hits to skip.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0, example = 0)]
+    offset: Option<String>,
+}
+
+/// The longest search query, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// A search, validated.
+#[derive(Debug, Clone)]
+pub struct SearchFilter {
+    pub query: String,
+    pub kind: Option<HitType>,
+    pub page: Pagination,
+}
+
+impl FromRequest for SearchFilter {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query::<SearchQuery>(req).and_then(|query| {
+            let trimmed = query.q.trim();
+            if trimmed.is_empty() {
+                return Err(ApiError::bad_request(
+                    "query parameter `q` is required: the words to search for",
+                ));
+            }
+            let chars = trimmed.chars().count();
+            if chars > MAX_QUERY_CHARS {
+                return Err(ApiError::bad_request(format!(
+                    "query parameter `q` must be at most {MAX_QUERY_CHARS} characters, not {chars}"
+                )));
+            }
+            let kind = query
+                .kind
+                .map(|raw| {
+                    raw.parse().map_err(|rule| {
+                        ApiError::bad_request(format!(
+                            "query parameter `type` {rule}, not `{}`",
+                            clip(&raw)
+                        ))
+                    })
+                })
+                .transpose()?;
+            let page = PageQuery {
+                limit: query.limit,
+                offset: query.offset,
+            }
+            .try_into()?;
+            Ok(Self {
+                query: trimmed.to_owned(),
+                kind,
+                page,
+            })
         }))
     }
 }

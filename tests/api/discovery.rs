@@ -423,3 +423,98 @@ async fn a_translation_file_must_say_its_language_once() {
         "{message}"
     );
 }
+
+async fn search(app: &crate::helpers::TestApp, query: &str) -> Value {
+    app.get_json(&format!("/v1/search?{query}")).await
+}
+
+#[actix_web::test]
+async fn search_ranks_the_best_match_first_and_marks_the_words_found() {
+    let app = spawn_app().await;
+    let hits = search(&app, "q=relaxing").await;
+    let top = &hits["items"][0];
+    assert_eq!(top["type"], "benefit");
+    assert_eq!(top["id"], "promotes-relaxation-and-stress-relief");
+    assert_eq!(top["article"], SLUG);
+    assert_eq!(
+        top["url"],
+        format!(
+            "{}/benefits/promotes-relaxation-and-stress-relief",
+            article()
+        )
+    );
+    assert_eq!(top["title"], "Promotes Relaxation and Stress Relief");
+    let snippet = top["snippet"].as_str().unwrap();
+    assert!(snippet.contains("<mark>relaxation</mark>"), "{snippet}");
+    // Ranked: scores never rise down the list.
+    let scores: Vec<f64> = hits["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["score"].as_f64().unwrap())
+        .collect();
+    assert!(
+        scores.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{scores:?}"
+    );
+    // The URL of a hit serves the resource.
+    assert_eq!(app.get(top["url"].as_str().unwrap()).await.status, 200);
+}
+
+#[actix_web::test]
+async fn search_finds_other_forms_of_a_word_and_forgives_one_typo() {
+    let app = spawn_app().await;
+    let massages = search(&app, "q=massages").await;
+    let massage = search(&app, "q=massage").await;
+    assert!(massages["total"].as_u64().unwrap() > 10);
+    assert_eq!(massages["total"], massage["total"]);
+
+    let typo = search(&app, "q=relxation").await;
+    assert_eq!(
+        typo["items"][0]["id"],
+        "promotes-relaxation-and-stress-relief"
+    );
+    let two_typos = search(&app, "q=rlxatoin").await;
+    assert_eq!(two_typos["total"], 0);
+}
+
+#[actix_web::test]
+async fn search_filters_by_type_and_pages_like_other_lists() {
+    let app = spawn_app().await;
+    let faqs = search(&app, "q=deep%20tissue&type=faq").await;
+    assert_eq!(faqs["total"], 4);
+    assert!(
+        faqs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["type"] == "faq")
+    );
+
+    let all = search(&app, "q=back%20pain").await;
+    let total = all["total"].as_u64().unwrap();
+    let page = app.get("/v1/search?q=back%20pain&limit=2&offset=2").await;
+    let json = page.json();
+    assert_eq!(json["total"], total);
+    assert_eq!(json["items"][0], all["items"][2]);
+    let link = page.header("link").unwrap();
+    assert!(
+        link.contains("</v1/search?q=back+pain&limit=2&offset=4>; rel=\"next\""),
+        "{link}"
+    );
+}
+
+#[actix_web::test]
+async fn a_missing_empty_or_overlong_query_is_a_400() {
+    let app = spawn_app().await;
+    for query in [
+        "",
+        "q=",
+        "q=%20%20",
+        &format!("q={}", "a".repeat(201)),
+        "q=pain&type=video",
+        "q=pain&sort=score",
+    ] {
+        app.get(&format!("/v1/search?{query}")).await.problem(400);
+    }
+}

@@ -58,10 +58,17 @@ fn the_spec_is_openapi_3_1_with_an_operation_id_and_summary_everywhere() {
     }
 }
 
-/// Fills a documented path's parameters with their documented examples.
+/// Fills a documented path's parameters, and its required query
+/// parameters, with their documented examples.
 fn example_path(path: &str, operation: &Value) -> String {
     let mut path = path.to_owned();
+    let mut query = Vec::new();
     for parameter in operation["parameters"].as_array().into_iter().flatten() {
+        if parameter["in"] == "query" && parameter["required"] == true {
+            let name = parameter["name"].as_str().unwrap();
+            let example = parameter["example"].as_str().expect("a string example");
+            query.push(format!("{name}={}", example.replace(' ', "+")));
+        }
         if parameter["in"] == "path" {
             let name = parameter["name"].as_str().unwrap();
             let example = match &parameter["example"] {
@@ -71,6 +78,9 @@ fn example_path(path: &str, operation: &Value) -> String {
             };
             path = path.replace(&format!("{{{name}}}"), &example);
         }
+    }
+    if !query.is_empty() {
+        path = format!("{path}?{}", query.join("&"));
     }
     path
 }
