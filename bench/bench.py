@@ -51,7 +51,11 @@ TARGETS = {
     "startup_ms_one": 100,
     "startup_ms_corpus": 2000,
     "corpus_rps_within": 0.10,
+    "search_p99_ms": 5.0,  # one search at a time, 10,000 articles
 }
+
+# Searches measured on the corpus: one common word, several words, a typo.
+SEARCHES = ["massage", "relaxing%20back%20pain", "relxation%20posture"]
 
 
 RUNNING = []
@@ -117,9 +121,10 @@ def to_ms(value):
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url, headers=(), expect_304=False):
+def wrk(url, headers=(), expect_304=False, connections=CONNECTIONS):
     """Warms up, then measures; returns (requests/s, p50 ms, p99 ms)."""
-    args = pinned(LOAD_CPUS, ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "--latency"])
+    threads = min(THREADS, connections)
+    args = pinned(LOAD_CPUS, ["wrk", "-t", str(threads), "-c", str(connections), "--latency"])
     for header in headers:
         args += ["-H", header]
     subprocess.run(args + ["-d", f"{WARMUP}s", url], check=True, capture_output=True)
@@ -180,9 +185,18 @@ def measure(label, extra_args, slug, item, logdir):
             "base_rps": median([b[0] for b, _ in rounds]),
             "ratio": median([r[0] / b[0] for b, r in rounds]),
         })
+    # Search: the time one search takes (one connection), and what the server
+    # sustains at full concurrency.
+    searches = []
+    for query in SEARCHES:
+        url = f"{base}/v1/search?q={query}"
+        alone = wrk(url, connections=1)
+        loaded = wrk(url)
+        searches.append({"name": f"GET /v1/search?q={query} [{label}]", "rps_1": alone[0],
+                         "p50_1": alone[1], "p99_1": alone[2], "rps": loaded[0], "p99": loaded[2]})
     baseline.stop()
     server.stop()
-    return {"rows": rows, "startup_ms": server.startup_ms, "rss_mb": server.rss_mb,
+    return {"rows": rows, "searches": searches, "startup_ms": server.startup_ms, "rss_mb": server.rss_mb,
             "base_startup_ms": baseline.startup_ms, "base_rss_mb": baseline.rss_mb}
 
 
@@ -213,6 +227,17 @@ def main():
                 misses.append(f"{row['name']}: {row['ratio']:.2f}x baseline < {TARGETS['ratio']}x")
             if row["p99"] > TARGETS["p99_ms"]:
                 misses.append(f"{row['name']}: p99 {row['p99']:.2f} ms > {TARGETS['p99_ms']} ms")
+
+    print()
+    print(f"| search | one at a time: requests/s | p50 | p99 | {CONNECTIONS} connections: requests/s | p99 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for result in (one, many):
+        for row in result["searches"]:
+            print(f"| {row['name']} | {row['rps_1']:,.0f} | {row['p50_1']:.2f} ms | {row['p99_1']:.2f} ms "
+                  f"| {row['rps']:,.0f} | {row['p99']:.2f} ms |")
+    for row in many["searches"]:
+        if row["p99_1"] > TARGETS["search_p99_ms"]:
+            misses.append(f"{row['name']}: p99 {row['p99_1']:.2f} ms > {TARGETS['search_p99_ms']} ms")
 
     print()
     print("| server | start-up (spawn to first 200) | peak RSS |")

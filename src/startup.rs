@@ -239,10 +239,14 @@ fn prepare(store: Arc<Store>) {
     let work = move || {
         let started = std::time::Instant::now();
         store.index_for_search();
-        tracing::info!(
-            ms = started.elapsed().as_millis() as u64,
-            "search index ready"
-        );
+        if let Some(index) = store.search_index() {
+            tracing::info!(
+                ms = started.elapsed().as_millis() as u64,
+                documents = index.documents(),
+                bytes = index.heap_bytes(),
+                "search index ready"
+            );
+        }
         let started = std::time::Instant::now();
         store.compress_all();
         tracing::info!(

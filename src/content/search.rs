@@ -13,8 +13,9 @@
 use std::collections::HashMap;
 
 use rust_stemmers::{Algorithm, Stemmer};
-use serde::Serialize;
-use serde_json::Value;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Collection, Entry, Lang, Store};
@@ -218,19 +219,20 @@ fn term(word: &str, stemmer: Option<&Stemmer>) -> Option<String> {
     })
 }
 
+/// The texts of a prepared part, borrowed from its JSON where it has no
+/// escapes: indexing reads every part, so it should not copy each one.
+#[derive(Deserialize, Default)]
+struct PartText<'a> {
+    #[serde(borrow, alias = "heading", alias = "question")]
+    title: Option<Cow<'a, str>>,
+    #[serde(borrow, alias = "answer")]
+    body: Option<Cow<'a, str>>,
+}
+
 /// The title and body of a prepared part (its JSON).
-fn part_text(body: &[u8]) -> (String, String) {
-    let value: Value = serde_json::from_slice(body).unwrap_or_default();
-    let field = |keys: &[&str]| {
-        keys.iter()
-            .find_map(|key| value.get(*key).and_then(Value::as_str))
-            .unwrap_or_default()
-            .to_owned()
-    };
-    (
-        field(&["title", "heading", "question"]),
-        field(&["body", "answer"]),
-    )
+fn part_text(json: &[u8]) -> (Cow<'_, str>, Cow<'_, str>) {
+    let text: PartText<'_> = serde_json::from_slice(json).unwrap_or_default();
+    (text.title.unwrap_or_default(), text.body.unwrap_or_default())
 }
 
 impl SearchIndex {
@@ -254,8 +256,11 @@ impl SearchIndex {
                 for (weight, text) in [(2, title), (1, body)] {
                     for (_, word) in words(text) {
                         if let Some(term) = term(word, stemmer.as_ref()) {
-                            if word.chars().count() >= TYPO_MIN_CHARS {
-                                seen_words.push((word.to_lowercase(), term.clone()));
+                            if word.len() >= TYPO_MIN_CHARS {
+                                let lower = word.to_lowercase();
+                                if !surface.contains_key(&lower) {
+                                    seen_words.push((lower, term.clone()));
+                                }
                             }
                             *counts.entry(term).or_default() += weight;
                             len += usize::from(weight);
@@ -361,6 +366,23 @@ impl SearchIndex {
         terms
     }
 
+    /// The bytes the index holds on the heap (roughly: the tables' contents).
+    pub fn heap_bytes(&self) -> usize {
+        let postings: usize = self.postings.iter().map(Vec::capacity).sum();
+        let surface: usize = self.surface.iter().map(|(word, _)| word.len() + 24).sum();
+        postings
+            + self.postings.capacity() * 24
+            + self.docs.capacity() * std::mem::size_of::<Doc>()
+            + self.doc_freq.capacity() * 4
+            + self.terms.capacity() * 28
+            + surface
+    }
+
+    /// How many documents (article titles and parts) are indexed.
+    pub fn documents(&self) -> usize {
+        self.docs.len()
+    }
+
     /// Ranks the documents that match `search`: one page, and how many match.
     pub fn search(&self, store: &Store, search: &Search<'_>) -> (Vec<SearchHit>, usize) {
         let terms = self.query_terms(search.query);
@@ -430,7 +452,7 @@ impl SearchIndex {
                 let (title, text) = part_text(body);
                 let collection = info.kind.collection().expect("parts have a collection");
                 let url = format!("/v1/articles/{slug}/{collection}/{id}");
-                (id.to_owned(), title, text, url)
+                (id.to_owned(), title.into_owned(), text.into_owned(), url)
             }
         };
         if entry.lang != Lang::default() {
