@@ -68,7 +68,145 @@ pub fn document() -> openapi::OpenApi {
     let mut document = document;
     Refusals.modify(&mut document);
     Caching.modify(&mut document);
+    FieldChoices.modify(&mut document);
     document
+}
+
+/// Documents `fields` as a comma-separated list of the field names the
+/// operation's response has (for a list, its items'): read from the
+/// response schema, so a field added to a type is a choice at once.
+struct FieldChoices;
+
+impl FieldChoices {
+    /// The property names of the schema `reference` points to, or of the
+    /// items of its `items` array when it is a list.
+    fn names(components: &openapi::Components, reference: &str) -> Vec<String> {
+        use utoipa::openapi::schema::{ArrayItems, Schema};
+        let Some(object) = object_of(components, reference) else {
+            return Vec::new();
+        };
+        if let Some(RefOr::T(Schema::Array(array))) = object.properties.get("items")
+            && let ArrayItems::RefOrSchema(item) = &array.items
+        {
+            let item = match item.as_ref() {
+                RefOr::Ref(item) => object_of(components, &item.ref_location),
+                RefOr::T(Schema::Object(item)) => Some(item.clone()),
+                RefOr::T(_) => None,
+            };
+            if let Some(item) = item {
+                return item.properties.keys().cloned().collect();
+            }
+        }
+        object.properties.keys().cloned().collect()
+    }
+}
+
+/// The object schema `reference` (`#/components/schemas/Name`) points to.
+fn object_of(
+    components: &openapi::Components,
+    reference: &str,
+) -> Option<utoipa::openapi::schema::Object> {
+    match components
+        .schemas
+        .get(reference.trim_start_matches("#/components/schemas/"))
+    {
+        Some(RefOr::T(utoipa::openapi::schema::Schema::Object(object))) => Some(object.clone()),
+        _ => None,
+    }
+}
+
+impl Modify for FieldChoices {
+    fn modify(&self, document: &mut openapi::OpenApi) {
+        use utoipa::openapi::{
+            path::ParameterStyle,
+            schema::{AnyOfBuilder, ArrayBuilder, Schema},
+        };
+        let Some(components) = document.components.clone() else {
+            return;
+        };
+        let mut partials = std::collections::BTreeMap::new();
+        for item in document.paths.paths.values_mut() {
+            let Some(operation) = item.get.as_mut() else {
+                continue;
+            };
+            let takes_fields = operation.parameters.iter().flatten().any(|parameter| {
+                matches!(parameter, RefOr::T(p) if p.name == "fields" && p.parameter_in == ParameterIn::Query)
+            });
+            let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") else {
+                continue;
+            };
+            let Some(RefOr::T(content)) = ok.content.get_mut("application/json") else {
+                continue;
+            };
+            let Some(RefOr::Ref(full)) = content.schema.clone() else {
+                continue;
+            };
+            if !takes_fields {
+                continue;
+            }
+            // With `fields`, what was not asked for is absent: the answer is
+            // the full schema, or its partial twin with nothing required.
+            let name = full
+                .ref_location
+                .trim_start_matches("#/components/schemas/");
+            let partial = format!("{name}Fields");
+            if let Some(object) = object_of(&components, &full.ref_location) {
+                partials.insert(partial.clone(), partial_of(object));
+            }
+            content.schema = Some(RefOr::T(Schema::AnyOf(
+                AnyOfBuilder::new()
+                    .item(RefOr::Ref(full.clone()))
+                    .item(RefOr::Ref(Ref::from_schema_name(&partial)))
+                    .build(),
+            )));
+            let names = FieldChoices::names(&components, &full.ref_location);
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let RefOr::T(parameter) = parameter else {
+                    continue;
+                };
+                if parameter.name != "fields" {
+                    continue;
+                }
+                let choices = ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(names.clone()));
+                parameter.schema = Some(RefOr::T(Schema::Array(
+                    ArrayBuilder::new()
+                        .items(choices)
+                        .min_items(Some(1))
+                        .build(),
+                )));
+                parameter.style = Some(ParameterStyle::Form);
+                parameter.explode = Some(false);
+            }
+        }
+        let schemas = &mut document
+            .components
+            .get_or_insert_with(Default::default)
+            .schemas;
+        for (name, schema) in partials {
+            schemas.insert(name, RefOr::T(schema));
+        }
+    }
+}
+
+/// `object` with no property required, and for a list, no property of its
+/// items either: what an answer to `fields` is.
+fn partial_of(mut object: utoipa::openapi::schema::Object) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    if let Some(RefOr::T(Schema::Array(array))) = object.properties.get_mut("items")
+        && let ArrayItems::RefOrSchema(item) = &mut array.items
+        && let RefOr::T(Schema::Object(item)) = item.as_mut()
+    {
+        item.required.clear();
+    } else {
+        object.required.clear();
+    }
+    object.description = Some(format!(
+        "{} Only the fields named in `fields` are present.",
+        object.description.unwrap_or_default()
+    ));
+    Schema::Object(object)
 }
 
 /// The bearer scheme of the moderation operations, so that Swagger UI's

@@ -232,7 +232,10 @@ struct PartText<'a> {
 /// The title and body of a prepared part (its JSON).
 fn part_text(json: &[u8]) -> (Cow<'_, str>, Cow<'_, str>) {
     let text: PartText<'_> = serde_json::from_slice(json).unwrap_or_default();
-    (text.title.unwrap_or_default(), text.body.unwrap_or_default())
+    (
+        text.title.unwrap_or_default(),
+        text.body.unwrap_or_default(),
+    )
 }
 
 impl SearchIndex {

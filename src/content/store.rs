@@ -116,6 +116,8 @@ impl Collection {
 pub struct Entry {
     pub summary: ArticleSummary,
     pub lang: Lang,
+    /// `lang` as the `Content-Language` header, made once.
+    pub lang_header: HeaderValue,
     /// From `updated_at`: midnight UTC of that day.
     pub last_modified: Option<SystemTime>,
     pub whole: Representation,
@@ -157,6 +159,8 @@ impl Entry {
         Self {
             summary: ArticleSummary::from(article),
             lang: article.lang.clone(),
+            lang_header: HeaderValue::from_str(article.lang.as_str())
+                .expect("a language tag is a valid header"),
             last_modified: article.updated_at.map(Date::to_system_time),
             whole: Representation::json(article),
             jsonld: OnceLock::new(),
@@ -273,6 +277,9 @@ impl Store {
     /// The article with this slug, in the language `preference` chooses.
     pub fn get(&self, slug: &str, preference: &LangPreference) -> Option<&Entry> {
         let variants = self.by_slug.get(slug)?;
+        if let [only] = variants.as_slice() {
+            return Some(&self.entries[*only]);
+        }
         let languages: Vec<&Lang> = variants.iter().map(|&i| &self.entries[i].lang).collect();
         let chosen = preference.choose(&languages, &Lang::default());
         Some(&self.entries[variants[chosen]])

@@ -174,9 +174,7 @@ fn article_headers(response: &mut HttpResponse, store: &Store, entry: &Entry) {
     let headers = response.headers_mut();
     headers.insert(CONTENT_REVISION, store.revision_header().clone());
     headers.insert(header::VARY, HeaderValue::from_static(VARY_ARTICLE));
-    if let Ok(lang) = HeaderValue::from_str(entry.lang.as_str()) {
-        headers.insert(header::CONTENT_LANGUAGE, lang);
-    }
+    headers.insert(header::CONTENT_LANGUAGE, entry.lang_header.clone());
 }
 
 /// `body` (a JSON object) with only `fields`; for a list, `fields` of each
@@ -239,7 +237,7 @@ fn part_view<T: utoipa::PartialSchema>(
     kind: &str,
     parts: fn(&Entry) -> &Collection,
 ) -> Result<HttpResponse, ApiError> {
-    let fields = options.fields(&params::schema_fields::<T>())?;
+    let fields = options.fields_of::<T>()?;
     let entry = article(store, &path.slug, &options.lang)?;
     let part = parts(entry).get(path.id.as_str()).ok_or_else(|| {
         ApiError::not_found(format!(
@@ -247,5 +245,12 @@ fn part_view<T: utoipa::PartialSchema>(
             path.id, path.slug
         ))
     })?;
-    Ok(article_json(req, store, entry, part, fields, false))
+    Ok(article_json(
+        req,
+        store,
+        entry,
+        part,
+        fields.as_deref(),
+        false,
+    ))
 }

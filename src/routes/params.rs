@@ -191,10 +191,10 @@ impl FromRequest for JsonBody {
 pub struct ArticleQuery {
     /// The language to serve (a BCP 47 tag such as `es`); overrides
     /// `Accept-Language`. A missing translation falls back to `en`.
-    #[param(value_type = Option<String>, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
+    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
     lang: Option<String>,
     /// The fields to return, comma-separated (the rest are left out).
-    #[param(value_type = Option<String>, example = "title,benefits")]
+    #[param(value_type = Option<String>, example = json!(["title", "benefits"]))]
     fields: Option<String>,
 }
 
@@ -206,10 +206,10 @@ pub struct ArticleQuery {
 pub struct PartQuery {
     /// The language to serve (a BCP 47 tag such as `es`); overrides
     /// `Accept-Language`. A missing translation falls back to `en`.
-    #[param(value_type = Option<String>, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
+    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
     lang: Option<String>,
     /// The fields of each item to return, comma-separated (the rest are left out).
-    #[param(value_type = Option<String>, example = "id,position")]
+    #[param(value_type = Option<String>, example = json!(["id", "position"]))]
     fields: Option<String>,
 }
 
@@ -221,7 +221,7 @@ pub struct PartQuery {
 pub struct LangQuery {
     /// The language to serve (a BCP 47 tag such as `es`); overrides
     /// `Accept-Language`. A missing translation falls back to `en`.
-    #[param(value_type = Option<String>, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
+    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
     lang: Option<String>,
 }
 
@@ -244,6 +244,16 @@ pub struct ContentOptions {
 }
 
 impl ContentOptions {
+    /// The fields asked for, each checked against those of `T`'s schema;
+    /// `None` for all of them. The schema is built only when fields are
+    /// asked for: this runs on every request for an article's parts.
+    pub fn fields_of<T: utoipa::PartialSchema>(&self) -> Result<Option<Vec<String>>, ApiError> {
+        match self.fields {
+            None => Ok(None),
+            Some(_) => Ok(self.fields(&schema_fields::<T>())?.map(<[String]>::to_vec)),
+        }
+    }
+
     /// The fields asked for, each checked against `known` (the resource's
     /// fields); `None` for all of them.
     pub fn fields(&self, known: &[String]) -> Result<Option<&[String]>, ApiError> {
@@ -406,7 +416,12 @@ impl FromRequest for ModerationFilter {
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// The words to find: 1 to 200 characters.
-    #[param(min_length = 1, max_length = 200, example = "relaxing massage")]
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "relaxing massage"
+    )]
     q: String,
     /// Only hits of this kind.
     #[serde(rename = "type")]
