@@ -423,6 +423,8 @@ pub fn negotiate(headers: &HeaderMap, compressed: bool) -> Option<Coding> {
 /// or naming it, its `type/*`, or `*/*`, with a q-value above 0. The most
 /// specific range decides, as RFC 9110 12.5.1 says.
 pub fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
+    // Parameters (`; charset=utf-8`) do not take part in matching.
+    let media_type = media_type.split(';').next().unwrap_or_default().trim();
     let (kind, _) = media_type.split_once('/').unwrap_or((media_type, ""));
     let mut best: Option<(u8, u16)> = None; // (specificity, q)
     let mut present = false;

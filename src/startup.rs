@@ -381,6 +381,17 @@ fn serve(
                     .route(web::head().to(spec_view)),
             )
             .service(web::redirect("/docs", "/docs/"))
+            // Pages for browsers: not part of the API, so not in the spec.
+            .service(
+                web::resource("/articles/{slug}")
+                    .route(web::get().to(routes::reader::article_page_view))
+                    .route(web::head().to(routes::reader::article_page_view)),
+            )
+            .route(
+                "/assets/reader.css",
+                web::get().to(routes::reader::stylesheet),
+            )
+            .route("/assets/reader.js", web::get().to(routes::reader::script))
             .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/openapi.json"])))
             .default_service(web::to(fallback))
             // Innermost first: the last `wrap` sees the request first.

@@ -2,12 +2,12 @@
 
 use std::sync::LazyLock;
 
-use actix_web::{HttpRequest, HttpResponse, route};
+use actix_web::{HttpRequest, HttpResponse, route, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::params::NoQuery;
-use crate::{error::BadRequest, representation::Representation};
+use crate::{content::LiveContent, error::BadRequest, representation::Representation};
 
 /// The API's entry point: links to everything else.
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,7 +78,9 @@ static INDEX: LazyLock<Representation> = LazyLock::new(|| {
 
 /// Fetch the API index
 ///
-/// Returns links to the resources, the OpenAPI document and the docs.
+/// Returns links to the resources, the OpenAPI document and the docs. A
+/// browser (asking for `text/html`) gets a page linking each article's
+/// reader page instead.
 #[utoipa::path(
     get,
     tag = "index",
@@ -88,6 +90,16 @@ static INDEX: LazyLock<Representation> = LazyLock::new(|| {
     )
 )]
 #[route("/", method = "GET", method = "HEAD")]
-pub async fn index_view(req: HttpRequest, _: NoQuery) -> HttpResponse {
-    INDEX.respond(&req, "application/json")
+pub async fn index_view(
+    req: HttpRequest,
+    content: web::Data<LiveContent>,
+    _: NoQuery,
+) -> HttpResponse {
+    let mut response = if super::reader::wants_html(&req) {
+        super::reader::index_page(&req, &content.current())
+    } else {
+        INDEX.respond(&req, "application/json")
+    };
+    super::vary_on_accept(&mut response);
+    response
 }

@@ -9,6 +9,7 @@ mod index;
 mod moderation;
 pub mod params;
 mod precautions;
+pub mod reader;
 mod replies;
 mod search;
 mod sections;
@@ -134,6 +135,18 @@ fn json(req: &HttpRequest, store: &Store, representation: &Representation) -> Ht
         .headers_mut()
         .insert(CONTENT_REVISION, store.revision_header().clone());
     response
+}
+
+/// Adds `Accept` to the response's `Vary`: for resources that answer
+/// browsers with HTML and API clients with JSON.
+fn vary_on_accept(response: &mut HttpResponse) {
+    let vary = match response.headers().get(header::VARY) {
+        Some(vary) => format!("{}, accept", vary.to_str().unwrap_or_default()),
+        None => "accept".to_owned(),
+    };
+    if let Ok(vary) = HeaderValue::from_str(&vary) {
+        response.headers_mut().insert(header::VARY, vary);
+    }
 }
 
 /// The `Vary` of an article's resources: they are negotiated by language too.

@@ -55,9 +55,12 @@ async fn content_comes_with_a_strong_etag_and_cache_headers() {
             reply.header("cache-control"),
             Some("public, max-age=300, stale-while-revalidate=86400")
         );
-        // An article's resources come in languages too.
+        // An article's resources come in languages too; the root serves
+        // browsers HTML.
         let vary = if path.starts_with("/v1/articles/") {
             "accept-encoding, accept-language"
+        } else if path == "/" {
+            "accept-encoding, accept"
         } else {
             "accept-encoding"
         };

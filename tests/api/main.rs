@@ -12,6 +12,7 @@ mod limits;
 mod openapi;
 mod operations;
 mod parts;
+mod reader;
 mod reload;
 mod replies;
 mod source_text;

@@ -13,7 +13,9 @@ export interface paths {
         };
         /**
          * Fetch the API index
-         * @description Returns links to the resources, the OpenAPI document and the docs.
+         * @description Returns links to the resources, the OpenAPI document and the docs. A
+         *     browser (asking for `text/html`) gets a page linking each article's
+         *     reader page instead.
          */
         get: operations["index_view"];
         put?: never;

@@ -1,0 +1,246 @@
+//! Pages for people reading in a browser, rendered on the server from the
+//! same content the API serves: `/articles/{slug}` (the article, its
+//! approved replies and the reply form) and the HTML face of `/`.
+//!
+//! Not part of the API, so not in the OpenAPI document. `maud` escapes
+//! every value; the JSON-LD is embedded with `<` escaped, so no text can
+//! close its script element.
+
+use actix_web::{HttpRequest, HttpResponse, http::header::HeaderValue, web};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde_json::Value;
+
+use crate::{
+    content::{LangPreference, LiveContent, Store},
+    error::ApiError,
+    replies::{Database, Reply},
+    representation::Representation,
+};
+
+use super::params::ArticlePath;
+
+const HTML: &str = "text/html; charset=utf-8";
+/// The page shows replies, which change without a content reload.
+const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
+/// The most replies the page shows.
+const REPLIES_SHOWN: usize = 100;
+
+/// The stylesheet and script of the pages, served from this origin.
+pub static STYLESHEET: &str = include_str!("../../assets/reader.css");
+pub static SCRIPT: &str = include_str!("../../assets/reader.js");
+
+fn page(lang: &str, title: &str, head: Markup, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href="/assets/reader.css";
+                // No icon: say so, rather than have browsers ask for /favicon.ico.
+                link rel="icon" href="data:,";
+                (head)
+            }
+            body { main { (body) } }
+        }
+    }
+}
+
+/// Plain text whose paragraphs are separated by blank lines.
+fn paragraphs(text: &str) -> Markup {
+    html! {
+        @for paragraph in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+            p { (paragraph) }
+        }
+    }
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn items(value: &Value) -> &[Value] {
+    value
+        .get("items")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// A section of prose: its heading, if any, and its paragraphs.
+fn prose(section: &Value) -> Markup {
+    html! {
+        section {
+            @if let Some(heading) = section.get("heading").and_then(Value::as_str) {
+                h2 { (heading) }
+            }
+            (paragraphs(text(section, "body")))
+        }
+    }
+}
+
+/// A numbered list (benefits, precautions): its heading, lead-in and items.
+fn numbered(id: &str, group: &Value) -> Markup {
+    html! {
+        section aria-labelledby=(id) {
+            h2 id=(id) { (text(group, "heading")) }
+            @if let Some(intro) = group.get("intro").and_then(Value::as_str) {
+                p { (intro) }
+            }
+            ol {
+                @for item in items(group) {
+                    li id=(format!("{id}-{}", text(item, "id"))) {
+                        strong { (text(item, "title")) } ": " (text(item, "body"))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn article_page(article: &Value, jsonld: &str, replies: Option<&[Reply]>) -> Markup {
+    let slug = text(article, "slug");
+    let title = text(article, "title");
+    let faqs = &article["faqs"];
+    // `<` escaped: nothing in the JSON can end the script element early.
+    let jsonld = jsonld.replace('<', "\\u003c");
+    let head = html! {
+        script type="application/ld+json" { (PreEscaped(jsonld)) }
+        script src="/assets/reader.js" defer {}
+    };
+    let body = html! {
+        nav { a href="/" { "All articles" } }
+        article {
+            h1 { (title) }
+            @if let Some(intro) = article.get("intro") {
+                (paragraphs(text(intro, "body")))
+            }
+            @for section in article.get("sections").and_then(Value::as_array).into_iter().flatten() {
+                (prose(section))
+            }
+            (numbered("benefits", &article["benefits"]))
+            (numbered("precautions", &article["precautions"]))
+            @if let Some(conclusion) = article.get("conclusion") {
+                (prose(conclusion))
+            }
+            @if !items(faqs).is_empty() {
+                section aria-labelledby="faqs" {
+                    h2 id="faqs" { (text(faqs, "heading")) }
+                    dl {
+                        @for faq in items(faqs) {
+                            dt { (text(faq, "question")) }
+                            dd { (text(faq, "answer")) }
+                        }
+                    }
+                }
+            }
+        }
+        section.replies aria-labelledby="replies" {
+            h2 id="replies" { "Replies" }
+            @match replies {
+                None => p { "Replies cannot be shown right now." },
+                Some([]) => p { "No replies yet." },
+                Some(replies) => ol {
+                    @for reply in replies {
+                        li id=(format!("reply-{}", reply.id)) {
+                            p.reply-meta {
+                                strong { (reply.author_name) } " · "
+                                time datetime=(reply.created_at) { (reply.created_at) }
+                            }
+                            p.reply-body { (reply.body) }
+                        }
+                    }
+                },
+            }
+        }
+        section aria-labelledby="leave-a-reply" {
+            h2 id="leave-a-reply" {
+                (article.pointer("/replies/heading").and_then(Value::as_str).unwrap_or("Leave a Reply"))
+            }
+            form id="reply-form" method="post" action=(format!("/v1/articles/{slug}/replies")) {
+                label for="author_name" { "Name" }
+                input id="author_name" name="author_name" required maxlength="80" autocomplete="name";
+                label for="author_email" { "Email " span.hint { "(optional, never shown)" } }
+                input id="author_email" name="author_email" type="email" maxlength="254" autocomplete="email";
+                label for="body" { "Reply" }
+                textarea id="body" name="body" required maxlength="5000" {}
+                button type="submit" { "Post reply" }
+                p id="reply-status" role="status" aria-live="polite" {}
+            }
+        }
+    };
+    page(text(article, "lang"), title, head, body)
+}
+
+/// Serves the reader page of an article.
+pub async fn article_page_view(
+    req: HttpRequest,
+    content: web::Data<LiveContent>,
+    db: web::Data<Database>,
+    path: ArticlePath,
+) -> Result<HttpResponse, ApiError> {
+    let store = content.current();
+    let preference = LangPreference::new(None, req.headers());
+    let entry = super::article(&store, &path.slug, &preference)?;
+    let article: Value =
+        serde_json::from_slice(entry.whole.body()).expect("prepared bodies are JSON");
+    let jsonld = std::str::from_utf8(entry.jsonld().body()).expect("JSON is UTF-8");
+    // The page is still served when replies are down; it says so.
+    let replies = db
+        .approved(path.slug.as_str(), REPLIES_SHOWN, 0)
+        .await
+        .ok()
+        .map(|(replies, _)| replies);
+    let markup = article_page(&article, jsonld, replies.as_deref());
+    let mut response = html_response(&req, markup);
+    super::article_headers(&mut response, &store, entry);
+    Ok(response)
+}
+
+/// The HTML face of `/`: every article, linked to its reader page.
+pub fn index_page(req: &HttpRequest, store: &Store) -> HttpResponse {
+    let body = html! {
+        h1 { "Articles" }
+        ul {
+            @for entry in store.entries() {
+                li lang=(entry.lang) {
+                    a href=(format!("/articles/{}", entry.summary.slug)) { (entry.summary.title) }
+                }
+            }
+        }
+        p { a href="/docs/" { "API documentation" } " · " a href="/openapi.json" { "OpenAPI document" } }
+    };
+    html_response(req, page("en", "Articles", html! {}, body))
+}
+
+fn html_response(req: &HttpRequest, markup: Markup) -> HttpResponse {
+    Representation::new(markup.into_string().into())
+        .without_variants()
+        .respond_with(req, HTML, REVALIDATE)
+}
+
+/// Whether the client asks for HTML before JSON, as browsers do.
+pub fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(actix_web::http::header::ACCEPT)
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| {
+            value
+                .split(',')
+                .any(|range| range.trim().starts_with("text/html"))
+        })
+}
+
+/// Serves the pages' stylesheet.
+pub async fn stylesheet(req: HttpRequest) -> HttpResponse {
+    static CSS: std::sync::LazyLock<Representation> =
+        std::sync::LazyLock::new(|| Representation::new(STYLESHEET.into()));
+    CSS.respond(&req, "text/css; charset=utf-8")
+}
+
+/// Serves the pages' script.
+pub async fn script(req: HttpRequest) -> HttpResponse {
+    static JS: std::sync::LazyLock<Representation> =
+        std::sync::LazyLock::new(|| Representation::new(SCRIPT.into()));
+    JS.respond(&req, "text/javascript; charset=utf-8")
+}

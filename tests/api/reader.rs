@@ -1,0 +1,108 @@
+//! The reader page and the HTML front door, as a browser gets them (the
+//! browser itself is driven in tests/browser, by .ci/run).
+
+use serde_json::json;
+
+use crate::helpers::{Backend, SLUG, spawn_app, spawn_replies_app};
+
+fn count(html: &str, needle: &str) -> usize {
+    html.matches(needle).count()
+}
+
+#[actix_web::test]
+async fn the_reader_page_is_the_article_as_html_with_its_json_ld_and_reply_form() {
+    let app = spawn_app().await;
+    let page = app.get(&format!("/articles/{SLUG}")).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(page.header("content-language"), Some("en"));
+    let html = String::from_utf8(page.body.to_vec()).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\">"));
+    assert!(html.contains("<title>Back Pain Relief With Deep Tissue Massage</title>"));
+    assert!(
+        html.contains(r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#)
+    );
+    assert_eq!(count(&html, "<li id=\"benefits-"), 7);
+    assert_eq!(count(&html, "<li id=\"precautions-"), 5);
+    assert_eq!(count(&html, "<dt>"), 4);
+    assert!(
+        html.contains(r#"<script type="application/ld+json">{"@context":"https://schema.org""#)
+    );
+    assert!(html.contains(&format!(
+        r#"<form id="reply-form" method="post" action="/v1/articles/{SLUG}/replies">"#
+    )));
+    assert!(html.contains("<h2 id=\"leave-a-reply\">Leave a Reply</h2>"));
+    // Nothing from elsewhere: every script, style and link is this origin's.
+    for external in ["http://", "https://fonts", "//cdn"] {
+        assert!(
+            !html.replace("https://schema.org", "").contains(external),
+            "the page loads {external}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn an_approved_reply_shows_on_the_page_as_text_never_as_html() {
+    let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
+    let id = app
+        .post_reply(json!({ "author_name": "<b>Eve</b>", "body": "<script>alert(1)</script>\nsecond line" }))
+        .await;
+    let page = app.get(&format!("/articles/{SLUG}")).await;
+    assert!(
+        String::from_utf8_lossy(&page.body).contains("No replies yet."),
+        "pending is not shown"
+    );
+    app.moderate(id, "approved").await;
+    let html =
+        String::from_utf8(app.get(&format!("/articles/{SLUG}")).await.body.to_vec()).unwrap();
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;\nsecond line"),
+        "{html}"
+    );
+    assert!(html.contains("<strong>&lt;b&gt;Eve&lt;/b&gt;</strong>"));
+    assert!(!html.contains("<script>alert(1)"));
+}
+
+#[actix_web::test]
+async fn browsers_get_a_page_at_the_root_and_api_clients_the_json_index() {
+    let app = spawn_app().await;
+    let browser = app
+        .request_with(
+            "GET",
+            "/",
+            &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")],
+        )
+        .await;
+    assert_eq!(
+        browser.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = String::from_utf8_lossy(&browser.body);
+    assert!(html.contains(&format!(
+        r#"<a href="/articles/{SLUG}">Back Pain Relief With Deep Tissue Massage</a>"#
+    )));
+    assert!(browser.header("vary").unwrap().contains("accept"));
+
+    let client = app.get("/").await;
+    assert_eq!(client.header("content-type"), Some("application/json"));
+    assert_eq!(client.json()["links"]["articles"], "/v1/articles");
+    assert!(client.header("vary").unwrap().contains("accept"));
+}
+
+#[actix_web::test]
+async fn the_pages_script_and_stylesheet_come_from_this_origin() {
+    let app = spawn_app().await;
+    let css = app.get("/assets/reader.css").await;
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    let js = app.get("/assets/reader.js").await;
+    assert_eq!(
+        js.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert!(String::from_utf8_lossy(&js.body).contains("awaits moderation"));
+    app.get("/articles/no-such-article").await.problem(404);
+}

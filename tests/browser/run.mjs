@@ -1,0 +1,116 @@
+// Browser tests: the reader page and Swagger UI, in Debian's chromium
+// (headless, through playwright-core; never a downloaded browser), against
+// a live server. Each test saves a screenshot in SCREENSHOTS.
+//
+//   BASE_URL=http://127.0.0.1:18081 MODERATOR_TOKEN=... SCREENSHOTS=dir node run.mjs
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const base = process.env.BASE_URL ?? "http://127.0.0.1:8080";
+const token = process.env.MODERATOR_TOKEN;
+const screenshots = process.env.SCREENSHOTS ?? "screenshots";
+const slug = "deep-tissue-massage-for-back-pain";
+mkdirSync(screenshots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+});
+const failures = [];
+
+async function test(name, body) {
+  const page = await browser.newPage({ viewport: { width: 430, height: 932 } });
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  try {
+    await body(page);
+    assert.deepEqual(errors, [], "the page logged errors");
+    console.log(`ok   ${name}`);
+  } catch (error) {
+    failures.push(name);
+    console.log(`FAIL ${name}\n${error.stack ?? error}`);
+  } finally {
+    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+    await page.screenshot({ path: join(screenshots, `${name}.top.png`) });
+    await page.close();
+  }
+}
+
+await test("reader-page-shows-the-article-and-an-approved-reply", async (page) => {
+  const response = await page.goto(`${base}/articles/${slug}`);
+  assert.equal(response.status(), 200);
+  assert.equal(await page.title(), "Back Pain Relief With Deep Tissue Massage");
+  assert.equal(await page.locator("section[aria-labelledby=benefits] ol > li").count(), 7);
+  assert.equal(await page.locator("section[aria-labelledby=precautions] ol > li").count(), 5);
+  assert.equal(await page.locator("section[aria-labelledby=faqs] dt").count(), 4);
+  const jsonld = JSON.parse(await page.locator('script[type="application/ld+json"]').textContent());
+  assert.ok(jsonld["@graph"].some((node) => node["@type"] === "FAQPage"));
+
+  // A reader leaves a reply; it awaits moderation, then appears once approved.
+  const text = `Stretching after the massage helped me (${Date.now()})`;
+  await page.fill("#author_name", "Browser Reader");
+  await page.fill("#body", text);
+  await page.click("#reply-form button[type=submit]");
+  const status = page.locator("#reply-status");
+  await status.filter({ hasText: "awaits moderation" }).waitFor();
+  const id = await status.getAttribute("data-reply-id");
+  await page.reload();
+  assert.equal(await page.getByText(text).count(), 0, "a pending reply is not shown");
+
+  const approved = await fetch(`${base}/v1/moderation/replies/${id}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ status: "approved" }),
+  });
+  assert.equal(approved.status, 200);
+  await page.reload();
+  await page.getByText(text).waitFor();
+  await page.goto(`${base}/articles/${slug}`);
+});
+
+await test("front-page-links-browsers-to-the-reader-page", async (page) => {
+  await page.goto(`${base}/`);
+  await page.click(`a[href="/articles/${slug}"]`);
+  await page.waitForURL(`**/articles/${slug}`);
+});
+
+await test("swagger-ui-lists-every-operation-and-runs-one", async (page) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const spec = await (await fetch(`${base}/openapi.json`)).json();
+  const operations = Object.values(spec.paths).flatMap((item) =>
+    ["get", "post", "put", "patch", "delete"].filter((method) => item[method]).map((method) => item[method]),
+  );
+  await page.goto(`${base}/docs/`);
+  await page.locator(".opblock").first().waitFor();
+  assert.equal(await page.locator(".opblock").count(), operations.length);
+  for (const operation of operations) {
+    assert.equal(
+      await page.locator(`[id$="-${operation.operationId}"]`).count(),
+      1,
+      `${operation.operationId} is listed`,
+    );
+  }
+
+  const block = page.locator('[id$="-article_view"]');
+  await block.locator(".opblock-summary").click();
+  await block.getByRole("button", { name: "Try it out" }).click();
+  await block.locator('input[placeholder="slug"]').fill(slug);
+  await block.getByRole("button", { name: "Execute" }).click();
+  const live = block.locator(".live-responses-table .response");
+  await live.first().waitFor();
+  assert.equal((await live.first().locator(".response-col_status").textContent()).trim(), "200");
+  await block.locator(".live-responses-table").getByText("Back Pain Relief With Deep Tissue Massage").first().waitFor();
+  await block.locator(".live-responses-table").scrollIntoViewIfNeeded();
+});
+
+await browser.close();
+console.log(`screenshots: ${screenshots}`);
+if (failures.length) {
+  console.log(`${failures.length} failed: ${failures.join(", ")}`);
+  process.exit(1);
+}
