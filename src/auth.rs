@@ -1,12 +1,16 @@
 //! Moderator authentication: `Authorization: Bearer <token>`, checked
 //! against the SHA-256 digests listed in `--moderator-tokens-file`, so the
 //! server never holds a token itself. With no digests configured,
-//! moderation is off (503), never open.
+//! moderation is off (503), never open. SIGHUP reads the file again, so
+//! tokens are added or revoked without a restart.
 
 use std::{
     future::{Ready, ready},
-    path::Path,
+    path::{Path, PathBuf},
+    sync::Arc,
 };
+
+use arc_swap::ArcSwap;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use sha2::{Digest, Sha256};
@@ -94,6 +98,44 @@ fn parse_digest(line: &str) -> Option<[u8; 32]> {
     Some(digest)
 }
 
+/// The tokens in use, and the file they come from.
+#[derive(Debug)]
+pub struct Moderators {
+    file: Option<PathBuf>,
+    tokens: ArcSwap<ModeratorTokens>,
+}
+
+impl Moderators {
+    /// Reads `file`, if given; without one, moderation is off.
+    pub fn load(file: Option<&Path>) -> Result<Self, TokensFileError> {
+        let tokens = match file {
+            Some(file) => ModeratorTokens::load(file)?,
+            None => ModeratorTokens::default(),
+        };
+        Ok(Self {
+            file: file.map(Path::to_path_buf),
+            tokens: ArcSwap::from_pointee(tokens),
+        })
+    }
+
+    /// The tokens in use.
+    pub fn current(&self) -> Arc<ModeratorTokens> {
+        self.tokens.load_full()
+    }
+
+    /// Reads the file again and uses what it now lists; a file that cannot
+    /// be used changes nothing. `Ok(None)` when there is no file.
+    pub fn reload(&self) -> Result<Option<usize>, TokensFileError> {
+        let Some(file) = &self.file else {
+            return Ok(None);
+        };
+        let tokens = ModeratorTokens::load(file)?;
+        let count = tokens.len();
+        self.tokens.store(Arc::new(tokens));
+        Ok(Some(count))
+    }
+}
+
 /// The line to put in a tokens file for `token`: its SHA-256, in lowercase hex.
 pub fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes())
@@ -118,7 +160,8 @@ impl FromRequest for Moderator {
 
 fn authenticate(req: &HttpRequest) -> Result<Moderator, ApiError> {
     let tokens = req
-        .app_data::<web::Data<ModeratorTokens>>()
+        .app_data::<web::Data<Moderators>>()
+        .map(|moderators| moderators.current())
         .filter(|tokens| !tokens.is_empty())
         .ok_or_else(|| {
             ApiError::Unavailable(

@@ -16,7 +16,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::{
     abuse::{ReplyRateLimit, TrustedProxies},
-    auth::{ModeratorTokens, TokensFileError},
+    auth::{Moderators, TokensFileError},
     config::Config,
     content::{ContentError, ContentSource, LiveContent, Store},
     error::{ApiError, problem_renderer},
@@ -48,18 +48,27 @@ pub enum StartupError {
     Tokens(#[from] TokensFileError),
 }
 
-/// Reloads the live content and reports how it went: in the log, in the
-/// metrics. SIGHUP, the file watcher and tests all reload through it.
+/// Reloads the live content (and the moderator tokens) and reports how it
+/// went: in the log, in the metrics. SIGHUP, the file watcher and tests all
+/// reload through it.
 #[derive(Clone)]
 pub struct Reloader {
     content: web::Data<LiveContent>,
     metrics: web::Data<Metrics>,
+    moderators: web::Data<Moderators>,
 }
 
 impl Reloader {
     /// Loads the content anew; serves it if valid, else keeps what is served.
     /// Blocking. Returns whether the new content is now served.
     pub fn reload(&self) -> bool {
+        match self.moderators.reload() {
+            Ok(None) => {}
+            Ok(Some(tokens)) => tracing::info!(tokens, "moderator tokens reloaded"),
+            Err(error) => tracing::error!(
+                "moderator tokens not reloaded; the previous ones stay in use\n{error}"
+            ),
+        }
         let started = std::time::Instant::now();
         match self.content.reload() {
             Ok(store) => {
@@ -99,20 +108,17 @@ pub struct Application {
 #[derive(Clone)]
 struct Replies {
     db: web::Data<Database>,
-    tokens: web::Data<ModeratorTokens>,
+    moderators: web::Data<Moderators>,
     rate: web::Data<ReplyRateLimit>,
     proxies: web::Data<TrustedProxies>,
 }
 
 impl Replies {
     fn new(config: &Config) -> Result<Self, StartupError> {
-        let tokens = match &config.moderator_tokens_file {
-            Some(path) => ModeratorTokens::load(path)?,
-            None => ModeratorTokens::default(),
-        };
+        let moderators = Moderators::load(config.moderator_tokens_file.as_deref())?;
         Ok(Self {
             db: web::Data::new(Database::connect(&config.database_url)?),
-            tokens: web::Data::new(tokens),
+            moderators: web::Data::new(moderators),
             rate: web::Data::new(ReplyRateLimit::per_minute(config.reply_rate_per_minute)),
             proxies: web::Data::new(TrustedProxies(config.trusted_proxies.clone())),
         })
@@ -146,11 +152,12 @@ impl Application {
         let listener = TcpListener::bind(config.bind).map_err(bind_error)?;
         let listener_addr = listener.local_addr().map_err(bind_error)?;
         let port = listener_addr.port();
+        let replies = Replies::new(config)?;
         let reloader = Reloader {
             content: content.clone(),
             metrics: metrics.clone(),
+            moderators: replies.moderators.clone(),
         };
-        let replies = Replies::new(config)?;
         // Migrations run now; on failure each replies request tries again.
         let _ = replies.db.ready().await;
         let server =
@@ -212,10 +219,11 @@ impl Application {
 /// Says whether moderation is on, and forgets idle clients of the rate
 /// limit every minute.
 fn prepare_replies(replies: &Replies) {
-    if replies.tokens.is_empty() {
+    let tokens = replies.moderators.current();
+    if tokens.is_empty() {
         tracing::warn!("no moderator tokens (--moderator-tokens-file): moderation answers 503");
     } else {
-        tracing::info!(tokens = replies.tokens.len(), "moderation is on");
+        tracing::info!(tokens = tokens.len(), "moderation is on");
     }
     let rate = replies.rate.clone();
     actix_web::rt::spawn(async move {
@@ -279,7 +287,7 @@ fn reload_on_sighup(reloader: Reloader) {
     };
     actix_web::rt::spawn(async move {
         while hangups.recv().await.is_some() {
-            tracing::info!("SIGHUP: reloading content");
+            tracing::info!("SIGHUP: reloading content and moderator tokens");
             let reloader = reloader.clone();
             let _ = actix_web::rt::task::spawn_blocking(move || reloader.reload()).await;
         }
@@ -369,7 +377,7 @@ fn serve(
             .app_data(cache.clone())
             .app_data(limits.clone())
             .app_data(replies.db.clone())
-            .app_data(replies.tokens.clone())
+            .app_data(replies.moderators.clone())
             .app_data(replies.rate.clone())
             .app_data(replies.proxies.clone())
             .into_utoipa_app()

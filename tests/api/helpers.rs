@@ -223,7 +223,8 @@ pub async fn spawn_replies_app_with(backend: Backend, config: Config) -> Option<
     let (tokens_dir, tokens) = tokens_file();
     let config = Config {
         database_url: database.url.clone(),
-        moderator_tokens_file: Some(tokens),
+        // The caller's own tokens file, if it brings one.
+        moderator_tokens_file: config.moderator_tokens_file.clone().or(Some(tokens)),
         ..config
     };
     Some(spawn_app_keeping(config, Some((database, tokens_dir))).await)

@@ -491,3 +491,47 @@ async fn a_tokens_file_holding_a_token_instead_of_its_digest_stops_the_start() {
         "{message}"
     );
 }
+
+#[actix_web::test]
+async fn a_reload_rotates_moderator_tokens_and_a_bad_file_keeps_the_old_ones() {
+    let (_dir, file) = crate::helpers::tokens_file();
+    let config = Config {
+        moderator_tokens_file: Some(file.clone()),
+        ..Config::default()
+    };
+    let app = spawn_replies_app_with(Backend::Sqlite, config)
+        .await
+        .unwrap();
+    let with = |token: &str| format!("Bearer {token}");
+    let as_token = |token: &'static str| {
+        let app = &app;
+        async move {
+            app.request_with(
+                "GET",
+                "/v1/moderation/replies",
+                &[("authorization", with(token).as_str())],
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(as_token(MODERATOR_TOKEN).await, StatusCode::OK);
+
+    // The old token is revoked, a new one added; SIGHUP (here: the reloader) applies it.
+    let rotated = relief_api::auth::hash_token("rotated-token");
+    std::fs::write(&file, format!("{rotated}\n")).unwrap();
+    let reloader = app.reloader.clone();
+    actix_web::rt::task::spawn_blocking(move || reloader.reload())
+        .await
+        .unwrap();
+    assert_eq!(as_token("rotated-token").await, StatusCode::OK);
+    assert_eq!(as_token(MODERATOR_TOKEN).await, StatusCode::UNAUTHORIZED);
+
+    // A file that cannot be used changes nothing.
+    std::fs::write(&file, "rotated-token\n").unwrap();
+    let reloader = app.reloader.clone();
+    actix_web::rt::task::spawn_blocking(move || reloader.reload())
+        .await
+        .unwrap();
+    assert_eq!(as_token("rotated-token").await, StatusCode::OK);
+}
