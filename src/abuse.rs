@@ -127,6 +127,7 @@ impl ReplyRateLimit {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 Err(ApiError::TooManyRequests {
                     retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                    limit: self.per_minute,
                 })
             }
         }
@@ -198,7 +199,7 @@ mod tests {
         assert_eq!(limit.check(client).unwrap().unwrap().remaining, 1);
         assert_eq!(limit.check(client).unwrap().unwrap().remaining, 0);
         match limit.check(client) {
-            Err(ApiError::TooManyRequests { retry_after }) => {
+            Err(ApiError::TooManyRequests { retry_after, .. }) => {
                 assert!((1..=30).contains(&retry_after), "{retry_after}")
             }
             other => panic!("{other:?}"),

@@ -60,9 +60,10 @@ pub enum ApiError {
         /// The `error` parameter of the challenge (RFC 6750), when credentials were sent.
         challenge_error: Option<&'static str>,
     },
-    /// The client sent more requests than it may; it may retry after `retry_after` seconds.
+    /// The client sent more requests than it may (`limit` a minute); it may
+    /// retry after `retry_after` seconds.
     #[error("too many requests: try again in {retry_after} second(s)")]
-    TooManyRequests { retry_after: u64 },
+    TooManyRequests { retry_after: u64, limit: u32 },
     /// A service this request needs is down or not configured; the message
     /// says which, in words fit for a client, never the internal cause.
     #[error("{0}")]
@@ -157,8 +158,11 @@ impl ResponseError for ApiError {
                 };
                 response.insert_header((header::WWW_AUTHENTICATE, challenge));
             }
-            Self::TooManyRequests { retry_after } => {
-                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            Self::TooManyRequests { retry_after, limit } => {
+                response
+                    .insert_header((header::RETRY_AFTER, retry_after.to_string()))
+                    .insert_header(("x-ratelimit-limit", limit.to_string()))
+                    .insert_header(("x-ratelimit-remaining", "0"));
             }
             Self::NotReady(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
@@ -319,7 +323,11 @@ pub struct Unauthorized(#[allow(dead_code)] Problem);
 #[derive(utoipa::ToResponse)]
 #[response(
     content_type = "application/problem+json",
-    headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))
+    headers(
+        ("Retry-After" = u64, description = "Seconds to wait before retrying."),
+        ("X-RateLimit-Limit" = u32, description = "Replies a client may post per minute."),
+        ("X-RateLimit-Remaining" = u32, description = "Always 0 here."),
+    )
 )]
 pub struct TooManyRequests(#[allow(dead_code)] Problem);
 

@@ -96,10 +96,32 @@ static ARTICLE_FIELDS: LazyLock<Vec<String>> = LazyLock::new(schema_fields::<Art
     tag = "articles",
     params(ArticlePath, LangQuery, IfModifiedSince),
     responses(
-        (status = 200, description = "The JSON-LD.", content_type = "application/ld+json", body = Object, headers(
+        (status = 200, description = "The JSON-LD.", content_type = "application/ld+json", body = Object,
+            headers(
             ("Content-Language" = String, description = "The language served."),
             ("Last-Modified" = String, description = "From the article's `updated_at`, when it has one."),
-        )),
+        ),
+            example = json!({
+                "@context": "https://schema.org",
+                "@graph": [
+                    {
+                        "@type": "MedicalWebPage",
+                        "name": "Back Pain Relief With Deep Tissue Massage",
+                        "headline": "Back Pain Relief With Deep Tissue Massage",
+                        "inLanguage": "en",
+                        "about": { "@type": "MedicalTherapy", "name": "Deep Tissue Massage" }
+                    },
+                    {
+                        "@type": "FAQPage",
+                        "inLanguage": "en",
+                        "mainEntity": [{
+                            "@type": "Question",
+                            "name": "What is deep tissue massage?",
+                            "acceptedAnswer": { "@type": "Answer", "text": "Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension." }
+                        }]
+                    }
+                ]
+            })),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
     )

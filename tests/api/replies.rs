@@ -344,6 +344,8 @@ async fn posting_too_fast_is_a_429_with_retry_after() {
     let refused = app.post_json(&replies_path(), &dana("3"), &[]).await;
     refused.problem(429);
     let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert_eq!(refused.header("x-ratelimit-limit"), Some("2"));
+    assert_eq!(refused.header("x-ratelimit-remaining"), Some("0"));
     assert!((1..=30).contains(&wait), "{wait}");
     // Reading is never limited.
     assert_eq!(app.get(&replies_path()).await.status, StatusCode::OK);

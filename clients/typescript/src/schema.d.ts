@@ -1791,6 +1791,10 @@ export interface components {
             headers: {
                 /** @description Seconds to wait before retrying. */
                 "Retry-After"?: number;
+                /** @description Replies a client may post per minute. */
+                "X-RateLimit-Limit"?: number;
+                /** @description Always 0 here. */
+                "X-RateLimit-Remaining"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -2440,6 +2444,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "@context": "https://schema.org",
+                     *       "@graph": [
+                     *         {
+                     *           "@type": "MedicalWebPage",
+                     *           "about": {
+                     *             "@type": "MedicalTherapy",
+                     *             "name": "Deep Tissue Massage"
+                     *           },
+                     *           "headline": "Back Pain Relief With Deep Tissue Massage",
+                     *           "inLanguage": "en",
+                     *           "name": "Back Pain Relief With Deep Tissue Massage"
+                     *         },
+                     *         {
+                     *           "@type": "FAQPage",
+                     *           "inLanguage": "en",
+                     *           "mainEntity": [
+                     *             {
+                     *               "@type": "Question",
+                     *               "acceptedAnswer": {
+                     *                 "@type": "Answer",
+                     *                 "text": "Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension."
+                     *               },
+                     *               "name": "What is deep tissue massage?"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/ld+json": Record<string, never>;
                 };
             };
