@@ -231,12 +231,24 @@ impl Problem {
 }
 
 /// The middleware that renders every 4xx and 5xx response as a problem,
-/// whoever produced it, so no client ever sees actix-web's plain-text errors.
+/// whoever produced it, so no client ever sees actix-web's plain-text errors
+/// (HTML pages for people excepted).
 pub fn problem_renderer<B: 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(render_problem)
 }
 
 fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    // A page for people (the reader page saying what to fix in the reply
+    // form) is already the answer; every other error becomes a problem.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+    if is_page {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
     let (request, response) = response.into_parts();
     let response = problem_response(request.path(), response);
     let response =

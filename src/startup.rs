@@ -396,6 +396,10 @@ fn serve(
                     .route(web::head().to(routes::reader::article_page_view)),
             )
             .route(
+                "/articles/{slug}/replies",
+                web::post().to(routes::reader::reply_form_submit),
+            )
+            .route(
                 "/assets/reader.css",
                 web::get().to(routes::reader::stylesheet),
             )

@@ -131,56 +131,92 @@ impl FromRequest for JsonBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let too_large = || {
-            ApiError::PayloadTooLarge(format!(
-                "the body is larger than {} KiB",
-                MAX_BODY_BYTES / 1024
-            ))
-        };
-        let media_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .map(|value| {
-                value
-                    .split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase()
-            });
-        let is_json = media_type.as_deref().is_some_and(|media_type| {
-            media_type == "application/json"
-                || media_type.starts_with("application/") && media_type.ends_with("+json")
-        });
-        if !is_json {
-            let sent =
-                media_type.map_or("no Content-Type".to_owned(), |m| format!("`{}`", clip(&m)));
-            return Box::pin(ready(Err(ApiError::UnsupportedMediaType(format!(
-                "the body must be JSON, sent as `Content-Type: application/json`; this request has {sent}"
-            )))));
-        }
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
-        if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-            return Box::pin(ready(Err(too_large())));
-        }
-        let payload = web::Payload::from_request(req, payload);
-        Box::pin(async move {
-            let payload = payload
-                .await
-                .map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
-            match payload.to_bytes_limited(MAX_BODY_BYTES).await {
-                Ok(Ok(body)) => Ok(Self(body)),
-                Ok(Err(error)) => Err(ApiError::bad_request(format!(
-                    "the body could not be read: {error}"
-                ))),
-                Err(_) => Err(too_large()),
-            }
-        })
+        let body = limited_body(
+            req,
+            payload,
+            |media_type| {
+                media_type == "application/json"
+                    || media_type.starts_with("application/") && media_type.ends_with("+json")
+            },
+            "JSON, sent as `Content-Type: application/json`",
+        );
+        Box::pin(async move { body.await.map(Self) })
     }
+}
+
+/// The body of a form a browser posts: `application/x-www-form-urlencoded`
+/// (else 415), at most [`MAX_BODY_BYTES`] (else 413).
+#[derive(Debug)]
+pub struct FormBody(pub Bytes);
+
+impl FromRequest for FormBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = limited_body(
+            req,
+            payload,
+            |media_type| media_type == "application/x-www-form-urlencoded",
+            "a form, sent as `Content-Type: application/x-www-form-urlencoded`",
+        );
+        Box::pin(async move { body.await.map(Self) })
+    }
+}
+
+/// Reads a request body whose media type `accepted` takes (else 415,
+/// saying it must be `expected`), of at most [`MAX_BODY_BYTES`] (else 413,
+/// before reading when `Content-Length` says so).
+fn limited_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    accepted: fn(&str) -> bool,
+    expected: &'static str,
+) -> Pin<Box<dyn Future<Output = Result<Bytes, ApiError>>>> {
+    let too_large = || {
+        ApiError::PayloadTooLarge(format!(
+            "the body is larger than {} KiB",
+            MAX_BODY_BYTES / 1024
+        ))
+    };
+    let media_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if !media_type.as_deref().is_some_and(accepted) {
+        let sent = media_type.map_or("no Content-Type".to_owned(), |m| format!("`{}`", clip(&m)));
+        return Box::pin(ready(Err(ApiError::UnsupportedMediaType(format!(
+            "the body must be {expected}; this request has {sent}"
+        )))));
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Box::pin(ready(Err(too_large())));
+    }
+    let payload = web::Payload::from_request(req, payload);
+    Box::pin(async move {
+        let payload = payload
+            .await
+            .map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
+        match payload.to_bytes_limited(MAX_BODY_BYTES).await {
+            Ok(Ok(body)) => Ok(body),
+            Ok(Err(error)) => Err(ApiError::bad_request(format!(
+                "the body could not be read: {error}"
+            ))),
+            Err(_) => Err(too_large()),
+        }
+    })
 }
 
 /// The query string of an article and its parts, as documented for the

@@ -1,23 +1,29 @@
 //! Pages for people reading in a browser, rendered on the server from the
 //! same content the API serves: `/articles/{slug}` (the article, its
-//! approved replies and the reply form) and the HTML face of `/`.
+//! approved replies and the reply form, which also works without
+//! JavaScript) and the HTML face of `/`.
 //!
 //! Not part of the API, so not in the OpenAPI document. `maud` escapes
 //! every value; the JSON-LD is embedded with `<` escaped, so no text can
 //! close its script element.
 
-use actix_web::{HttpRequest, HttpResponse, http::header::HeaderValue, web};
+use actix_web::{
+    HttpRequest, HttpResponse, ResponseError,
+    http::header::{self, HeaderValue},
+    web,
+};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::Value;
 
 use crate::{
+    abuse::{ClientAddr, ReplyRateLimit},
     content::{LangPreference, LiveContent, Store},
     error::ApiError,
-    replies::{Database, Reply},
+    replies::{Database, Reply, db::Submission},
     representation::Representation,
 };
 
-use super::params::ArticlePath;
+use super::params::{ArticlePath, FormBody};
 
 const HTML: &str = "text/html; charset=utf-8";
 /// The page shows replies, which change without a content reload.
@@ -98,7 +104,26 @@ fn numbered(id: &str, group: &Value) -> Markup {
     }
 }
 
-fn article_page(article: &Value, jsonld: &str, replies: Option<&[Reply]>) -> Markup {
+/// What the reply form shows: what the reader typed, and what became of it.
+#[derive(Debug, Default)]
+struct FormState {
+    author_name: String,
+    author_email: String,
+    body: String,
+    /// A sentence for the reader: accepted, or what to fix.
+    status: Option<String>,
+}
+
+/// What the page says once a reply sent without JavaScript is stored.
+const AWAITS_MODERATION: &str =
+    "Thank you. Your reply awaits moderation and will appear once it is approved.";
+
+fn article_page(
+    article: &Value,
+    jsonld: &str,
+    replies: Option<&[Reply]>,
+    form: &FormState,
+) -> Markup {
     let slug = text(article, "slug");
     let title = text(article, "title");
     let faqs = &article["faqs"];
@@ -157,15 +182,21 @@ fn article_page(article: &Value, jsonld: &str, replies: Option<&[Reply]>) -> Mar
             h2 id="leave-a-reply" {
                 (article.pointer("/replies/heading").and_then(Value::as_str).unwrap_or("Leave a Reply"))
             }
-            form id="reply-form" method="post" action=(format!("/v1/articles/{slug}/replies")) {
+            // Posts here without JavaScript; with it, reader.js posts JSON to the API.
+            form id="reply-form" method="post" action=(format!("/articles/{slug}/replies"))
+                data-api=(format!("/v1/articles/{slug}/replies")) {
                 label for="author_name" { "Name" }
-                input id="author_name" name="author_name" required maxlength="80" autocomplete="name";
+                input id="author_name" name="author_name" required maxlength="80" autocomplete="name"
+                    value=(form.author_name);
                 label for="author_email" { "Email " span.hint { "(optional, never shown)" } }
-                input id="author_email" name="author_email" type="email" maxlength="254" autocomplete="email";
+                input id="author_email" name="author_email" type="email" maxlength="254" autocomplete="email"
+                    value=(form.author_email);
                 label for="body" { "Reply" }
-                textarea id="body" name="body" required maxlength="5000" {}
+                textarea id="body" name="body" required maxlength="5000" { (form.body) }
                 button type="submit" { "Post reply" }
-                p id="reply-status" role="status" aria-live="polite" {}
+                p id="reply-status" role="status" aria-live="polite" {
+                    @if let Some(status) = &form.status { (status) }
+                }
             }
         }
     };
@@ -179,6 +210,23 @@ pub async fn article_page_view(
     db: web::Data<Database>,
     path: ArticlePath,
 ) -> Result<HttpResponse, ApiError> {
+    // Where a reply posted without JavaScript lands once stored.
+    let replied = req.query_string() == "replied";
+    let form = FormState {
+        status: replied.then(|| AWAITS_MODERATION.to_owned()),
+        ..FormState::default()
+    };
+    render(&req, &content, &db, &path, &form).await
+}
+
+/// The reader page with the reply form in `form`'s state.
+async fn render(
+    req: &HttpRequest,
+    content: &LiveContent,
+    db: &Database,
+    path: &ArticlePath,
+    form: &FormState,
+) -> Result<HttpResponse, ApiError> {
     let store = content.current();
     let preference = LangPreference::new(None, req.headers());
     let entry = super::article(&store, &path.slug, &preference)?;
@@ -191,10 +239,82 @@ pub async fn article_page_view(
         .await
         .ok()
         .map(|(replies, _)| replies);
-    let markup = article_page(&article, jsonld, replies.as_deref());
-    let mut response = html_response(&req, markup);
+    let markup = article_page(&article, jsonld, replies.as_deref(), form);
+    let mut response = html_response(req, markup);
     super::article_headers(&mut response, &store, entry);
     Ok(response)
+}
+
+/// Takes the reply form as a browser without JavaScript posts it
+/// (`application/x-www-form-urlencoded`), by the same rules as the API:
+/// stored, it redirects (303) to the page, which says the reply awaits
+/// moderation; refused, the page says why, with what was typed kept.
+pub async fn reply_form_submit(
+    req: HttpRequest,
+    content: web::Data<LiveContent>,
+    db: web::Data<Database>,
+    rate: web::Data<ReplyRateLimit>,
+    path: ArticlePath,
+    client: ClientAddr,
+    body: FormBody,
+) -> Result<HttpResponse, ApiError> {
+    super::article(&content.current(), &path.slug, &LangPreference::default())?;
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body.0)
+        .map_err(|e| ApiError::bad_request(format!("the form could not be read: {e}")))?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default()
+    };
+    let mut form = FormState {
+        author_name: field("author_name"),
+        author_email: field("author_email"),
+        body: field("body"),
+        status: None,
+    };
+    // The API's own rules: the form becomes the JSON the API takes.
+    let mut reply = serde_json::Map::new();
+    reply.insert("author_name".into(), form.author_name.clone().into());
+    reply.insert("body".into(), form.body.clone().into());
+    if !form.author_email.trim().is_empty() {
+        reply.insert("author_email".into(), form.author_email.clone().into());
+    }
+    let outcome = async {
+        let reply = crate::replies::parse_reply(&serde_json::to_vec(&reply).unwrap_or_default())?;
+        rate.check(client.0)?;
+        db.create(Submission {
+            article: path.slug.as_str(),
+            reply: &reply,
+            client: client.0,
+            idempotency_key: None,
+        })
+        .await
+    }
+    .await;
+    match outcome {
+        Ok(_) => Ok(HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!("/articles/{}?replied#leave-a-reply", path.slug),
+            ))
+            .finish()),
+        Err(error) => {
+            let status = error.status_code();
+            form.status = Some(match &error {
+                ApiError::Unprocessable { errors, .. } if !errors.is_empty() => errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field.replace('_', " "), e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            });
+            let mut response = render(&req, &content, &db, &path, &form).await?;
+            *response.status_mut() = status;
+            Ok(response)
+        }
+    }
 }
 
 /// The HTML face of `/`: every article, linked to its reader page.

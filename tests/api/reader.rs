@@ -32,7 +32,7 @@ async fn the_reader_page_is_the_article_as_html_with_its_json_ld_and_reply_form(
         html.contains(r#"<script type="application/ld+json">{"@context":"https://schema.org""#)
     );
     assert!(html.contains(&format!(
-        r#"<form id="reply-form" method="post" action="/v1/articles/{SLUG}/replies">"#
+        r#"<form id="reply-form" method="post" action="/articles/{SLUG}/replies" data-api="/v1/articles/{SLUG}/replies">"#
     )));
     assert!(html.contains("<h2 id=\"leave-a-reply\">Leave a Reply</h2>"));
     // Nothing from elsewhere: every script, style and link is this origin's.
@@ -105,4 +105,61 @@ async fn the_pages_script_and_stylesheet_come_from_this_origin() {
     );
     assert!(String::from_utf8_lossy(&js.body).contains("awaits moderation"));
     app.get("/articles/no-such-article").await.problem(404);
+}
+
+#[actix_web::test]
+async fn the_reply_form_works_without_javascript() {
+    let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let posted = app
+        .send(
+            "POST",
+            &format!("/articles/{SLUG}/replies"),
+            &form,
+            "author_name=Dana&author_email=&body=Helped+me+%3C3",
+        )
+        .await;
+    assert_eq!(posted.status, 303);
+    let location = posted.header("location").unwrap().to_owned();
+    assert_eq!(location, format!("/articles/{SLUG}?replied#leave-a-reply"));
+    let page = app.get(location.split('#').next().unwrap()).await;
+    assert!(String::from_utf8_lossy(&page.body).contains("Your reply awaits moderation"));
+    let queue = app
+        .as_moderator("GET", "/v1/moderation/replies", None)
+        .await
+        .json();
+    assert_eq!(queue["items"][0]["body"], "Helped me <3");
+    assert_eq!(queue["items"][0]["author_email"], serde_json::Value::Null);
+
+    // Refused: the page says why, keeps what was typed, and stores nothing.
+    let refused = app
+        .send(
+            "POST",
+            &format!("/articles/{SLUG}/replies"),
+            &form,
+            "author_name=&body=Kept+text",
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        refused.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = String::from_utf8_lossy(&refused.body);
+    assert!(html.contains("author name: must not be empty"), "{html}");
+    assert!(html.contains(">Kept text</textarea>"));
+    let queue = app
+        .as_moderator("GET", "/v1/moderation/replies", None)
+        .await
+        .json();
+    assert_eq!(queue["total"], 1);
+
+    app.send(
+        "POST",
+        &format!("/articles/{SLUG}/replies"),
+        &[("content-type", "application/json")],
+        "{}",
+    )
+    .await
+    .problem(415);
 }
