@@ -41,13 +41,15 @@ impl LiveContent {
     }
 
     /// Loads the source anew and, if it is valid, serves it from now on.
-    /// Blocking: it reads and prepares every file.
+    /// Blocking: it reads and prepares every file, and builds the search
+    /// index before the swap, so search keeps answering through a reload.
     pub fn reload(&self) -> Result<Arc<Store>, ContentError> {
         let _one_at_a_time = self
             .reloading
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let store = Arc::new(Store::load(&self.source)?);
+        store.index_for_search();
         self.current.store(Arc::clone(&store));
         Ok(store)
     }

@@ -518,3 +518,19 @@ async fn a_missing_empty_or_overlong_query_is_a_400() {
         app.get(&format!("/v1/search?{query}")).await.problem(400);
     }
 }
+
+#[actix_web::test]
+async fn search_follows_a_reload_without_a_gap() {
+    let content = ContentDir::with_source_article();
+    let app = spawn_app_with(content.config()).await;
+    assert_eq!(search(&app, "q=chiropractor").await["total"], 0);
+    content.edit("chiropractic adjustments", "chiropractor visits");
+    let reloader = app.reloader.clone();
+    assert!(
+        actix_web::rt::task::spawn_blocking(move || reloader.reload())
+            .await
+            .unwrap()
+    );
+    let hits = search(&app, "q=chiropractor").await;
+    assert_eq!(hits["items"][0]["id"], "complements-other-therapies");
+}
