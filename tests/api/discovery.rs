@@ -534,3 +534,22 @@ async fn search_follows_a_reload_without_a_gap() {
     let hits = search(&app, "q=chiropractor").await;
     assert_eq!(hits["items"][0]["id"], "complements-other-therapies");
 }
+
+#[actix_web::test]
+async fn search_finds_translations_and_links_them_in_their_language() {
+    let content = with_translation();
+    let app = spawn_app_with(content.config()).await;
+    // "alivio" is only in the Spanish title; Spanish stemming finds it from "alivios".
+    let hits = search(&app, "q=alivios").await;
+    assert_eq!(hits["total"], 1);
+    let hit = &hits["items"][0];
+    assert_eq!(hit["type"], "article");
+    assert_eq!(hit["lang"], "es");
+    assert_eq!(hit["url"], format!("{}?lang=es", article()));
+    assert_eq!(
+        app.get(hit["url"].as_str().unwrap())
+            .await
+            .header("content-language"),
+        Some("es")
+    );
+}
