@@ -108,6 +108,26 @@ await test("swagger-ui-lists-every-operation-and-runs-one", async (page) => {
   await block.locator(".live-responses-table").scrollIntoViewIfNeeded();
 });
 
+await test("swagger-ui-authorizes-a-moderator-with-a-bearer-token", async (page) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${base}/docs/`);
+  await page.locator(".opblock").first().waitFor();
+  await page.locator(".auth-wrapper .authorize").click();
+  const dialog = page.locator(".modal-ux");
+  await dialog.locator("input").first().fill(token);
+  await dialog.locator("button.authorize").click();
+  await dialog.locator("button.btn-done").click();
+
+  const block = page.locator('[id$="-moderation_reply_list"]');
+  await block.locator(".opblock-summary").click();
+  await block.getByRole("button", { name: "Try it out" }).click();
+  await block.getByRole("button", { name: "Execute" }).click();
+  const live = block.locator(".live-responses-table .response");
+  await live.first().waitFor();
+  assert.equal((await live.first().locator(".response-col_status").textContent()).trim(), "200");
+  await block.locator(".live-responses-table").scrollIntoViewIfNeeded();
+});
+
 await browser.close();
 console.log(`screenshots: ${screenshots}`);
 if (failures.length) {
