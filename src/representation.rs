@@ -40,16 +40,27 @@ pub const COMPRESS_MIN_BYTES: usize = 1400;
 const BROTLI_QUALITY: i32 = 4;
 
 /// A response body with its validator and compressed variants; cheap to clone.
-/// Held inline (56 bytes): a content set has tens of representations per
+/// Held inline (64 bytes): a content set has tens of representations per
 /// article, and one allocation each would add up.
 #[derive(Debug, Clone)]
 pub struct Representation {
+    /// The body, or, for a framed body, its middle part.
     identity: Bytes,
-    /// The first 16 bytes of the SHA-256 of `identity`.
+    /// For a body that is another body's bytes with a frame around them
+    /// (a list of parts, inside its article's JSON): the frame.
+    frame: Option<Arc<Frame>>,
+    /// The first 16 bytes of the SHA-256 of the body.
     hash: [u8; 16],
     /// Present for bodies large enough to be worth compressing; the many
     /// small bodies (single items) carry only a null pointer.
     compressed: Option<Arc<OnceLock<Compressed>>>,
+}
+
+/// What goes before and after a framed body's middle part.
+#[derive(Debug)]
+struct Frame {
+    before: &'static [u8],
+    after: Box<[u8]>,
 }
 
 /// The compressed variants of a body.
@@ -87,6 +98,31 @@ impl Representation {
         Self {
             compressed: (body.len() >= COMPRESS_MIN_BYTES).then(Arc::default),
             identity: body,
+            frame: None,
+            hash,
+        }
+    }
+
+    /// Prepares the body `before` + `middle` + `after` without copying
+    /// `middle`, a slice of a body held anyway (a list of parts is, bar its
+    /// frame, a slice of its article's JSON): the identity body is put
+    /// together per request, the compressed variants once.
+    pub fn framed(before: &'static [u8], middle: Bytes, after: Vec<u8>) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(before);
+        hasher.update(&middle);
+        hasher.update(&after);
+        let digest = hasher.finalize();
+        let mut hash = [0; 16];
+        hash.copy_from_slice(&digest[..16]);
+        let len = before.len() + middle.len() + after.len();
+        Self {
+            compressed: (len >= COMPRESS_MIN_BYTES).then(Arc::default),
+            identity: middle,
+            frame: Some(Arc::new(Frame {
+                before,
+                after: after.into_boxed_slice(),
+            })),
             hash,
         }
     }
@@ -94,11 +130,13 @@ impl Representation {
     /// Makes the compressed variants, once; later calls return at once.
     /// `None` for bodies too small to compress.
     pub fn compress(&self) -> Option<&Compressed> {
-        let identity = &self.identity;
         self.compressed.as_ref().map(|cell| {
-            cell.get_or_init(|| Compressed {
-                gzip: exact(gzip(identity)),
-                br: exact(brotli(identity)),
+            cell.get_or_init(|| {
+                let identity = self.body();
+                Compressed {
+                    gzip: exact(gzip(&identity)),
+                    br: exact(brotli(&identity)),
+                }
             })
         })
     }
@@ -115,17 +153,46 @@ impl Representation {
         self
     }
 
-    /// The uncompressed body.
-    pub fn body(&self) -> &Bytes {
+    /// The uncompressed body (put together, for a framed one).
+    pub fn body(&self) -> Bytes {
+        match &self.frame {
+            None => self.identity.clone(),
+            Some(frame) => {
+                let mut body = Vec::with_capacity(self.len());
+                body.extend_from_slice(frame.before);
+                body.extend_from_slice(&self.identity);
+                body.extend_from_slice(&frame.after);
+                Bytes::from(body)
+            }
+        }
+    }
+
+    /// The body of a representation that is not framed, without a copy:
+    /// articles and their parts, as search and the bundle read them.
+    pub fn unframed(&self) -> &Bytes {
+        debug_assert!(self.frame.is_none(), "a framed body has no single buffer");
         &self.identity
     }
 
+    /// The length of the uncompressed body.
+    pub fn len(&self) -> usize {
+        self.identity.len()
+            + self
+                .frame
+                .as_ref()
+                .map_or(0, |frame| frame.before.len() + frame.after.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The body in `coding`, if this representation has that variant.
-    pub fn variant(&self, coding: Coding) -> Option<&Bytes> {
+    pub fn variant(&self, coding: Coding) -> Option<Bytes> {
         match coding {
-            Coding::Identity => Some(&self.identity),
-            Coding::Gzip => self.compress().map(|c| &c.gzip),
-            Coding::Br => self.compress().map(|c| &c.br),
+            Coding::Identity => Some(self.body()),
+            Coding::Gzip => self.compress().map(|c| c.gzip.clone()),
+            Coding::Br => self.compress().map(|c| c.br.clone()),
         }
     }
 
@@ -238,10 +305,7 @@ impl Representation {
                 HeaderValue::from_static(coding.name()),
             );
         }
-        let body = self
-            .variant(coding)
-            .expect("negotiated codings exist")
-            .clone();
+        let body = self.variant(coding).expect("negotiated codings exist");
         response.content_type(content_type).body(body)
     }
 }

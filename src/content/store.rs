@@ -29,8 +29,19 @@ pub struct List<T> {
     pub total: usize,
 }
 
-/// The bytes that open a serialized [`List`], before its first item.
-const LIST_OPENING: &[u8] = b"{\"items\":[";
+/// The bytes that open a serialized [`List`], before its items array.
+const LIST_OPENING_KEY: &[u8] = b"{\"items\":";
+
+/// Where `needle` (a JSON array) is in `haystack`: a range of it.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<std::ops::Range<usize>> {
+    let first = *needle.first()?;
+    haystack
+        .iter()
+        .enumerate()
+        .filter(|&(_, &byte)| byte == first)
+        .map(|(at, _)| at..at + needle.len())
+        .find(|range| haystack.get(range.clone()) == Some(needle))
+}
 
 /// One page of a long list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,12 +67,14 @@ pub struct Collection {
 }
 
 impl Collection {
-    fn new<T: Part + Serialize>(items: &[T]) -> Self {
-        let list = exact(to_json(&List {
-            items: items.iter().collect(),
-            total: items.len(),
-        }));
-        let mut offset = LIST_OPENING.len();
+    /// Prepares `items` as a list and one by one. The list's items array
+    /// is taken from `within` (the article's JSON) when it is there byte
+    /// for byte, so the text is held once; each item is a slice of it.
+    fn new<T: Part + Serialize>(items: &[T], within: &Bytes) -> Self {
+        let array = to_json(items);
+        let array = find(within, &array).map_or_else(|| exact(array), |at| within.slice(at));
+        let total = format!(",\"total\":{}}}", items.len());
+        let mut offset = 1; // after the `[`
         let mut scratch = Vec::new();
         let items = items
             .iter()
@@ -71,8 +84,8 @@ impl Collection {
                 let end = offset + scratch.len();
                 // The slice is the item's own JSON; should serde_json ever lay a
                 // list out differently, fall back to a copy rather than serve a wrong body.
-                let body = if list.get(offset..end) == Some(&scratch[..]) {
-                    list.slice(offset..end)
+                let body = if array.get(offset..end) == Some(&scratch[..]) {
+                    array.slice(offset..end)
                 } else {
                     Bytes::copy_from_slice(&scratch)
                 };
@@ -80,8 +93,9 @@ impl Collection {
                 (item.id().into(), Representation::new(body))
             })
             .collect();
+        // Byte for byte what serializing `List { items, total }` gives.
         Self {
-            list: Representation::new(list),
+            list: Representation::framed(LIST_OPENING_KEY, array, total.into_bytes()),
             items,
         }
     }
@@ -92,14 +106,14 @@ impl Collection {
 
     /// Each part's JSON, in order.
     pub fn bodies(&self) -> impl Iterator<Item = &[u8]> {
-        self.items.iter().map(|(_, rep)| rep.body().as_ref())
+        self.items.iter().map(|(_, rep)| rep.unframed().as_ref())
     }
 
     /// The id and JSON of the part at `index`.
     pub fn nth(&self, index: usize) -> Option<(&str, &[u8])> {
         self.items
             .get(index)
-            .map(|(id, rep)| (&**id, rep.body().as_ref()))
+            .map(|(id, rep)| (&**id, rep.unframed().as_ref()))
     }
 
     /// The prepared part with this id. Lists are short, so a scan beats hashing.
@@ -135,7 +149,7 @@ impl Entry {
     pub fn jsonld(&self) -> &Representation {
         self.jsonld.get_or_init(|| {
             let article: serde_json::Value =
-                serde_json::from_slice(self.whole.body()).expect("prepared bodies are JSON");
+                serde_json::from_slice(self.whole.unframed()).expect("prepared bodies are JSON");
             Representation::json(&super::article_jsonld(&article))
         })
     }
@@ -156,18 +170,20 @@ impl Entry {
             .chain(&article.conclusion)
             .cloned()
             .collect();
+        let whole = Representation::json(article);
+        let json = whole.unframed().clone();
         Self {
             summary: ArticleSummary::from(article),
             lang: article.lang.clone(),
             lang_header: HeaderValue::from_str(article.lang.as_str())
                 .expect("a language tag is a valid header"),
             last_modified: article.updated_at.map(Date::to_system_time),
-            whole: Representation::json(article),
+            whole,
             jsonld: OnceLock::new(),
-            sections: Collection::new(&sections),
-            benefits: Collection::new(&article.benefits.items),
-            precautions: Collection::new(&article.precautions.items),
-            faqs: Collection::new(&article.faqs.items),
+            sections: Collection::new(&sections, &json),
+            benefits: Collection::new(&article.benefits.items, &json),
+            precautions: Collection::new(&article.precautions.items, &json),
+            faqs: Collection::new(&article.faqs.items, &json),
         }
     }
 }
@@ -307,7 +323,7 @@ impl Store {
             let size = self
                 .entries
                 .iter()
-                .map(|e| e.whole.body().len() + 1)
+                .map(|e| e.whole.len() + 1)
                 .sum::<usize>();
             let mut body = Vec::with_capacity(size + self.revision.len() + 32);
             body.extend_from_slice(b"{\"revision\":");
@@ -317,7 +333,7 @@ impl Store {
                 if i > 0 {
                     body.push(b',');
                 }
-                body.extend_from_slice(entry.whole.body());
+                body.extend_from_slice(entry.whole.unframed());
             }
             body.extend_from_slice(b"]}");
             Representation::new(exact(body))
@@ -336,7 +352,7 @@ impl Store {
     /// The bytes of all prepared bodies, before compression.
     pub fn prepared_bytes(&self) -> usize {
         self.representations()
-            .map(|representation| representation.body().len())
+            .map(Representation::len)
             .sum()
     }
 
@@ -438,16 +454,47 @@ mod tests {
     }
 
     #[test]
+    fn a_list_is_what_serializing_it_gives_and_holds_no_copy_of_the_article() {
+        let articles = super::super::load(&ContentSource::Embedded).unwrap();
+        let article = &articles[0];
+        let entry = Entry::new(article);
+        let whole = entry.whole.unframed();
+        let expected = to_json(&List {
+            items: article.benefits.items.iter().collect(),
+            total: article.benefits.items.len(),
+        });
+        assert_eq!(&entry.benefits.list.body()[..], &expected[..]);
+        // Each benefit alone points into the article's own buffer.
+        let (_, first) = entry.benefits.nth(0).unwrap();
+        let range = whole.as_ptr() as usize..whole.as_ptr() as usize + whole.len();
+        assert!(range.contains(&(first.as_ptr() as usize)));
+        // The sections list (intro, sections, conclusion) is not one run of
+        // the article's JSON, so it is its own; it serializes the same.
+        let sections: Vec<Section> = article
+            .intro
+            .iter()
+            .chain(&article.sections)
+            .chain(&article.conclusion)
+            .cloned()
+            .collect();
+        let expected = to_json(&List {
+            items: sections.iter().collect(),
+            total: sections.len(),
+        });
+        assert_eq!(&entry.sections.list.body()[..], &expected[..]);
+    }
+
+    #[test]
     fn an_item_alone_is_the_same_bytes_as_its_entry_in_the_list() {
         let store = Store::load(&ContentSource::Embedded).unwrap();
         let entry = store
             .get("deep-tissue-massage-for-back-pain", &Default::default())
             .unwrap();
-        let list: serde_json::Value = serde_json::from_slice(entry.benefits.list.body()).unwrap();
+        let list: serde_json::Value = serde_json::from_slice(&entry.benefits.list.body()).unwrap();
         for item in list["items"].as_array().unwrap() {
             let alone = entry.benefits.get(item["id"].as_str().unwrap()).unwrap();
             assert_eq!(
-                serde_json::from_slice::<serde_json::Value>(alone.body()).unwrap(),
+                serde_json::from_slice::<serde_json::Value>(&alone.body()).unwrap(),
                 *item
             );
         }

@@ -168,7 +168,7 @@ fn article_json(
     let representation = match fields {
         None => representation,
         Some(fields) => {
-            selected = select(representation.body(), fields, list);
+            selected = select(&representation.body(), fields, list);
             &selected
         }
     };

@@ -231,8 +231,9 @@ async fn render(
     let preference = LangPreference::new(None, req.headers());
     let entry = super::article(&store, &path.slug, &preference)?;
     let article: Value =
-        serde_json::from_slice(entry.whole.body()).expect("prepared bodies are JSON");
-    let jsonld = std::str::from_utf8(entry.jsonld().body()).expect("JSON is UTF-8");
+        serde_json::from_slice(entry.whole.unframed()).expect("prepared bodies are JSON");
+    let jsonld = entry.jsonld().body();
+    let jsonld = std::str::from_utf8(&jsonld).expect("JSON is UTF-8");
     // The page is still served when replies are down; it says so.
     let replies = db
         .approved(path.slug.as_str(), REPLIES_SHOWN, 0)
