@@ -125,6 +125,17 @@ impl Collection {
     }
 }
 
+/// The article's prose as one list of sections: intro, sections, conclusion.
+fn prose_sections(article: &Article) -> Vec<Section> {
+    article
+        .intro
+        .iter()
+        .chain(&article.sections)
+        .chain(&article.conclusion)
+        .cloned()
+        .collect()
+}
+
 /// One article in one language, prepared.
 #[derive(Debug)]
 pub struct Entry {
@@ -163,13 +174,7 @@ impl Entry {
     }
 
     fn new(article: &Article) -> Self {
-        let sections: Vec<Section> = article
-            .intro
-            .iter()
-            .chain(&article.sections)
-            .chain(&article.conclusion)
-            .cloned()
-            .collect();
+        let sections = prose_sections(article);
         let whole = Representation::json(article);
         let json = whole.unframed().clone();
         Self {
@@ -351,9 +356,7 @@ impl Store {
 
     /// The bytes of all prepared bodies, before compression.
     pub fn prepared_bytes(&self) -> usize {
-        self.representations()
-            .map(Representation::len)
-            .sum()
+        self.representations().map(Representation::len).sum()
     }
 
     /// Makes the compressed variants of every prepared response, article list
@@ -470,13 +473,7 @@ mod tests {
         assert!(range.contains(&(first.as_ptr() as usize)));
         // The sections list (intro, sections, conclusion) is not one run of
         // the article's JSON, so it is its own; it serializes the same.
-        let sections: Vec<Section> = article
-            .intro
-            .iter()
-            .chain(&article.sections)
-            .chain(&article.conclusion)
-            .cloned()
-            .collect();
+        let sections = prose_sections(article);
         let expected = to_json(&List {
             items: sections.iter().collect(),
             total: sections.len(),
