@@ -5,7 +5,9 @@
 //! `br` variants for bodies large enough to gain from them. Answering a request
 //! is then only choosing a variant (`Accept-Encoding`), checking the client's
 //! validators (`If-None-Match`) and copying headers: no serializing, hashing or
-//! compressing per request.
+//! compressing per request. A framed body (a list of parts: its article's own
+//! bytes with `{"items":` before and `,"total":N}` after) is held once, inside
+//! the article's, and only its uncompressed form is put together per request.
 //!
 //! Compressing is the one costly step (milliseconds per article, so seconds
 //! for thousands). Small content is compressed before it is served; a large
