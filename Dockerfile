@@ -15,10 +15,11 @@ RUN mkdir -p src content/articles \
     && cargo build --release --locked \
     && rm -rf src target/release/.fingerprint/relief-api-*
 
-# The service itself, with its content and migrations compiled in.
+# The service itself, with its content, migrations and page assets compiled in.
 COPY src ./src
 COPY content ./content
 COPY migrations ./migrations
+COPY assets ./assets
 COPY openapi ./openapi
 RUN cargo build --release --locked \
     && mkdir -p /data
