@@ -39,6 +39,15 @@ pub struct PartPath {
     pub id: Slug,
 }
 
+/// The `slug` and `id` path parameters, each validated into its type.
+fn slug_and_id<T>(req: &HttpRequest) -> Result<(Slug, T), ApiError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    Ok((path_param(req, "slug")?, path_param(req, "id")?))
+}
+
 /// The path parameter `name`, validated into its type.
 fn path_param<T>(req: &HttpRequest, name: &str) -> Result<T, ApiError>
 where
@@ -64,12 +73,7 @@ impl FromRequest for PartPath {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(path_param(req, "slug").and_then(|slug| {
-            Ok(Self {
-                slug,
-                id: path_param(req, "id")?,
-            })
-        }))
+        ready(slug_and_id(req).map(|(slug, id)| Self { slug, id }))
     }
 }
 
@@ -90,12 +94,7 @@ impl FromRequest for ReplyPath {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(path_param(req, "slug").and_then(|slug| {
-            Ok(Self {
-                slug,
-                id: path_param(req, "id")?,
-            })
-        }))
+        ready(slug_and_id(req).map(|(slug, id)| Self { slug, id }))
     }
 }
 
