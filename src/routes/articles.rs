@@ -1,13 +1,11 @@
 //! `/v1/articles`: the list of articles, each article whole and as
 //! schema.org JSON-LD, and `/v1/bundle`, every article at once.
 
-use std::sync::LazyLock;
-
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
 use super::params::{
     ArticlePath, ArticleQuery, ContentOptions, IfModifiedSince, LangQuery, NoQuery, PageQuery,
-    Pagination, schema_fields,
+    Pagination,
 };
 use crate::{
     content::{Article, ArticleSummary, Bundle, LiveContent, Page},
@@ -69,7 +67,7 @@ pub async fn article_view(
     path: ArticlePath,
     options: ContentOptions,
 ) -> Result<HttpResponse, ApiError> {
-    let fields = options.fields(&ARTICLE_FIELDS)?;
+    let fields = options.fields_of::<Article>()?;
     let store = content.current();
     let entry = super::article(&store, &path.slug, &options.lang)?;
     Ok(super::article_json(
@@ -77,12 +75,10 @@ pub async fn article_view(
         &store,
         entry,
         &entry.whole,
-        fields,
+        fields.as_deref(),
         false,
     ))
 }
-
-static ARTICLE_FIELDS: LazyLock<Vec<String>> = LazyLock::new(schema_fields::<Article>);
 
 /// Fetch an article's schema.org JSON-LD
 ///

@@ -229,14 +229,14 @@ fn part_list<T: utoipa::PartialSchema>(
     options: &ContentOptions,
     parts: fn(&Entry) -> &Collection,
 ) -> Result<HttpResponse, ApiError> {
-    let fields = options.fields(&params::schema_fields::<T>())?;
+    let fields = options.fields_of::<T>()?;
     let entry = article(store, &path.slug, &options.lang)?;
     Ok(article_json(
         req,
         store,
         entry,
         &parts(entry).list,
-        fields,
+        fields.as_deref(),
         true,
     ))
 }

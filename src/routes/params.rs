@@ -280,8 +280,8 @@ pub struct ContentOptions {
 
 impl ContentOptions {
     /// The fields asked for, each checked against those of `T`'s schema;
-    /// `None` for all of them. The schema is built only when fields are
-    /// asked for: this runs on every request for an article's parts.
+    /// `None` for all of them. The schema is read only when fields are
+    /// asked for: this runs on every request for an article or its parts.
     pub fn fields_of<T: utoipa::PartialSchema>(&self) -> Result<Option<Vec<String>>, ApiError> {
         match self.fields {
             None => Ok(None),
@@ -340,7 +340,7 @@ impl FromRequest for ContentOptions {
 }
 
 /// The top-level field names of `T`'s schema: what `fields` may name.
-pub fn schema_fields<T: utoipa::PartialSchema>() -> Vec<String> {
+fn schema_fields<T: utoipa::PartialSchema>() -> Vec<String> {
     use utoipa::openapi::{RefOr, schema::Schema};
     match T::schema() {
         RefOr::T(Schema::Object(object)) => object.properties.keys().cloned().collect(),
