@@ -345,6 +345,12 @@ impl Store {
         })
     }
 
+    /// Each article once, in the default language where it has one, sorted
+    /// by slug: what the article list shows.
+    pub fn listed(&self) -> impl Iterator<Item = &Entry> {
+        self.listed.iter().map(|&i| &self.entries[i])
+    }
+
     /// How many articles there are (translations of one article count once).
     pub fn len(&self) -> usize {
         self.listed.len()
@@ -391,11 +397,10 @@ impl Store {
     fn build_page(&self, limit: usize, offset: usize) -> PreparedPage {
         let total = self.listed.len();
         let items: Vec<&ArticleSummary> = self
-            .listed
-            .iter()
+            .listed()
             .skip(offset)
             .take(limit)
-            .map(|&i| &self.entries[i].summary)
+            .map(|entry| &entry.summary)
             .collect();
         PreparedPage {
             representation: Representation::json(&Page {

@@ -7,6 +7,8 @@
 //! every value; the JSON-LD is embedded with `<` escaped, so no text can
 //! close its script element.
 
+use std::sync::LazyLock;
+
 use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
     http::header::{self, HeaderValue},
@@ -323,7 +325,7 @@ pub fn index_page(req: &HttpRequest, store: &Store) -> HttpResponse {
     let body = html! {
         h1 { "Articles" }
         ul {
-            @for entry in store.entries() {
+            @for entry in store.listed() {
                 li lang=(entry.lang) {
                     a href=(format!("/articles/{}", entry.summary.slug)) { (entry.summary.title) }
                 }
@@ -352,16 +354,16 @@ pub fn wants_html(req: &HttpRequest) -> bool {
         })
 }
 
+/// The pages' stylesheet and script, prepared on first request.
+static CSS: LazyLock<Representation> = LazyLock::new(|| Representation::new(STYLESHEET.into()));
+static JS: LazyLock<Representation> = LazyLock::new(|| Representation::new(SCRIPT.into()));
+
 /// Serves the pages' stylesheet.
 pub async fn stylesheet(req: HttpRequest) -> HttpResponse {
-    static CSS: std::sync::LazyLock<Representation> =
-        std::sync::LazyLock::new(|| Representation::new(STYLESHEET.into()));
     CSS.respond(&req, "text/css; charset=utf-8")
 }
 
 /// Serves the pages' script.
 pub async fn script(req: HttpRequest) -> HttpResponse {
-    static JS: std::sync::LazyLock<Representation> =
-        std::sync::LazyLock::new(|| Representation::new(SCRIPT.into()));
     JS.respond(&req, "text/javascript; charset=utf-8")
 }

@@ -379,6 +379,15 @@ async fn a_translation_is_chosen_by_lang_or_accept_language() {
     );
     let bundle = app.get_json("/v1/bundle").await;
     assert_eq!(bundle["articles"].as_array().unwrap().len(), 2);
+    // Browsers, too, see the article once, not once per translation.
+    let front = app
+        .request_with("GET", "/", &[("accept", "text/html")])
+        .await;
+    let html = String::from_utf8_lossy(&front.body);
+    assert_eq!(
+        html.matches(&format!("href=\"/articles/{SLUG}\"")).count(),
+        1
+    );
 }
 
 #[actix_web::test]
