@@ -68,6 +68,15 @@ pub struct Config {
         default_value_t = defaults::CACHE_STALE_WHILE_REVALIDATE
     )]
     pub cache_stale_while_revalidate: u32,
+    /// Bytes of content responses kept in memory to answer repeated requests
+    /// without routing them again; 0 turns the response cache off.
+    #[arg(
+        long,
+        env = "RELIEF_RESPONSE_CACHE_BYTES",
+        value_name = "BYTES",
+        default_value_t = defaults::RESPONSE_CACHE_BYTES
+    )]
+    pub response_cache_bytes: u64,
     /// Reload the content directory when its files change (SIGHUP always reloads).
     #[arg(long, env = "RELIEF_WATCH")]
     pub watch: bool,
@@ -170,6 +179,9 @@ impl Config {
 pub mod defaults {
     pub const CACHE_MAX_AGE: u32 = 300;
     pub const CACHE_STALE_WHILE_REVALIDATE: u32 = 86_400;
+    /// Room for every response of a few hundred articles in their usual
+    /// variants: the ones asked for again and again.
+    pub const RESPONSE_CACHE_BYTES: u64 = 8 << 20;
     pub const MAX_URL_BYTES: usize = 2048;
     pub const MAX_HEADER_BYTES: usize = 16_384;
     /// Beside the working directory, so `cargo run` needs no set-up.
@@ -188,6 +200,7 @@ impl Default for Config {
             workers: Some(1),
             cache_max_age: defaults::CACHE_MAX_AGE,
             cache_stale_while_revalidate: defaults::CACHE_STALE_WHILE_REVALIDATE,
+            response_cache_bytes: defaults::RESPONSE_CACHE_BYTES,
             watch: false,
             log_format: LogFormat::Text,
             max_url_bytes: defaults::MAX_URL_BYTES,
@@ -221,6 +234,7 @@ mod tests {
             ("--content-dir", "RELIEF_CONTENT_DIR"),
             ("--workers", "RELIEF_WORKERS"),
             ("--cache-max-age", "RELIEF_CACHE_MAX_AGE"),
+            ("--response-cache-bytes", "RELIEF_RESPONSE_CACHE_BYTES"),
             ("--watch", "RELIEF_WATCH"),
             ("--log-format", "RELIEF_LOG_FORMAT"),
             ("--max-url-bytes", "RELIEF_MAX_URL_BYTES"),

@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod replies;
 pub mod representation;
+pub mod response_cache;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -3,8 +3,8 @@
 //! revision, the article count) and the process itself.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::content::Store;
@@ -19,6 +19,30 @@ pub struct Metrics {
     reloads: IntCounterVec,
     revision: IntGaugeVec,
     articles: IntGauge,
+    response_cache: IntCounterVec,
+}
+
+/// The metric handles of one route, method and status, resolved once: a
+/// response answered from the response cache is counted without looking
+/// labels up.
+#[derive(Clone)]
+pub struct RouteMetrics {
+    route: Box<str>,
+    requests: IntCounter,
+    duration: Histogram,
+}
+
+impl RouteMetrics {
+    /// The route template (the `route` label).
+    pub fn route(&self) -> &str {
+        &self.route
+    }
+
+    /// Counts one answered request.
+    pub fn observe(&self, seconds: f64) {
+        self.requests.inc();
+        self.duration.observe(seconds);
+    }
 }
 
 impl Metrics {
@@ -63,6 +87,14 @@ impl Metrics {
         .expect("valid metric");
         let articles =
             IntGauge::new("content_articles", "Articles being served.").expect("valid metric");
+        let response_cache = IntCounterVec::new(
+            Opts::new(
+                "response_cache_lookups_total",
+                "Content requests looked up in the response cache, by result (hit or miss).",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(duration.clone()),
@@ -70,6 +102,7 @@ impl Metrics {
             Box::new(reloads.clone()),
             Box::new(revision.clone()),
             Box::new(articles.clone()),
+            Box::new(response_cache.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
             registry
@@ -87,6 +120,26 @@ impl Metrics {
             reloads,
             revision,
             articles,
+            response_cache,
+        }
+    }
+
+    /// The counters of response cache hits and misses.
+    pub fn response_cache(&self) -> (IntCounter, IntCounter) {
+        (
+            self.response_cache.with_label_values(&["hit"]),
+            self.response_cache.with_label_values(&["miss"]),
+        )
+    }
+
+    /// The metric handles of one route, method and status.
+    pub fn route(&self, route: &str, method: &str, status: u16) -> RouteMetrics {
+        let buffer = itoa_status(status);
+        let status = std::str::from_utf8(&buffer[..]).unwrap_or("000");
+        RouteMetrics {
+            route: route.into(),
+            requests: self.requests.with_label_values(&[route, method, status]),
+            duration: self.duration.with_label_values(&[route]),
         }
     }
 

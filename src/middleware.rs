@@ -1,17 +1,17 @@
 //! The middleware every request passes through, outermost first: CORS,
-//! [`edge`] (request id, limits, security headers, metrics, access log) and
-//! the problem renderer.
+//! [`edge`] (request id, limits, the response cache, security headers,
+//! metrics, access log) and the problem renderer.
 
-use std::time::Instant;
+use std::{borrow::Cow, sync::Arc, time::Instant};
 
 use actix_cors::Cors;
 use actix_web::{
-    Error, ResponseError,
-    body::MessageBody,
+    Error, HttpRequest, ResponseError,
+    body::{BoxBody, EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::{
         Method,
-        header::{self, HeaderName, HeaderValue},
+        header::{self, HeaderMap, HeaderName, HeaderValue},
     },
     middleware::Next,
     web,
@@ -21,6 +21,7 @@ use crate::{
     config::{Config, defaults},
     error::ApiError,
     metrics::Metrics,
+    response_cache::{ResponseCache, Stored},
 };
 
 /// The request id header: taken from the client when valid, else generated.
@@ -54,59 +55,81 @@ impl From<&Config> for Limits {
     }
 }
 
+/// What the edge needs, shared by the workers: the limits, the metrics, the
+/// route templates and the response cache.
+pub struct Edge {
+    pub limits: Limits,
+    pub metrics: web::Data<Metrics>,
+    pub templates: RouteTemplates,
+    pub responses: Arc<ResponseCache>,
+}
+
 /// The edge of the app, one middleware so that every request pays for one
 /// layer, not four: it gives the request an id (echoed in `X-Request-Id`),
 /// refuses what no resource should see (a URL over the limit: 414, headers
-/// over the limit: 431, a body sent to a method that takes none: 413), adds
-/// the security headers, counts the request in the metrics and logs one
+/// over the limit: 431, a body sent to a method that takes none: 413),
+/// answers from the [`ResponseCache`] what it can (and keeps what it may),
+/// adds the security headers, counts the request in the metrics and logs one
 /// access line for it.
 pub async fn edge(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
-    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let _in_flight = metrics.as_ref().map(|m| InFlight::enter(m));
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID)
-        .filter(|value| valid_request_id(value.as_bytes()))
-        .cloned()
-        .unwrap_or_else(|| {
-            let mut buffer = uuid::Uuid::encode_buffer();
-            let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
-            HeaderValue::from_str(id).expect("a UUID is a valid header")
-        });
+    let edge = req.app_data::<web::Data<Edge>>().cloned();
+    let edge = edge.as_deref();
+    let _in_flight = edge.map(|edge| InFlight::enter(&edge.metrics));
+    let request_id = request_id(&req);
     let method = req.method().clone();
+    let limits = edge.map_or_else(Limits::default, |edge| edge.limits);
 
-    let mut response = match refusal(&req) {
+    // `kept`: the cache entry that answered, or was made from the answer.
+    let (mut response, kept) = match refusal(&req, limits) {
         Some(error) => {
             let problem = crate::error::problem_response(req.path(), error.error_response());
-            req.into_response(problem).map_into_right_body()
+            (req.into_response(problem).map_into_right_body(), None)
         }
-        None => next.call(req).await?.map_into_left_body(),
+        None => {
+            let key = edge.and_then(|edge| edge.responses.key(&req));
+            let found = key
+                .as_deref()
+                .zip(edge)
+                .and_then(|(key, edge)| edge.responses.get(key));
+            match (found, key, edge) {
+                (Some(stored), _, _) => {
+                    let response = req.into_response(stored.response());
+                    (response.map_into_right_body(), Some(stored))
+                }
+                (None, Some(key), Some(edge)) => {
+                    let response = next.call(req).await?;
+                    keep(edge, key, &method, response)
+                }
+                (None, _, _) => (next.call(req).await?.map_into_left_body(), None),
+            }
+        }
     };
 
     let headers = response.headers_mut();
     headers.insert(REQUEST_ID, request_id.clone());
-    for (name, value) in SECURITY_HEADERS {
-        headers.insert(name, HeaderValue::from_static(value));
+    if kept.is_none() {
+        secure(headers);
     }
-    let request = response.request();
-    let templates = request.app_data::<web::Data<RouteTemplates>>();
-    let pattern;
-    let route = match request.match_name().and_then(|name| templates?.0.get(name)) {
-        Some(template) => template.as_str(),
-        None => {
-            pattern = request.match_pattern();
-            pattern.as_deref().unwrap_or("unmatched")
-        }
-    };
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    if let Some(metrics) = &metrics {
-        metrics.observe(route, method.as_str(), status, elapsed.as_secs_f64());
-    }
+    let route = match (&kept, edge) {
+        (Some(stored), _) => {
+            stored.route().observe(elapsed.as_secs_f64());
+            Cow::Borrowed(stored.route().route())
+        }
+        (None, Some(edge)) => {
+            let route = route_of(&edge.templates, response.request());
+            edge.metrics
+                .observe(&route, method.as_str(), status, elapsed.as_secs_f64());
+            route
+        }
+        (None, None) => Cow::Borrowed("unmatched"),
+    };
+    let route = route.as_ref();
     let bytes = match response.response().body().size() {
         actix_web::body::BodySize::Sized(n) => n,
         _ => 0,
@@ -121,16 +144,81 @@ pub async fn edge(
     Ok(response)
 }
 
+/// The client's request id when it is a valid one, else a new UUID.
+fn request_id(req: &ServiceRequest) -> HeaderValue {
+    req.headers()
+        .get(REQUEST_ID)
+        .filter(|value| valid_request_id(value.as_bytes()))
+        .cloned()
+        .unwrap_or_else(|| {
+            let mut buffer = uuid::Uuid::encode_buffer();
+            let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+            HeaderValue::from_str(id).expect("a UUID is a valid header")
+        })
+}
+
+/// A response, and the cache entry it came from or was kept as.
+type Answer<B> = (ServiceResponse<EitherBody<B, BoxBody>>, Option<Arc<Stored>>);
+
+/// Keeps a content response in the cache under `key` (with its route's
+/// metric handles) and answers with it; any other response passes as it is.
+fn keep<B: MessageBody + 'static>(
+    edge: &Edge,
+    key: Vec<u8>,
+    method: &Method,
+    response: ServiceResponse<B>,
+) -> Answer<B> {
+    if !edge.responses.keeps(response.status(), response.headers()) {
+        return (response.map_into_left_body(), None);
+    }
+    let route = route_of(&edge.templates, response.request());
+    let route = edge
+        .metrics
+        .route(&route, method.as_str(), response.status().as_u16());
+    let (request, response) = response.into_parts();
+    let (mut head, body) = response.into_parts();
+    match body.try_into_bytes() {
+        Ok(body) => {
+            // Kept with the security headers, which are the same on every
+            // response: a hit then only adds its request id.
+            secure(head.headers_mut());
+            let stored = Arc::new(Stored::new(
+                head.status(),
+                head.headers().clone(),
+                body,
+                route,
+            ));
+            edge.responses.insert(key, Arc::clone(&stored));
+            let response = ServiceResponse::new(request, stored.response());
+            (response.map_into_right_body(), Some(stored))
+        }
+        // A streamed body: not kept.
+        Err(body) => (
+            ServiceResponse::new(request, head.set_body(body)).map_into_left_body(),
+            None,
+        ),
+    }
+}
+
+/// The route template a response came from, for the metrics and the log:
+/// looked up by the resource's name, not built from the resource tree.
+fn route_of<'a>(templates: &'a RouteTemplates, request: &HttpRequest) -> Cow<'a, str> {
+    match request.match_name().and_then(|name| templates.0.get(name)) {
+        Some(template) => Cow::Borrowed(template.as_str()),
+        None => request
+            .match_pattern()
+            .map_or(Cow::Borrowed("unmatched"), Cow::Owned),
+    }
+}
+
 /// The route template of each documented operation, by its resource name
 /// (the handler's name, which is also its operationId). Looking the name up
 /// spares building the template from the resource tree on every request.
+#[derive(Default)]
 pub struct RouteTemplates(pub std::collections::HashMap<String, String>);
 
 /// Why the request is refused before routing, if it is.
-fn refusal(req: &ServiceRequest) -> Option<ApiError> {
-    let limits = req
-        .app_data::<web::Data<Limits>>()
-        .map_or_else(Limits::default, |l| *l.get_ref());
+fn refusal(req: &ServiceRequest, limits: Limits) -> Option<ApiError> {
     let url_bytes = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if url_bytes > limits.max_url_bytes {
         return Some(ApiError::UriTooLong(format!(
@@ -193,6 +281,13 @@ impl<'a> InFlight<'a> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.in_flight.dec();
+    }
+}
+
+/// Adds the [`SECURITY_HEADERS`].
+fn secure(headers: &mut HeaderMap) {
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
     }
 }
 

@@ -389,6 +389,13 @@ impl CachePolicy {
         )
     }
 
+    /// The header value. Only content responses carry it: a response with
+    /// it changes only when the content does (the response cache keeps
+    /// exactly these).
+    pub fn header(&self) -> &HeaderValue {
+        &self.header
+    }
+
     pub fn new(max_age: u32, stale_while_revalidate: u32) -> Self {
         let value =
             format!("public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}");

@@ -21,10 +21,11 @@ use crate::{
     content::{ContentError, ContentSource, LiveContent, Store},
     error::{ApiError, problem_renderer},
     metrics::Metrics,
-    middleware::{self, Limits, RouteTemplates},
+    middleware::{self, Edge, Limits, RouteTemplates},
     openapi,
     replies::{Database, DatabaseUrlError},
     representation::{CachePolicy, Representation, exact},
+    response_cache::ResponseCache,
     routes,
 };
 
@@ -56,6 +57,7 @@ pub struct Reloader {
     content: web::Data<LiveContent>,
     metrics: web::Data<Metrics>,
     moderators: web::Data<Moderators>,
+    responses: Arc<ResponseCache>,
 }
 
 impl Reloader {
@@ -80,6 +82,7 @@ impl Reloader {
                     ms = started.elapsed().as_millis() as u64,
                     "content reloaded"
                 );
+                self.responses.clear();
                 prepare(store);
                 true
             }
@@ -144,6 +147,16 @@ impl Application {
         metrics.content_served(&store);
         let content = web::Data::new(LiveContent::new(store, source));
         prepare(Arc::clone(&content.current()));
+        let cache_policy =
+            CachePolicy::new(config.cache_max_age, config.cache_stale_while_revalidate);
+        let (hits, misses) = metrics.response_cache();
+        let responses = Arc::new(ResponseCache::new(
+            config.response_cache_bytes,
+            content.clone(),
+            cache_policy.header().clone(),
+            hits,
+            misses,
+        ));
 
         let bind_error = |source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -157,11 +170,25 @@ impl Application {
             content: content.clone(),
             metrics: metrics.clone(),
             moderators: replies.moderators.clone(),
+            responses: Arc::clone(&responses),
         };
         // Migrations run now; on failure each replies request tries again.
         let _ = replies.db.ready().await;
-        let server =
-            serve(config, content, metrics, replies.clone(), listener).map_err(bind_error)?;
+        let edge = Edge {
+            limits: Limits::from(config),
+            metrics: metrics.clone(),
+            templates: RouteTemplates::default(),
+            responses,
+        };
+        let server = serve(
+            config,
+            content,
+            metrics,
+            replies.clone(),
+            Shared { edge, cache_policy },
+            listener,
+        )
+        .map_err(bind_error)?;
         Ok(Self {
             addr: listener_addr,
             port,
@@ -347,24 +374,30 @@ fn watch(reloader: Reloader) -> Result<notify::RecommendedWatcher, StartupError>
 /// The OpenAPI document, pretty-printed and prepared once at start.
 struct Spec(Representation);
 
+/// What `build` prepares for the workers besides content and replies.
+struct Shared {
+    edge: Edge,
+    cache_policy: CachePolicy,
+}
+
 fn serve(
     config: &Config,
     content: web::Data<LiveContent>,
     metrics: web::Data<Metrics>,
     replies: Replies,
+    shared: Shared,
     listener: TcpListener,
 ) -> std::io::Result<Server> {
     let document = openapi::document();
     let methods = web::Data::new(MethodTable::new(&document));
-    let templates = web::Data::new(route_templates(&document));
+    let edge = web::Data::new(Edge {
+        templates: route_templates(&document),
+        ..shared.edge
+    });
     let spec = web::Data::new(Spec(Representation::new(exact(
         openapi::document_json().into_bytes(),
     ))));
-    let cache = web::Data::new(CachePolicy::new(
-        config.cache_max_age,
-        config.cache_stale_while_revalidate,
-    ));
-    let limits = web::Data::new(Limits::from(config));
+    let cache = web::Data::new(shared.cache_policy);
     let origins = config.cors_allowed_origins.clone();
 
     let mut server = HttpServer::new(move || {
@@ -372,10 +405,9 @@ fn serve(
             .app_data(content.clone())
             .app_data(metrics.clone())
             .app_data(methods.clone())
-            .app_data(templates.clone())
+            .app_data(edge.clone())
             .app_data(spec.clone())
             .app_data(cache.clone())
-            .app_data(limits.clone())
             .app_data(replies.db.clone())
             .app_data(replies.moderators.clone())
             .app_data(replies.rate.clone())

@@ -5,7 +5,10 @@
 //! a request holds the store it started with to its end, so it sees the old
 //! content or the new, never a mix, and a bad edit changes nothing served.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicU64, Ordering},
+};
 
 use arc_swap::{ArcSwap, Guard};
 
@@ -19,6 +22,9 @@ pub struct LiveContent {
     /// Held for a whole reload: two reloads at once (SIGHUP during a watch
     /// event) could otherwise finish out of order and swap older files in last.
     reloading: Mutex<()>,
+    /// Counts the swaps: caches of what was made from the content key their
+    /// entries by it (see [`Self::generation`]).
+    generation: AtomicU64,
 }
 
 impl LiveContent {
@@ -27,12 +33,20 @@ impl LiveContent {
             current: ArcSwap::from_pointee(store),
             source,
             reloading: Mutex::new(()),
+            generation: AtomicU64::new(0),
         }
     }
 
     /// The store to answer one request from; hold it for the whole request.
     pub fn current(&self) -> Guard<Arc<Store>> {
         self.current.load()
+    }
+
+    /// How many times the content has been swapped. Read it before
+    /// [`Self::current`]: what is made from that store is then from this
+    /// generation's content or a newer one.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// Where the content comes from.
@@ -51,6 +65,10 @@ impl LiveContent {
         let store = Arc::new(Store::load(&self.source)?);
         store.index_for_search();
         self.current.store(Arc::clone(&store));
+        // After the swap: a request that reads the new generation is sure to
+        // load the new store, so what it makes is never filed under content
+        // it did not see.
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(store)
     }
 }

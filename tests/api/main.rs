@@ -15,4 +15,5 @@ mod parts;
 mod reader;
 mod reload;
 mod replies;
+mod response_cache;
 mod source_text;
