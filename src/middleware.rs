@@ -59,6 +59,8 @@ impl From<&Config> for Limits {
 /// route templates and the response cache.
 pub struct Edge {
     pub limits: Limits,
+    /// Whether any origin may read the API (see [`any_origin`]).
+    pub any_origin: bool,
     pub metrics: web::Data<Metrics>,
     pub templates: RouteTemplates,
     pub responses: Arc<ResponseCache>,
@@ -112,7 +114,7 @@ pub async fn edge(
     let headers = response.headers_mut();
     headers.insert(REQUEST_ID, request_id.clone());
     if kept.is_none() {
-        secure(headers);
+        every_response(headers, edge.is_some_and(|edge| edge.any_origin));
     }
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
@@ -179,9 +181,9 @@ fn keep<B: MessageBody + 'static>(
     let (mut head, body) = response.into_parts();
     match body.try_into_bytes() {
         Ok(body) => {
-            // Kept with the security headers, which are the same on every
-            // response: a hit then only adds its request id.
-            secure(head.headers_mut());
+            // Kept with the headers every response carries: a hit then only
+            // adds its request id.
+            every_response(head.headers_mut(), edge.any_origin);
             let stored = Arc::new(Stored::new(
                 head.status(),
                 head.headers().clone(),
@@ -284,25 +286,57 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Adds the [`SECURITY_HEADERS`].
-fn secure(headers: &mut HeaderMap) {
-    for (name, value) in SECURITY_HEADERS {
-        headers.insert(name, HeaderValue::from_static(value));
+/// Adds the headers every response carries but its request id: the
+/// security headers, and `Access-Control-Allow-Origin: *` when any origin may
+/// read the API. actix-cors sends that one only to requests with an `Origin`,
+/// without `Vary: Origin` (the answer being the same for every origin): a CDN
+/// that stored an answer to a request without one (a server-side render, a
+/// crawler) would then hand browsers an answer they may not read.
+fn every_response(headers: &mut HeaderMap, any_origin: bool) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    // Pages of ours set the page policy themselves, for their 304s too (a
+    // 304's headers replace the stored page's, and it has no Content-Type);
+    // Swagger UI's pages are told by their type.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let page = headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(if page { PAGE_POLICY } else { API_POLICY }),
+        );
+    }
+    if any_origin {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
     }
 }
 
-/// Security headers on every response. The Content-Security-Policy allows
-/// nothing from elsewhere; from here, Swagger UI's own scripts, styles (some
-/// inline) and data-URI icons, and no framing.
-const SECURITY_HEADERS: [(HeaderName, &str); 3] = [
-    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::REFERRER_POLICY, "no-referrer"),
-    (
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
-         connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    ),
-];
+/// The Content-Security-Policy of HTML pages: nothing from elsewhere; from
+/// here, Swagger UI's and the reader page's scripts, styles (some inline)
+/// and data-URI icons; no framing.
+pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The Content-Security-Policy of everything else (JSON, problems, assets):
+/// a response opened as a document may load nothing and be framed by
+/// nothing, as OWASP advises for APIs. A third of the page policy's bytes,
+/// on every API response.
+const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Whether the configured origins are any origin.
+pub fn any_origin(allowed_origins: &[String]) -> bool {
+    allowed_origins.iter().any(|origin| origin == "*")
+}
 
 /// CORS: the configured origins (any, by default) may read the API; never
 /// with credentials.
@@ -325,21 +359,13 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
             HeaderName::from_static("idempotency-key"),
             REQUEST_ID,
         ])
-        .expose_headers([
-            header::ETAG,
-            header::LINK,
-            header::LOCATION,
-            header::CACHE_CONTROL,
-            header::RETRY_AFTER,
-            header::WWW_AUTHENTICATE,
-            REQUEST_ID,
-            HeaderName::from_static("x-content-revision"),
-            HeaderName::from_static("x-ratelimit-limit"),
-            HeaderName::from_static("x-ratelimit-remaining"),
-            HeaderName::from_static("idempotent-replayed"),
-        ])
+        // Every header may be read by scripts: `*`, which browsers honour for
+        // requests without credentials, the only kind allowed here. Listing
+        // them (ETag, Link, Location, X-Request-Id, X-Content-Revision,
+        // X-RateLimit-*, Retry-After, ...) cost 190 bytes on every response.
+        .expose_headers([HeaderName::from_static("*")])
         .max_age(86_400);
-    if allowed_origins.iter().any(|origin| origin == "*") {
+    if any_origin(allowed_origins) {
         // The answer is the same for every origin, so caches need not vary on it.
         cors.allow_any_origin()
             .send_wildcard()

@@ -176,6 +176,7 @@ impl Application {
         let _ = replies.db.ready().await;
         let edge = Edge {
             limits: Limits::from(config),
+            any_origin: middleware::any_origin(&config.cors_allowed_origins),
             metrics: metrics.clone(),
             templates: RouteTemplates::default(),
             responses,

@@ -337,9 +337,14 @@ pub fn index_page(req: &HttpRequest, store: &Store) -> HttpResponse {
 }
 
 fn html_response(req: &HttpRequest, markup: Markup) -> HttpResponse {
-    Representation::new(markup.into_string().into())
+    let mut response = Representation::new(markup.into_string().into())
         .without_variants()
-        .respond_with(req, HTML, REVALIDATE)
+        .respond_with(req, HTML, REVALIDATE);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::middleware::PAGE_POLICY),
+    );
+    response
 }
 
 /// Whether the client asks for HTML before JSON, as browsers do.

@@ -163,3 +163,24 @@ async fn the_reply_form_works_without_javascript() {
     .await
     .problem(415);
 }
+
+#[actix_web::test]
+async fn a_revalidated_page_keeps_the_policy_that_lets_its_own_scripts_and_styles_load() {
+    // A browser reloading the page sends its ETag; the 304's headers then
+    // replace the stored page's, so they must carry the page's policy.
+    let app = spawn_app().await;
+    let path = format!("/articles/{SLUG}");
+    let page = app.get(&path).await;
+    let etag = page.header("etag").unwrap();
+    let revalidated = app
+        .request_with("GET", &path, &[("if-none-match", etag)])
+        .await;
+    assert_eq!(revalidated.status, 304);
+    for reply in [&page, &revalidated] {
+        let csp = reply.header("content-security-policy").unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("style-src 'self'"),
+            "{csp}"
+        );
+    }
+}
