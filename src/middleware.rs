@@ -21,7 +21,7 @@ use crate::{
     config::{Config, defaults},
     error::ApiError,
     metrics::Metrics,
-    response_cache::{ResponseCache, Stored},
+    response_cache::{Key, ResponseCache, Stored},
 };
 
 /// The request id header: taken from the client when valid, else generated.
@@ -71,8 +71,8 @@ pub struct Edge {
 /// refuses what no resource should see (a URL over the limit: 414, headers
 /// over the limit: 431, a body sent to a method that takes none: 413),
 /// answers from the [`ResponseCache`] what it can (and keeps what it may),
-/// adds the security headers, counts the request in the metrics and logs one
-/// access line for it.
+/// adds the headers every response carries (security, CORS), counts the
+/// request in the metrics and logs one access line for it.
 pub async fn edge(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -166,7 +166,7 @@ type Answer<B> = (ServiceResponse<EitherBody<B, BoxBody>>, Option<Arc<Stored>>);
 /// metric handles) and answers with it; any other response passes as it is.
 fn keep<B: MessageBody + 'static>(
     edge: &Edge,
-    key: Vec<u8>,
+    key: Key,
     method: &Method,
     response: ServiceResponse<B>,
 ) -> Answer<B> {

@@ -33,12 +33,16 @@ use actix_web::{
     web::{self, Bytes},
 };
 use prometheus::IntCounter;
+use smallvec::SmallVec;
 
 use crate::{content::LiveContent, metrics::RouteMetrics};
 
+/// How many headers are [`KEYED`].
+const KEYED_COUNT: usize = 5;
+
 /// The request headers a content response may depend on: its `Vary` names
 /// some of these, and the conditional ones decide between 200 and 304.
-const KEYED: [HeaderName; 5] = [
+const KEYED: [HeaderName; KEYED_COUNT] = [
     header::ACCEPT,
     header::ACCEPT_ENCODING,
     header::ACCEPT_LANGUAGE,
@@ -143,27 +147,40 @@ impl ResponseCache {
     }
 
     /// The key of a request whose answer may be kept: a GET or HEAD, with
-    /// the content generation, the URL and the keyed headers, each value
-    /// length-prefixed so that no two requests share a key.
-    pub fn key(&self, req: &ServiceRequest) -> Option<Vec<u8>> {
+    /// the content generation, the URL and the keyed headers, each field
+    /// length-prefixed so that no two requests share a key. A request that
+    /// repeats a keyed header is not cached (legal, rare, and then its key
+    /// would depend on the order of the repeats).
+    pub fn key(&self, req: &ServiceRequest) -> Option<Key> {
         self.entries.as_ref()?;
         let method = match *req.method() {
             Method::GET => b'G',
             Method::HEAD => b'H',
             _ => return None,
         };
+        // One pass over the request's few headers, rather than a lookup
+        // per keyed name.
+        let mut keyed: [Option<&HeaderValue>; KEYED_COUNT] = [None; KEYED_COUNT];
+        for (name, value) in req.headers() {
+            if let Some(slot) = KEYED.iter().position(|keyed| keyed == name)
+                && keyed[slot].replace(value).is_some()
+            {
+                return None;
+            }
+        }
         let target = req.uri().path_and_query().map_or("", |pq| pq.as_str());
-        let mut key = Vec::with_capacity(96 + target.len());
+        let mut key = Key::new();
         key.extend_from_slice(&self.content.generation().to_le_bytes());
         key.push(method);
         push_field(&mut key, target.as_bytes());
-        let headers = req.headers();
-        for name in &KEYED {
-            for value in headers.get_all(name) {
-                key.push(1);
-                push_field(&mut key, value.as_bytes());
+        for value in keyed {
+            match value {
+                Some(value) => {
+                    key.push(1);
+                    push_field(&mut key, value.as_bytes());
+                }
+                None => key.push(0),
             }
-            key.push(0);
         }
         Some(key)
     }
@@ -187,9 +204,9 @@ impl ResponseCache {
     }
 
     /// Keeps `stored` under `key`.
-    pub fn insert(&self, key: Vec<u8>, stored: Arc<Stored>) {
+    pub fn insert(&self, key: Key, stored: Arc<Stored>) {
         if let Some(entries) = &self.entries {
-            entries.insert(key.into_boxed_slice(), stored);
+            entries.insert(Box::from(&key[..]), stored);
         }
     }
 
@@ -211,7 +228,11 @@ impl ResponseCache {
     }
 }
 
-fn push_field(key: &mut Vec<u8>, bytes: &[u8]) {
+/// A request's key, built on the stack: most are a URL and a few short
+/// header values, and a hit then allocates nothing for it.
+pub type Key = SmallVec<[u8; 192]>;
+
+fn push_field(key: &mut Key, bytes: &[u8]) {
     let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
     key.extend_from_slice(&len.to_le_bytes());
     key.extend_from_slice(bytes);
@@ -246,10 +267,10 @@ mod tests {
 
     #[test]
     fn keys_tell_apart_what_a_plain_concatenation_would_not() {
-        let mut a = Vec::new();
+        let mut a = Key::new();
         push_field(&mut a, b"ab");
         push_field(&mut a, b"c");
-        let mut b = Vec::new();
+        let mut b = Key::new();
         push_field(&mut b, b"a");
         push_field(&mut b, b"bc");
         assert_ne!(a, b);

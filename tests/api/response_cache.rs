@@ -224,3 +224,18 @@ async fn answers_from_the_cache_are_counted_under_their_route() {
         "{metrics}"
     );
 }
+
+#[actix_web::test]
+async fn a_request_repeating_a_negotiated_header_is_answered_afresh() {
+    let app = spawn_app().await;
+    let repeated = [("accept-encoding", "gzip"), ("accept-encoding", "br")];
+    let first = app.request_with("GET", &article(), &repeated).await;
+    let before = lookups(&app).await;
+
+    let again = app.request_with("GET", &article(), &repeated).await;
+
+    assert_eq!(seen(&again), seen(&first));
+    assert_eq!(first.header("content-encoding"), Some("br"));
+    // Neither kept nor looked up: the only new lookup is the read of /metrics.
+    assert_eq!(lookups(&app).await, (before.0, before.1 + 1));
+}
