@@ -24,12 +24,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "relief-api")
 BASELINE = os.path.join(ROOT, "target", "release", "examples", "baseline")
 SLUG = "deep-tissue-massage-for-back-pain"
+RELIEF = "http://127.0.0.1:18090"
+BASE = "http://127.0.0.1:18091"
 
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 64))
 THREADS = int(os.environ.get("BENCH_THREADS", 1))
-DURATION = int(os.environ.get("BENCH_DURATION", 4))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
-WARMUP = int(os.environ.get("BENCH_WARMUP", 2))
+DURATION = int(os.environ.get("BENCH_DURATION", 3))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
+WARMUP = int(os.environ.get("BENCH_WARMUP", 1))
 WORKERS = int(os.environ.get("BENCH_WORKERS", 1))
 CORPUS = int(os.environ.get("BENCH_CORPUS", 10_000))
 # On a small machine the server and the load generator each get their own
@@ -161,22 +163,40 @@ def median(values):
     return values[len(values) // 2]
 
 
-def measure(label, extra_args, slug, item, logdir):
-    """Starts relief-api and the baseline side by side, then measures each
-    route in ROUNDS alternating rounds (baseline, route, baseline, route...):
-    the machine's drift hits both alike, and medians drop the outliers."""
-    base = "http://127.0.0.1:18090"
+def start_relief(label, extra_args, slug, logdir):
     server = Server(
-        [BIN, "--bind", "127.0.0.1:18090", "--workers", str(WORKERS), *extra_args],
-        f"{base}/v1/articles/{slug}",
+        # Replies in memory: these routes never touch them, and a run leaves no files.
+        [BIN, "--bind", "127.0.0.1:18090", "--workers", str(WORKERS), "--database-url", "sqlite::memory:",
+         *extra_args],
+        f"{RELIEF}/v1/articles/{slug}",
         os.path.join(logdir, f"relief-{label}.log"),
     )
     server.wait_for_log("compressed variants ready")
-    baseline = Server([BASELINE, "127.0.0.1:18091", str(WORKERS)], "http://127.0.0.1:18091/",
-                      os.path.join(logdir, f"baseline-{label}.log"))
+    return server
+
+
+def compare(label, slug, item):
+    """Measures each route in ROUNDS alternating rounds, the order flipped
+    every round (baseline then route, route then baseline, ...): drift
+    during a round (the machine slowing after a fast start) then hits each
+    side first as often, and medians drop the outliers. The baseline gets the
+    very same request (path and headers), so that both parse the same bytes;
+    it answers any of them with its one body. Both servers are warmed up
+    together first: the first route measured must not pay for a fresh start."""
+    all_routes = routes(RELIEF, slug, item)
+    for url in (all_routes[0][1], all_routes[0][1].replace(RELIEF, BASE)):
+        wrk(url)
+
+    def one_round(i, url, headers):
+        same_request = url.replace(RELIEF, BASE)
+        if i % 2:
+            route = wrk(url, headers)
+            return wrk(same_request, headers), route
+        return wrk(same_request, headers), wrk(url, headers)
+
     rows = []
-    for name, url, headers in routes(base, slug, item):
-        rounds = [(wrk("http://127.0.0.1:18091/"), wrk(url, headers)) for _ in range(ROUNDS)]
+    for name, url, headers in all_routes:
+        rounds = [one_round(i, url, headers) for i in range(ROUNDS)]
         rows.append({
             "name": f"{name} [{label}]",
             "rps": median([r[0] for _, r in rounds]),
@@ -185,19 +205,36 @@ def measure(label, extra_args, slug, item, logdir):
             "base_rps": median([b[0] for b, _ in rounds]),
             "ratio": median([r[0] / b[0] for b, r in rounds]),
         })
+    return rows
+
+
+def measure(label, extra_args, slug, item, logdir, uncached_rows=False):
+    """Starts relief-api and the baseline side by side and compares them on
+    every route; then, with relief-api's response cache off, measures search
+    (and, if asked, every route again: what a request costs that the cache
+    cannot answer)."""
+    server = start_relief(label, extra_args, slug, logdir)
+    baseline = Server([BASELINE, "127.0.0.1:18091", str(WORKERS)], f"{BASE}/",
+                      os.path.join(logdir, f"baseline-{label}.log"))
+    rows = compare(label, slug, item)
+    server.stop()
+    # The rest runs with the response cache off: a repeated search would
+    # otherwise be answered from it, and the search itself not measured.
+    uncached = start_relief(f"{label}, uncached", [*extra_args, "--response-cache-bytes", "0"], slug, logdir)
+    uncached_compared = compare(f"{label}, response cache off", slug, item) if uncached_rows else []
     # Search: the time one search takes (one connection), and what the server
     # sustains at full concurrency.
     searches = []
     for query in SEARCHES:
-        url = f"{base}/v1/search?q={query}"
+        url = f"{RELIEF}/v1/search?q={query}"
         alone = wrk(url, connections=1)
         loaded = wrk(url)
         searches.append({"name": f"GET /v1/search?q={query} [{label}]", "rps_1": alone[0],
                          "p50_1": alone[1], "p99_1": alone[2], "rps": loaded[0], "p99": loaded[2]})
     baseline.stop()
-    server.stop()
-    return {"rows": rows, "searches": searches, "startup_ms": server.startup_ms, "rss_mb": server.rss_mb,
-            "base_startup_ms": baseline.startup_ms, "base_rss_mb": baseline.rss_mb}
+    uncached.stop()
+    return {"rows": rows, "uncached": uncached_compared, "searches": searches, "startup_ms": server.startup_ms,
+            "rss_mb": max(server.rss_mb, uncached.rss_mb), "base_startup_ms": baseline.startup_ms, "base_rss_mb": baseline.rss_mb}
 
 
 def main():
@@ -207,7 +244,7 @@ def main():
     print(f"# wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s (after {WARMUP}s warm-up), {ROUNDS} rounds, "
           f"{WORKERS} server worker(s), {placement}; logs in {logdir}", flush=True)
 
-    one = measure("1 article", [], SLUG, "reduces-muscle-tension", logdir)
+    one = measure("1 article", [], SLUG, "reduces-muscle-tension", logdir, uncached_rows=True)
     corpus_dir = tempfile.mkdtemp(prefix="relief-corpus-")
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_corpus.py"), corpus_dir, str(CORPUS)],
                    check=True, capture_output=True)
@@ -227,6 +264,17 @@ def main():
                 misses.append(f"{row['name']}: {row['ratio']:.2f}x baseline < {TARGETS['ratio']}x")
             if row["p99"] > TARGETS["p99_ms"]:
                 misses.append(f"{row['name']}: p99 {row['p99']:.2f} ms > {TARGETS['p99_ms']} ms")
+
+    print()
+    print("What a request costs when the response cache cannot answer it (not a target: the first")
+    print("request for each resource and variant after a start or reload, or one of more distinct")
+    print("responses than --response-cache-bytes holds):")
+    print()
+    print("| route | requests/s | p50 | p99 | baseline requests/s | vs baseline |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for row in one["uncached"]:
+        print(f"| {row['name']} | {row['rps']:,.0f} | {row['p50']:.2f} ms | {row['p99']:.2f} ms "
+              f"| {row['base_rps']:,.0f} | {row['ratio']:.2f}x |")
 
     print()
     print(f"| search | one at a time: requests/s | p50 | p99 | {CONNECTIONS} connections: requests/s | p99 |")

@@ -3,7 +3,7 @@
 # actix-web baseline in the same run, on the source article and on a
 # generated corpus of 10,000 articles. See bench/README.md.
 #
-#   bench/run.sh            full run (about 5 minutes)
+#   bench/run.sh            full run (about 15 minutes)
 #   bench/run.sh --check    also exit 1 if a target is missed
 #   BENCH_DURATION=2 BENCH_ROUNDS=1 bench/run.sh   a quick look
 set -euo pipefail
