@@ -72,7 +72,8 @@ pub struct Edge {
 /// over the limit: 431, a body sent to a method that takes none: 413),
 /// answers from the [`ResponseCache`] what it can (and keeps what it may),
 /// adds the headers every response carries (security, CORS), counts the
-/// request in the metrics and logs one access line for it.
+/// request in the metrics and logs one access line for it (saying whether
+/// the cache answered).
 pub async fn edge(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -86,6 +87,7 @@ pub async fn edge(
     let limits = edge.map_or_else(Limits::default, |edge| edge.limits);
 
     // `kept`: the cache entry that answered, or was made from the answer.
+    let mut cached = false;
     let (mut response, kept) = match refusal(&req, limits) {
         Some(error) => {
             let problem = crate::error::problem_response(req.path(), error.error_response());
@@ -99,6 +101,7 @@ pub async fn edge(
                 .and_then(|(key, edge)| edge.responses.get(key));
             match (found, key, edge) {
                 (Some(stored), _, _) => {
+                    cached = true;
                     let response = req.into_response(stored.response());
                     (response.map_into_right_body(), Some(stored))
                 }
@@ -139,9 +142,9 @@ pub async fn edge(
     let request_id = request_id.to_str().unwrap_or_default();
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     if PROBES.contains(&route) {
-        tracing::debug!(target: "relief_api::access", method = %method, route, status, latency_ms, bytes, request_id);
+        tracing::debug!(target: "relief_api::access", method = %method, route, status, latency_ms, bytes, request_id, cached);
     } else {
-        tracing::info!(target: "relief_api::access", method = %method, route, status, latency_ms, bytes, request_id);
+        tracing::info!(target: "relief_api::access", method = %method, route, status, latency_ms, bytes, request_id, cached);
     }
     Ok(response)
 }

@@ -196,6 +196,14 @@ fn json_logs_have_one_access_line_per_request() {
     assert_eq!(event["status"], 200);
     assert!(event["latency_ms"].is_number() && event["bytes"].as_u64() > Some(100));
     assert_eq!(event["request_id"].as_str().map(str::len), Some(36));
+    assert_eq!(event["cached"], false);
+
+    // Asked again, the response cache answers; the line says so.
+    server.get(&format!("/v1/articles/{SLUG}/faqs"));
+    let line = server.wait_for_log("\"cached\":true", Duration::from_secs(5));
+    let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
+    assert_eq!(event["route"], "/v1/articles/{slug}/faqs");
+    assert_eq!(event["status"], 200);
 }
 
 #[test]
