@@ -1,7 +1,7 @@
 //! The response cache: whole content responses, kept so that the same request
 //! is answered again without routing, extractors or handlers.
 //!
-//! Content is prepared once, but answering still cost actix-web's routing
+//! Content is prepared once, but answering still costs actix-web's routing
 //! (regex path matching), the extractors, language and encoding negotiation
 //! and a dozen header inserts: about three times the work of the bare server
 //! the benchmark compares against. A content response depends on nothing but
