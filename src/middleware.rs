@@ -219,7 +219,6 @@ fn route_of<'a>(templates: &'a RouteTemplates, request: &HttpRequest) -> Cow<'a,
 /// The route template of each documented operation, by its resource name
 /// (the handler's name, which is also its operationId). Looking the name up
 /// spares building the template from the resource tree on every request.
-#[derive(Default)]
 pub struct RouteTemplates(pub std::collections::HashMap<String, String>);
 
 /// Why the request is refused before routing, if it is.

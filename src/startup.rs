@@ -174,19 +174,13 @@ impl Application {
         };
         // Migrations run now; on failure each replies request tries again.
         let _ = replies.db.ready().await;
-        let edge = Edge {
-            limits: Limits::from(config),
-            any_origin: middleware::any_origin(&config.cors_allowed_origins),
-            metrics: metrics.clone(),
-            templates: RouteTemplates::default(),
-            responses,
-        };
         let server = serve(
             config,
             content,
             metrics,
             replies.clone(),
-            Shared { edge, cache_policy },
+            responses,
+            cache_policy,
             listener,
         )
         .map_err(bind_error)?;
@@ -375,30 +369,28 @@ fn watch(reloader: Reloader) -> Result<notify::RecommendedWatcher, StartupError>
 /// The OpenAPI document, pretty-printed and prepared once at start.
 struct Spec(Representation);
 
-/// What `build` prepares for the workers besides content and replies.
-struct Shared {
-    edge: Edge,
-    cache_policy: CachePolicy,
-}
-
 fn serve(
     config: &Config,
     content: web::Data<LiveContent>,
     metrics: web::Data<Metrics>,
     replies: Replies,
-    shared: Shared,
+    responses: Arc<ResponseCache>,
+    cache_policy: CachePolicy,
     listener: TcpListener,
 ) -> std::io::Result<Server> {
     let document = openapi::document();
     let methods = web::Data::new(MethodTable::new(&document));
     let edge = web::Data::new(Edge {
+        limits: Limits::from(config),
+        any_origin: middleware::any_origin(&config.cors_allowed_origins),
+        metrics: metrics.clone(),
         templates: route_templates(&document),
-        ..shared.edge
+        responses,
     });
     let spec = web::Data::new(Spec(Representation::new(exact(
         openapi::document_json().into_bytes(),
     ))));
-    let cache = web::Data::new(shared.cache_policy);
+    let cache = web::Data::new(cache_policy);
     let origins = config.cors_allowed_origins.clone();
 
     let mut server = HttpServer::new(move || {
