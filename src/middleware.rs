@@ -1,19 +1,26 @@
-//! The middleware every request passes through, outermost first: CORS,
-//! [`edge`] (request id, limits, the response cache, security headers,
-//! metrics, access log) and the problem renderer.
+//! The middleware every request passes through, outermost first: the
+//! [`EdgeLayer`] (request id, limits, the response cache, security headers,
+//! metrics, access log), CORS and the problem renderer.
 
-use std::{borrow::Cow, sync::Arc, time::Instant};
+use std::{
+    borrow::Cow,
+    future::{Future, Ready, ready},
+    pin::Pin,
+    rc::Rc,
+    sync::Arc,
+    time::Instant,
+};
 
 use actix_cors::Cors;
+use actix_utils::future::Either;
 use actix_web::{
     Error, HttpRequest, ResponseError,
     body::{BoxBody, EitherBody, MessageBody},
-    dev::{ServiceRequest, ServiceResponse},
+    dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
     http::{
         Method,
         header::{self, HeaderMap, HeaderName, HeaderValue},
     },
-    middleware::Next,
     web,
 };
 
@@ -66,87 +73,142 @@ pub struct Edge {
     pub responses: Arc<ResponseCache>,
 }
 
-/// The edge of the app, one middleware so that every request pays for one
-/// layer, not four: it gives the request an id (echoed in `X-Request-Id`),
-/// refuses what no resource should see (a URL over the limit: 414, headers
-/// over the limit: 431, a body sent to a method that takes none: 413),
-/// answers from the [`ResponseCache`] what it can (and keeps what it may),
-/// adds the headers every response carries (security, CORS), counts the
-/// request in the metrics and logs one access line for it (saying whether
-/// the cache answered).
-pub async fn edge(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let started = Instant::now();
-    let edge = req.app_data::<web::Data<Edge>>().cloned();
-    let edge = edge.as_deref();
-    let _in_flight = edge.map(|edge| InFlight::enter(&edge.metrics));
-    let request_id = request_id(&req);
-    let method = req.method().clone();
-    let limits = edge.map_or_else(Limits::default, |edge| edge.limits);
+/// The edge of the app, the outermost middleware, one layer so that every
+/// request pays for one, not four: it gives the request an id (echoed in
+/// `X-Request-Id`), refuses what no resource should see (a URL over the
+/// limit: 414, headers over the limit: 431, a body sent to a method that
+/// takes none: 413), answers from the [`ResponseCache`] what it can (and
+/// keeps what it may), adds the headers every response carries (security,
+/// CORS), counts the request in the metrics and logs one access line for it
+/// (saying whether the cache answered).
+///
+/// A service of its own rather than a `from_fn` closure: a refusal or an
+/// answer from the cache is made within `call`, without a future to box or
+/// any other layer to pass; only what goes on to the app is awaited.
+pub struct EdgeLayer(pub web::Data<Edge>);
 
-    // `kept`: the cache entry that answered, or was made from the answer.
-    let mut cached = false;
-    let (mut response, kept) = match refusal(&req, limits) {
-        Some(error) => {
+impl<S, B> Transform<S, ServiceRequest> for EdgeLayer
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
+    type Error = Error;
+    type Transform = EdgeService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(EdgeService {
+            service: Rc::new(service),
+            edge: self.0.clone(),
+        }))
+    }
+}
+
+/// The [`EdgeLayer`] around one worker's app.
+pub struct EdgeService<S> {
+    service: Rc<S>,
+    edge: web::Data<Edge>,
+}
+
+impl<S, B> Service<ServiceRequest> for EdgeService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
+    type Error = Error;
+    type Future = Either<
+        Ready<Result<Self::Response, Error>>,
+        Pin<Box<dyn Future<Output = Result<Self::Response, Error>>>>,
+    >;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let request = Facts {
+            started: Instant::now(),
+            id: request_id(&req),
+            method: req.method().clone(),
+        };
+        let edge = &self.edge;
+        if let Some(error) = refusal(&req, edge.limits) {
             let problem = crate::error::problem_response(req.path(), error.error_response());
-            (req.into_response(problem).map_into_right_body(), None)
+            let mut response = req.into_response(problem).map_into_right_body();
+            finish(edge, &request, None, false, &mut response);
+            return Either::left(ready(Ok(response)));
         }
-        None => {
-            let key = edge.and_then(|edge| edge.responses.key(&req));
-            let found = key
-                .as_deref()
-                .zip(edge)
-                .and_then(|(key, edge)| edge.responses.get(key));
-            match (found, key, edge) {
-                (Some(stored), _, _) => {
-                    cached = true;
-                    let response = req.into_response(stored.response());
-                    (response.map_into_right_body(), Some(stored))
-                }
-                (None, Some(key), Some(edge)) => {
-                    let response = next.call(req).await?;
-                    keep(edge, key, &method, response)
-                }
-                (None, _, _) => (next.call(req).await?.map_into_left_body(), None),
-            }
+        let key = edge.responses.key(&req);
+        if let Some(stored) = key.as_deref().and_then(|key| edge.responses.get(key)) {
+            let mut response = req.into_response(stored.response()).map_into_right_body();
+            finish(edge, &request, Some(&stored), true, &mut response);
+            return Either::left(ready(Ok(response)));
         }
-    };
+        let edge = self.edge.clone();
+        let answer = self.service.call(req);
+        Either::right(Box::pin(async move {
+            let _in_flight = InFlight::enter(&edge.metrics);
+            let response = answer.await?;
+            let (mut response, kept) = match key {
+                Some(key) => keep(&edge, key, &request.method, response),
+                None => (response.map_into_left_body(), None),
+            };
+            finish(&edge, &request, kept.as_ref(), false, &mut response);
+            Ok(response)
+        }))
+    }
+}
 
+/// What the edge notes of a request before answering it.
+struct Facts {
+    started: Instant,
+    id: HeaderValue,
+    method: Method,
+}
+
+/// Gives a response its request id and the headers every response carries
+/// (those kept in the cache have them already), counts it and logs it.
+fn finish<B: MessageBody>(
+    edge: &Edge,
+    request: &Facts,
+    kept: Option<&Arc<Stored>>,
+    cached: bool,
+    response: &mut ServiceResponse<B>,
+) {
     let headers = response.headers_mut();
-    headers.insert(REQUEST_ID, request_id.clone());
+    headers.insert(REQUEST_ID, request.id.clone());
     if kept.is_none() {
-        every_response(headers, edge.is_some_and(|edge| edge.any_origin));
+        every_response(headers, edge.any_origin);
     }
     let status = response.status().as_u16();
-    let elapsed = started.elapsed();
-    let route = match (&kept, edge) {
-        (Some(stored), _) => {
+    let elapsed = request.started.elapsed();
+    let route = match kept {
+        Some(stored) => {
             stored.route().observe(elapsed.as_secs_f64());
             Cow::Borrowed(stored.route().route())
         }
-        (None, Some(edge)) => {
+        None => {
             let route = route_of(&edge.templates, response.request());
+            let method = request.method.as_str();
             edge.metrics
-                .observe(&route, method.as_str(), status, elapsed.as_secs_f64());
+                .observe(&route, method, status, elapsed.as_secs_f64());
             route
         }
-        (None, None) => Cow::Borrowed("unmatched"),
     };
     let route = route.as_ref();
     let bytes = match response.response().body().size() {
         actix_web::body::BodySize::Sized(n) => n,
         _ => 0,
     };
-    let request_id = request_id.to_str().unwrap_or_default();
+    let method = &request.method;
+    let request_id = request.id.to_str().unwrap_or_default();
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     if PROBES.contains(&route) {
         tracing::debug!(target: "relief_api::access", method = %method, route, status, latency_ms, bytes, request_id, cached);
     } else {
         tracing::info!(target: "relief_api::access", method = %method, route, status, latency_ms, bytes, request_id, cached);
     }
-    Ok(response)
 }
 
 /// The client's request id when it is a valid one, else a new UUID.
@@ -318,6 +380,12 @@ fn every_response(headers: &mut HeaderMap, any_origin: bool) {
     if any_origin {
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        // As actix-cors says it; here too for the refusals the edge makes
+        // itself, which CORS does not see.
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static("*"),
         );
     }

@@ -235,7 +235,7 @@ impl Modify for ModeratorToken {
 }
 
 /// Documents the refusals every operation may answer before routing (see
-/// `middleware::edge`): one rule, stated once.
+/// `middleware::EdgeLayer`): one rule, stated once.
 struct Refusals;
 
 impl Modify for Refusals {

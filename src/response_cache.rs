@@ -38,16 +38,21 @@ use smallvec::SmallVec;
 use crate::{content::LiveContent, metrics::RouteMetrics};
 
 /// How many headers are [`KEYED`].
-const KEYED_COUNT: usize = 5;
+const KEYED_COUNT: usize = 8;
 
 /// The request headers a content response may depend on: its `Vary` names
-/// some of these, and the conditional ones decide between 200 and 304.
+/// some of these, the conditional ones decide between 200 and 304, and the
+/// CORS ones (which `Vary` names when only some origins are allowed) decide
+/// its `Access-Control-*` headers: the edge keeps responses as CORS left them.
 const KEYED: [HeaderName; KEYED_COUNT] = [
     header::ACCEPT,
     header::ACCEPT_ENCODING,
     header::ACCEPT_LANGUAGE,
     header::IF_NONE_MATCH,
     header::IF_MODIFIED_SINCE,
+    header::ORIGIN,
+    header::ACCESS_CONTROL_REQUEST_METHOD,
+    header::ACCESS_CONTROL_REQUEST_HEADERS,
 ];
 
 /// What an entry costs beyond its key, body and header bytes: the map's
@@ -261,7 +266,10 @@ mod tests {
         assert!(varies_on_keyed_headers(&value(
             "Accept-Encoding, Accept-Language, accept"
         )));
-        assert!(!varies_on_keyed_headers(&value("accept-encoding, origin")));
+        assert!(varies_on_keyed_headers(&value(
+            "accept-encoding, Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+        )));
+        assert!(!varies_on_keyed_headers(&value("accept-encoding, cookie")));
         assert!(!varies_on_keyed_headers(&value("*")));
     }
 

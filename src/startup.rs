@@ -7,7 +7,6 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 use actix_web::{
     App, HttpRequest, HttpResponse, HttpServer,
     dev::{ResourceDef, Server},
-    middleware::from_fn,
     web,
 };
 use utoipa::openapi::{OpenApi, PathItem, path::Operation};
@@ -398,7 +397,6 @@ fn serve(
             .app_data(content.clone())
             .app_data(metrics.clone())
             .app_data(methods.clone())
-            .app_data(edge.clone())
             .app_data(spec.clone())
             .app_data(cache.clone())
             .app_data(replies.db.clone())
@@ -431,10 +429,12 @@ fn serve(
             .route("/assets/reader.js", web::get().to(routes::reader::script))
             .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/openapi.json"])))
             .default_service(web::to(fallback))
-            // Innermost first: the last `wrap` sees the request first.
+            // Innermost first: the last `wrap` sees the request first. The
+            // edge is outermost: what it answers from the response cache
+            // (kept with the CORS headers it was given) passes nothing else.
             .wrap(problem_renderer())
-            .wrap(from_fn(middleware::edge))
             .wrap(middleware::cors(&origins))
+            .wrap(middleware::EdgeLayer(edge.clone()))
     })
     .client_request_timeout(Duration::from_secs(config.client_timeout))
     .shutdown_timeout(config.shutdown_grace_period)

@@ -187,13 +187,43 @@ async fn replies_are_read_afresh_so_an_approved_reply_shows_at_once() {
 async fn browsers_from_other_origins_may_read_a_kept_answer() {
     let app = spawn_app().await;
     let origin = [("origin", "https://app.example")];
-    app.get(&article()).await;
+    app.request_with("GET", &article(), &origin).await;
     let (hits, _) = lookups(&app).await;
 
     let reply = app.request_with("GET", &article(), &origin).await;
 
     assert_eq!(lookups(&app).await.0, hits + 1);
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(reply.header("access-control-expose-headers"), Some("*"));
+}
+
+#[actix_web::test]
+async fn with_origins_named_each_origin_gets_its_own_kept_answer() {
+    let app = spawn_app_with(Config {
+        cors_allowed_origins: vec!["https://a.example".into(), "https://b.example".into()],
+        ..Config::default()
+    })
+    .await;
+    for _ in 0..2 {
+        for origin in ["https://a.example", "https://b.example"] {
+            let reply = app
+                .request_with("GET", &article(), &[("origin", origin)])
+                .await;
+            assert_eq!(reply.header("access-control-allow-origin"), Some(origin));
+            assert!(reply.header("vary").unwrap().contains("Origin"));
+        }
+        let unknown = app
+            .request_with("GET", &article(), &[("origin", "https://evil.example")])
+            .await;
+        assert_eq!(unknown.header("access-control-allow-origin"), None);
+        let plain = app.get(&article()).await;
+        assert_eq!(plain.status, 200);
+        assert_eq!(plain.header("access-control-allow-origin"), None);
+    }
+    assert!(
+        lookups(&app).await.0 >= 3,
+        "the second round was answered from the cache"
+    );
 }
 
 #[actix_web::test]
