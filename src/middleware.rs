@@ -68,9 +68,30 @@ pub struct Edge {
     pub limits: Limits,
     /// Whether any origin may read the API (see [`any_origin`]).
     pub any_origin: bool,
+    /// The origins allowed to read it, when not any.
+    pub named_origins: Vec<HeaderValue>,
     pub metrics: web::Data<Metrics>,
     pub templates: RouteTemplates,
     pub responses: Arc<ResponseCache>,
+}
+
+impl Edge {
+    /// Lets a named origin read a refusal the edge makes itself, which CORS
+    /// (inside the edge) does not see: as actix-cors answers that origin.
+    fn allow_named_origin(&self, request: &HeaderMap, response: &mut HeaderMap) {
+        let Some(origin) = request
+            .get(header::ORIGIN)
+            .filter(|origin| self.named_origins.contains(origin))
+        else {
+            return;
+        };
+        response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        response.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("*"),
+        );
+        response.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
 }
 
 /// The edge of the app, the outermost middleware, one layer so that every
@@ -134,7 +155,8 @@ where
         };
         let edge = &self.edge;
         if let Some(error) = refusal(&req, edge.limits) {
-            let problem = crate::error::problem_response(req.path(), error.error_response());
+            let mut problem = crate::error::problem_response(req.path(), error.error_response());
+            edge.allow_named_origin(req.headers(), problem.headers_mut());
             let mut response = req.into_response(problem).map_into_right_body();
             finish(edge, &request, None, false, &mut response);
             return Either::left(ready(Ok(response)));

@@ -7,6 +7,7 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 use actix_web::{
     App, HttpRequest, HttpResponse, HttpServer,
     dev::{ResourceDef, Server},
+    http::header::HeaderValue,
     web,
 };
 use utoipa::openapi::{OpenApi, PathItem, path::Operation};
@@ -382,6 +383,12 @@ fn serve(
     let edge = web::Data::new(Edge {
         limits: Limits::from(config),
         any_origin: middleware::any_origin(&config.cors_allowed_origins),
+        named_origins: config
+            .cors_allowed_origins
+            .iter()
+            .filter(|origin| origin.as_str() != "*")
+            .filter_map(|origin| HeaderValue::from_str(origin).ok())
+            .collect(),
         metrics: metrics.clone(),
         templates: route_templates(&document),
         responses,

@@ -182,6 +182,23 @@ async fn configured_origins_are_the_only_ones_allowed() {
         .request_with("GET", "/v1/articles", &[("origin", "https://evil.example")])
         .await;
     assert_eq!(other.header("access-control-allow-origin"), None);
+
+    // A refusal made before CORS is reached (a URL over the limit) is
+    // readable by the allowed origin too, and only by it.
+    let long = format!("/v1/articles?q={}", "x".repeat(3000));
+    let refused = app
+        .request_with("GET", &long, &[("origin", "https://app.example")])
+        .await;
+    refused.problem(414);
+    assert_eq!(
+        refused.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    let refused = app
+        .request_with("GET", &long, &[("origin", "https://evil.example")])
+        .await;
+    refused.problem(414);
+    assert_eq!(refused.header("access-control-allow-origin"), None);
 }
 
 #[test]
