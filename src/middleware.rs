@@ -85,11 +85,7 @@ impl Edge {
         else {
             return;
         };
-        response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-        response.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("*"),
-        );
+        allow_origin(response, origin.clone());
         response.insert(header::VARY, HeaderValue::from_static("Origin"));
     }
 }
@@ -400,17 +396,19 @@ fn every_response(headers: &mut HeaderMap, any_origin: bool) {
         );
     }
     if any_origin {
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        // As actix-cors says it; here too for the refusals the edge makes
-        // itself, which CORS does not see.
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("*"),
-        );
+        allow_origin(headers, HeaderValue::from_static("*"));
     }
+}
+
+/// Lets `origin` read the response and all its headers, as actix-cors says
+/// it: here too for the refusals the edge makes itself, which CORS does not
+/// see.
+fn allow_origin(headers: &mut HeaderMap, origin: HeaderValue) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("*"),
+    );
 }
 
 /// The Content-Security-Policy of HTML pages: nothing from elsewhere; from
