@@ -134,23 +134,29 @@ impl Metrics {
 
     /// The metric handles of one route, method and status.
     pub fn route(&self, route: &str, method: &str, status: u16) -> RouteMetrics {
-        let buffer = itoa_status(status);
-        let status = std::str::from_utf8(&buffer[..]).unwrap_or("000");
+        let (requests, duration) = self.handles(route, method, status);
         RouteMetrics {
             route: route.into(),
-            requests: self.requests.with_label_values(&[route, method, status]),
-            duration: self.duration.with_label_values(&[route]),
+            requests,
+            duration,
         }
     }
 
     /// Counts one answered request.
     pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let (requests, duration) = self.handles(route, method, status);
+        requests.inc();
+        duration.observe(seconds);
+    }
+
+    /// The request counter and latency histogram of one route, method and status.
+    fn handles(&self, route: &str, method: &str, status: u16) -> (IntCounter, Histogram) {
         let buffer = itoa_status(status);
         let status = std::str::from_utf8(&buffer[..]).unwrap_or("000");
-        self.requests
-            .with_label_values(&[route, method, status])
-            .inc();
-        self.duration.with_label_values(&[route]).observe(seconds);
+        (
+            self.requests.with_label_values(&[route, method, status]),
+            self.duration.with_label_values(&[route]),
+        )
     }
 
     /// Records the content now served.

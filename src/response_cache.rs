@@ -222,15 +222,6 @@ impl ResponseCache {
             entries.clear();
         }
     }
-
-    /// How many responses are kept.
-    pub fn len(&self) -> usize {
-        self.entries.as_ref().map_or(0, |entries| entries.len())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// A request's key, built on the stack: most are a URL and a few short
