@@ -208,9 +208,12 @@ fn finish<B: MessageBody>(
         }
         None => {
             let route = route_of(&edge.templates, response.request());
-            let method = request.method.as_str();
-            edge.metrics
-                .observe(&route, method, status, elapsed.as_secs_f64());
+            edge.metrics.observe(
+                &route,
+                method_label(&request.method),
+                status,
+                elapsed.as_secs_f64(),
+            );
             route
         }
     };
@@ -219,7 +222,8 @@ fn finish<B: MessageBody>(
         actix_web::body::BodySize::Sized(n) => n,
         _ => 0,
     };
-    let method = &request.method;
+    // The client chose the method: a made-up one is logged clipped.
+    let method = clip(request.method.as_str(), MAX_LOGGED_METHOD);
     let request_id = request.id.to_str().unwrap_or_default();
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     if PROBES.contains(&route) {
@@ -259,7 +263,7 @@ fn keep<B: MessageBody + 'static>(
     let route = route_of(&edge.templates, response.request());
     let route = edge
         .metrics
-        .route(&route, method.as_str(), response.status().as_u16());
+        .route(&route, method_label(method), response.status().as_u16());
     let (request, response) = response.into_parts();
     let (mut head, body) = response.into_parts();
     match body.try_into_bytes() {
@@ -283,6 +287,32 @@ fn keep<B: MessageBody + 'static>(
             None,
         ),
     }
+}
+
+/// The longest method name an access line carries; longer ones are clipped.
+const MAX_LOGGED_METHOD: usize = 16;
+
+/// The method as a metrics label: one of a closed set, so that made-up
+/// methods (any token is one) cannot add series without bound.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+fn clip(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// The route template a response came from, for the metrics and the log:
@@ -479,5 +509,20 @@ mod tests {
         assert!(!valid_request_id(b"has space"));
         assert!(!valid_request_id(b"<script>"));
         assert!(!valid_request_id(&[b'a'; 129]));
+    }
+
+    #[test]
+    fn method_labels_are_a_closed_set() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        let made_up = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&made_up), "other");
+    }
+
+    #[test]
+    fn clipping_keeps_whole_characters() {
+        assert_eq!(clip("GET", 16), "GET");
+        assert_eq!(clip("ABCDEFGHIJ", 4), "ABCD");
+        assert_eq!(clip("ééé", 3), "é");
     }
 }

@@ -54,6 +54,35 @@ async fn metrics_count_requests_by_route_template_and_status() {
     }
 }
 
+/// The lines of `/metrics` that are series of the request counter.
+async fn request_series(app: &crate::helpers::TestApp) -> Vec<String> {
+    let text = String::from_utf8(app.get("/metrics").await.body.to_vec()).unwrap();
+    text.lines()
+        .filter(|line| line.starts_with("relief_http_requests_total{"))
+        .map(|line| line.rsplit_once(' ').unwrap().0.to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn made_up_methods_add_no_metric_series() {
+    let app = spawn_app().await;
+    app.request("BREW", "/v1/articles").await;
+    app.get("/metrics").await;
+    let before = request_series(&app).await;
+    assert!(
+        before
+            .iter()
+            .any(|series| series.contains(r#"method="other""#)),
+        "{before:?}"
+    );
+    for i in 0..10_000 {
+        let method = format!("M{i}{}", "X".repeat(i % 300));
+        let answer = app.request(&method, "/v1/articles").await;
+        assert_eq!(answer.status, 405);
+    }
+    assert_eq!(request_series(&app).await, before);
+}
+
 #[actix_web::test]
 async fn a_valid_request_id_is_echoed_and_a_missing_or_bad_one_replaced() {
     let app = spawn_app().await;
