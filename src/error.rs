@@ -60,6 +60,10 @@ pub enum ApiError {
         /// The `error` parameter of the challenge (RFC 6750), when credentials were sent.
         challenge_error: Option<&'static str>,
     },
+    /// The request cannot be carried out in the resource's present state
+    /// (a retried post whose reply has since been deleted).
+    #[error("{0}")]
+    Conflict(String),
     /// The client sent more requests than it may (`limit` a minute); it may
     /// retry after `retry_after` seconds.
     #[error("too many requests: try again in {retry_after} second(s)")]
@@ -137,6 +141,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -321,6 +326,12 @@ pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
 #[derive(utoipa::ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct Unprocessable(#[allow(dead_code)] Problem);
+
+/// The request conflicts with the resource's present state (a retried post
+/// whose reply a moderator has deleted since); `detail` says how.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Conflict(#[allow(dead_code)] Problem);
 
 /// No bearer token, or one that is not a moderator's; the `WWW-Authenticate`
 /// header says which.

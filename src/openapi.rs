@@ -17,7 +17,7 @@ use utoipa_actix_web::AppExt;
 use crate::{
     content::Slug,
     error::{
-        BadRequest, HeadersTooLarge, NotAcceptable, NotFound, PayloadTooLarge, Problem,
+        BadRequest, Conflict, HeadersTooLarge, NotAcceptable, NotFound, PayloadTooLarge, Problem,
         TooManyRequests, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
         UriTooLong,
     },
@@ -51,7 +51,7 @@ reply ids are positive integers.",
         schemas(Problem, Slug),
         responses(
             BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge,
-            UnsupportedMediaType, Unprocessable, Unauthorized, TooManyRequests, Unavailable
+            UnsupportedMediaType, Unprocessable, Conflict, Unauthorized, TooManyRequests, Unavailable
         )
     ),
     modifiers(&ModeratorToken),

@@ -100,12 +100,21 @@ enum Outcome {
     KeyTaken,
 }
 
+impl Submission<'_> {
+    /// What identifies the request for Idempotency-Key purposes.
+    fn fingerprint(&self) -> String {
+        fingerprint(self.article, self.reply)
+    }
+}
+
 /// An Idempotency-Key as stored with the reply it created.
 #[derive(sqlx::FromRow)]
 struct StoredKey {
     fingerprint: String,
     reply_id: i64,
     reply_created_at: i64,
+    /// Whether that reply is still stored (a moderator may have deleted it).
+    reply_exists: bool,
 }
 
 const MODERATED_COLUMNS: &str =
@@ -195,18 +204,29 @@ impl Database {
             .map(|_| ())
     }
 
+    /// The stored answer to `submission` if its Idempotency-Key was used
+    /// before: asked first, so that a retry is answered however many posts
+    /// the client has made since.
+    pub async fn replayed(&self, submission: &Submission<'_>) -> Result<Option<Created>, ApiError> {
+        let Some(key) = submission.idempotency_key else {
+            return Ok(None);
+        };
+        self.ready().await?;
+        match self.stored_key(key).await? {
+            Some(stored) => replay(stored, &submission.fingerprint()).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Stores a reply as pending, in one transaction with its
     /// Idempotency-Key; returns once it is committed.
     pub async fn create(&self, submission: Submission<'_>) -> Result<Created, ApiError> {
-        self.ready().await?;
+        if let Some(replayed) = self.replayed(&submission).await? {
+            return Ok(replayed);
+        }
         let key = submission
             .idempotency_key
-            .map(|key| (key, fingerprint(submission.article, submission.reply)));
-        if let Some((key, fingerprint)) = &key
-            && let Some(stored) = self.stored_key(key).await?
-        {
-            return replay(stored, fingerprint);
-        }
+            .map(|key| (key, submission.fingerprint()));
 
         let now = Timestamp::now();
         let reply = submission.reply;
@@ -298,8 +318,10 @@ impl Database {
 
     async fn stored_key(&self, key: &str) -> Result<Option<StoredKey>, ApiError> {
         let oldest = Timestamp::now().millis() - KEY_LIFETIME_MS;
-        let query = "SELECT fingerprint, reply_id, reply_created_at FROM idempotency_keys \
-                     WHERE key = $1 AND created_at >= $2";
+        let query = "SELECT k.fingerprint, k.reply_id, k.reply_created_at, \
+                     (r.id IS NOT NULL) AS reply_exists \
+                     FROM idempotency_keys k LEFT JOIN replies r ON r.id = k.reply_id \
+                     WHERE k.key = $1 AND k.created_at >= $2";
         on_pool!(self, |pool, _begin| sqlx::query_as(query)
             .bind(key)
             .bind(oldest)
@@ -428,7 +450,9 @@ impl Database {
 }
 
 /// The answer to a request whose Idempotency-Key is already stored: the
-/// first answer if the request is the same, else 422.
+/// first answer if the request is the same, else 422; 409 if the reply it
+/// stored has since been deleted (a 202 would point at nothing, and storing
+/// it again would undo the moderator).
 fn replay(stored: StoredKey, fingerprint: &str) -> Result<Created, ApiError> {
     if stored.fingerprint != fingerprint {
         return Err(ApiError::unprocessable(
@@ -436,6 +460,13 @@ fn replay(stored: StoredKey, fingerprint: &str) -> Result<Created, ApiError> {
              article); send a new key for a new reply",
             Vec::new(),
         ));
+    }
+    if !stored.reply_exists {
+        return Err(ApiError::Conflict(format!(
+            "the reply stored with this Idempotency-Key ({}) has been deleted by a moderator; \
+             it is not stored again",
+            stored.reply_id
+        )));
     }
     Ok(Created::Replayed(ReplyReceipt {
         id: stored.reply_id,

@@ -286,14 +286,13 @@ pub async fn reply_form_submit(
     }
     let outcome = async {
         let reply = crate::replies::parse_reply(&serde_json::to_vec(&reply).unwrap_or_default())?;
-        rate.check(client.0)?;
-        db.create(Submission {
+        let submission = Submission {
             article: path.slug.as_str(),
             reply: &reply,
             client: client.0,
             idempotency_key: None,
-        })
-        .await
+        };
+        super::replies::submit(&db, &rate, submission).await
     }
     .await;
     match outcome {

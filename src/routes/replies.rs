@@ -6,10 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
 use super::params::{ArticlePath, JsonBody, NoQuery, Pagination, ReplyPath};
 use crate::{
-    abuse::{ClientAddr, ReplyRateLimit},
+    abuse::{Allowance, ClientAddr, ReplyRateLimit},
     content::{LangPreference, LiveContent, Page},
     error::{
-        ApiError, BadRequest, NotFound, TooManyRequests, Unavailable, Unprocessable,
+        ApiError, BadRequest, Conflict, NotFound, TooManyRequests, Unavailable, Unprocessable,
         UnsupportedMediaType,
     },
     replies::{self, Created, Database, NewReply, Reply, ReplyReceipt, db::Submission},
@@ -27,7 +27,9 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// To retry safely (say, after a lost connection), send an `Idempotency-Key`
 /// (any unique string, such as a UUID): a retry with the same key and body
 /// gets the first answer again and stores nothing new; the same key with
-/// another body is refused (422). Keys are remembered for 24 hours.
+/// another body is refused (422). A retry is answered even when the client
+/// has spent its rate limit since. Keys are remembered for 24 hours; a retry
+/// whose reply a moderator has deleted meanwhile gets 409.
 #[utoipa::path(
     post,
     tag = "replies",
@@ -50,6 +52,7 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 415, response = UnsupportedMediaType),
+        (status = 409, response = Conflict),
         (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
         (status = 503, response = Unavailable),
@@ -70,15 +73,13 @@ pub async fn reply_create(
     super::article(&content.current(), &path.slug, &LangPreference::default())?;
     let key = idempotency_key(&req)?;
     let reply = replies::parse_reply(&body.0)?;
-    let allowance = rate.check(client.0)?;
-    let created = db
-        .create(Submission {
-            article: path.slug.as_str(),
-            reply: &reply,
-            client: client.0,
-            idempotency_key: key,
-        })
-        .await?;
+    let submission = Submission {
+        article: path.slug.as_str(),
+        reply: &reply,
+        client: client.0,
+        idempotency_key: key,
+    };
+    let (created, allowance) = submit(&db, &rate, submission).await?;
     let (receipt, replayed) = match created {
         Created::New(receipt) => (receipt, false),
         Created::Replayed(receipt) => (receipt, true),
@@ -99,6 +100,22 @@ pub async fn reply_create(
         response.insert_header(("idempotent-replayed", "true"));
     }
     Ok(response.json(receipt))
+}
+
+/// Stores a valid reply, for the API and the reader page's form alike: a
+/// retry of an earlier post (same Idempotency-Key and body) is answered
+/// first and not counted against the client's rate limit; anything else is
+/// counted, then stored.
+pub async fn submit(
+    db: &Database,
+    rate: &ReplyRateLimit,
+    submission: Submission<'_>,
+) -> Result<(Created, Option<Allowance>), ApiError> {
+    if let Some(replayed) = db.replayed(&submission).await? {
+        return Ok((replayed, None));
+    }
+    let allowance = rate.check(submission.client)?;
+    Ok((db.create(submission).await?, allowance))
 }
 
 /// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.

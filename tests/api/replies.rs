@@ -74,6 +74,23 @@ async fn public_bodies(app: &TestApp) -> Vec<String> {
 }
 
 on_both_backends! {
+    async fn a_retry_whose_reply_was_deleted_is_a_409_not_a_202_pointing_at_nothing(app) {
+        let key = [("idempotency-key", "retry-after-delete")];
+        let first = app.post_json(&replies_path(), &dana("Deleted later."), &key).await;
+        assert_eq!(first.status, StatusCode::ACCEPTED);
+        let id = first.json()["id"].as_i64().unwrap();
+        let deleted = app
+            .as_moderator("DELETE", &format!("/v1/moderation/replies/{id}"), None)
+            .await;
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+        let retry = app.post_json(&replies_path(), &dana("Deleted later."), &key).await;
+        let problem = retry.problem(409);
+        assert!(problem["detail"].as_str().unwrap().contains("deleted"), "{problem}");
+        // Nothing was stored again.
+        let queue = app.as_moderator("GET", "/v1/moderation/replies", None).await.json();
+        assert_eq!(queue["total"], 0);
+    }
+
     async fn a_posted_reply_waits_for_approval_then_everyone_sees_it(app) {
         let answer = app.post_json(&replies_path(), &dana("Helped my back, thanks."), &[]).await;
         assert_eq!(answer.status, StatusCode::ACCEPTED);
@@ -349,6 +366,29 @@ async fn posting_too_fast_is_a_429_with_retry_after() {
     assert!((1..=30).contains(&wait), "{wait}");
     // Reading is never limited.
     assert_eq!(app.get(&replies_path()).await.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn a_retry_is_replayed_even_when_the_rate_limit_is_spent() {
+    let config = Config {
+        reply_rate_per_minute: 1,
+        ..Config::default()
+    };
+    let app = spawn_replies_app_with(Backend::Sqlite, config)
+        .await
+        .unwrap();
+    let key = [("idempotency-key", "retried-after-the-limit")];
+    let first = app.post_json(&replies_path(), &dana("Once."), &key).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED);
+    app.post_json(&replies_path(), &dana("Twice."), &[])
+        .await
+        .problem(429);
+    for _ in 0..3 {
+        let retry = app.post_json(&replies_path(), &dana("Once."), &key).await;
+        assert_eq!(retry.status, StatusCode::ACCEPTED);
+        assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+        assert_eq!(retry.json()["id"], first.json()["id"]);
+    }
 }
 
 async fn post_as(app: &TestApp, client: &str) -> StatusCode {

@@ -302,7 +302,9 @@ export interface paths {
          *     To retry safely (say, after a lost connection), send an `Idempotency-Key`
          *     (any unique string, such as a UUID): a retry with the same key and body
          *     gets the first answer again and stores nothing new; the same key with
-         *     another body is refused (422). Keys are remembered for 24 hours.
+         *     another body is refused (422). A retry is answered even when the client
+         *     has spent its rate limit since. Keys are remembered for 24 hours; a retry
+         *     whose reply a moderator has deleted meanwhile gets 409.
          */
         post: operations["reply_create"];
         delete?: never;
@@ -1722,6 +1724,18 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The request conflicts with the resource's present state (a retried post
+         *     whose reply a moderator has deleted since); `detail` says how.
+         */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The request headers are larger than `--max-header-bytes`. */
         HeadersTooLarge: {
             headers: {
@@ -2733,6 +2747,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
