@@ -101,9 +101,11 @@ pub struct FieldError {
     /// The field, by its name in the body (empty for the body as a whole).
     #[schema(example = "author_name")]
     pub field: String,
-    /// The rule it breaks: `required`, `type`, `min_length`, `max_length`,
-    /// `no_control_characters`, `email`, `minimum`, `enum`, `unknown_field`
-    /// or `approved_parent`.
+    /// The rule it breaks: `required`, `type`, `min_length`, `max_length`
+    /// (counted in characters after NFC normalisation), `not_blank`,
+    /// `no_control_characters`, `no_invisible_characters` (bidirectional
+    /// controls and zero-width characters), `email`, `minimum`, `enum`,
+    /// `unknown_field` or `approved_parent`.
     #[schema(example = "max_length")]
     pub rule: String,
     /// What to fix, for a person to read.

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use db::{Created, Database, DatabaseUrlError};
-pub use validate::{FieldError, parse_decision, parse_reply};
+pub use validate::{FieldError, MAX_REPLY_BYTES, parse_decision, parse_reply};
 
 /// Where a reply stands in moderation. Only `approved` replies are public.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

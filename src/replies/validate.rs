@@ -5,6 +5,7 @@
 //! broke and a message, rather than serde's first error alone.
 
 use serde_json::{Map, Value};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::error::ApiError;
 pub use crate::error::FieldError;
@@ -15,6 +16,21 @@ const NAME_MAX: usize = 80;
 const BODY_MAX: usize = 5000;
 /// The longest address SMTP carries (RFC 5321, 4.5.3.1.3).
 const EMAIL_MAX: usize = 254;
+
+/// The most bytes a reply's request body may have: every reply these rules
+/// accept fits, even with each character sent at its longest (12 bytes: a
+/// JSON `\uXXXX\uXXXX` surrogate pair, or four UTF-8 bytes percent-encoded
+/// in a form), so that the rules decide (422), not the transport (413).
+pub const MAX_REPLY_BYTES: usize = 64 * 1024;
+const _: () = assert!(12 * (NAME_MAX + BODY_MAX + EMAIL_MAX) + 1024 <= MAX_REPLY_BYTES);
+
+/// Characters that are invisible or reorder what follows: bidirectional
+/// embeddings, overrides and isolates (U+202A-202E, U+2066-2069), and
+/// zero-width spaces and joiners (U+200B-200D, U+2060, U+FEFF). In a reply
+/// they hide or disguise text from a moderator and a reader.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
 
 /// Validates the JSON body of `POST /v1/articles/{slug}/replies`. Whether a
 /// `parent_id` names an approved reply of the article is checked on storing.
@@ -102,13 +118,16 @@ impl Fields {
         }
     }
 
-    /// A required string of 1 to `max` characters without control characters
-    /// (`multiline` allows line breaks and tabs).
+    /// A required string of 1 to `max` characters, normalised to NFC
+    /// before it is measured, that is not blank and has neither control
+    /// characters (`multiline` allows line breaks and tabs) nor invisible
+    /// ones ([`is_invisible`]).
     fn text(&mut self, field: &str, max: usize, multiline: bool) -> Option<String> {
         let value = self.take(field)?;
         let Value::String(text) = value else {
             return self.error(field, "type", "must be a string");
         };
+        let text: String = text.nfc().collect();
         let length = text.chars().count();
         if length == 0 {
             return self.error(field, "min_length", "must not be empty");
@@ -130,6 +149,19 @@ impl Fields {
                     u32::from(c)
                 ),
             );
+        }
+        if let Some(c) = text.chars().find(|&c| is_invisible(c)) {
+            return self.error(
+                field,
+                "no_invisible_characters",
+                format!(
+                    "must not contain invisible or direction-changing characters (found U+{:04X})",
+                    u32::from(c)
+                ),
+            );
+        }
+        if text.trim().is_empty() {
+            return self.error(field, "not_blank", "must contain more than white space");
         }
         Some(text)
     }
@@ -269,6 +301,56 @@ mod tests {
             ]
         );
         assert!(parse_reply(br#"{"author_name":"Dana","body":"a\r\n\tb"}"#).is_ok());
+    }
+
+    #[test]
+    fn invisible_and_blank_text_is_refused() {
+        for invisible in [
+            '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{200D}', '\u{2060}',
+            '\u{FEFF}',
+        ] {
+            let body = serde_json::json!({ "author_name": format!("Da{invisible}na"), "body": format!("a{invisible}b") });
+            assert_eq!(
+                errors(&body.to_string()),
+                vec![
+                    pair("author_name", "no_invisible_characters"),
+                    pair("body", "no_invisible_characters")
+                ],
+                "U+{:04X}",
+                u32::from(invisible)
+            );
+        }
+        assert_eq!(
+            errors(r#"{"author_name":"   ","body":"\n\n\t"}"#),
+            vec![pair("author_name", "not_blank"), pair("body", "not_blank")]
+        );
+        // Visible text around white space is fine, and so is a joiner's
+        // absence from ordinary emoji.
+        assert!(parse_reply(r#"{"author_name":"Dana Q","body":" 👍 \n"}"#.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn text_is_normalised_to_nfc_before_it_is_measured() {
+        // "é" sent decomposed (e + U+0301) is one character, stored composed.
+        let name = "e\u{301}".repeat(80);
+        let body = serde_json::json!({ "author_name": name, "body": "b" });
+        let reply = parse_reply(body.to_string().as_bytes()).unwrap();
+        assert_eq!(reply.author_name, "é".repeat(80));
+    }
+
+    #[test]
+    fn the_longest_reply_fits_the_byte_limit_however_it_is_encoded() {
+        let emoji = "😀".repeat(BODY_MAX);
+        let name = "😀".repeat(NAME_MAX);
+        let escaped = format!(
+            r#"{{"author_name":"{}","body":"{}"}}"#,
+            "\\ud83d\\ude00".repeat(NAME_MAX),
+            "\\ud83d\\ude00".repeat(BODY_MAX)
+        );
+        assert!(escaped.len() <= MAX_REPLY_BYTES, "{}", escaped.len());
+        assert_eq!(parse_reply(escaped.as_bytes()).unwrap().body, emoji);
+        let form = serde_urlencoded::to_string([("author_name", &name), ("body", &emoji)]).unwrap();
+        assert!(form.len() <= MAX_REPLY_BYTES, "{}", form.len());
     }
 
     #[test]

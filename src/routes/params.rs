@@ -116,8 +116,9 @@ impl FromRequest for ModeratedReplyPath {
     }
 }
 
-/// The most bytes a JSON request body may have.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// The most bytes a request body may have: the bodies taken are replies and
+/// moderators' decisions, so the reply rules size it.
+pub const MAX_BODY_BYTES: usize = crate::replies::MAX_REPLY_BYTES;
 
 /// The body of a request that takes JSON: sent as `application/json` (else
 /// 415) and at most [`MAX_BODY_BYTES`] (else 413). Parsing is the

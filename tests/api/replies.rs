@@ -201,6 +201,11 @@ on_both_backends! {
             (json!({ "author_name": "Dana", "body": "" }), ("body", "min_length")),
             (json!({ "author_name": "Dana", "body": "x".repeat(5001) }), ("body", "max_length")),
             (json!({ "author_name": "Dana", "body": "a\u{1b}[31m" }), ("body", "no_control_characters")),
+            (json!({ "author_name": "   ", "body": "b" }), ("author_name", "not_blank")),
+            (json!({ "author_name": "Dana", "body": "\n\n\t" }), ("body", "not_blank")),
+            (json!({ "author_name": "Da\u{200B}na", "body": "b" }), ("author_name", "no_invisible_characters")),
+            (json!({ "author_name": "Dana", "body": "price \u{202E}0001\u{202C} only" }), ("body", "no_invisible_characters")),
+            (json!({ "author_name": "Dana", "body": "\u{FEFF}hi" }), ("body", "no_invisible_characters")),
             (json!({ "author_name": "Dana", "body": "b", "author_email": "dana" }), ("author_email", "email")),
             (json!({ "author_name": "Dana", "body": "b", "parent_id": -4 }), ("parent_id", "minimum")),
             (json!({ "author_name": "Dana", "body": "b", "parent_id": "4" }), ("parent_id", "type")),
@@ -217,13 +222,30 @@ on_both_backends! {
         app.post_reply(json!({ "author_name": "é".repeat(80), "body": "x".repeat(5000) })).await;
     }
 
+    async fn the_longest_reply_fits_however_its_characters_are_encoded(app) {
+        // 5,000 emoji are 5,000 characters: the rules accept them, so the
+        // transport must too, sent raw (20 KB) or escaped (60 KB).
+        let emoji = "😀".repeat(5000);
+        app.post_reply(json!({ "author_name": "Dana", "body": emoji })).await;
+        let escaped = format!(r#"{{"author_name":"Dana","body":"{}"}}"#, r"\ud83d\ude00".repeat(5000));
+        let answer = app.send("POST", &replies_path(), &[("content-type", "application/json")], escaped).await;
+        assert_eq!(answer.status, 202, "{}", String::from_utf8_lossy(&answer.body));
+        // One more character is the rules' refusal, not the transport's.
+        let problem = app.post_json(&replies_path(), &json!({ "author_name": "Dana", "body": "😀".repeat(5001) }), &[]).await.problem(422);
+        assert_eq!(field_errors(&problem), [("body".to_owned(), "max_length".to_owned())]);
+        // NFC: a decomposed "é" is one character, stored composed.
+        let id = app.post_reply(json!({ "author_name": "Rene\u{301}e", "body": "b" })).await;
+        let reply = app.as_moderator("GET", &format!("/v1/moderation/replies/{id}"), None).await.json();
+        assert_eq!(reply["author_name"], "Renée");
+    }
+
     async fn a_body_that_is_not_a_json_reply_is_refused_with_the_right_status(app) {
         let path = replies_path();
         let problem = app.send("POST", &path, &[("content-type", "application/json")], "{\"author_name\":").await.problem(400);
         assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"));
         app.send("POST", &path, &[("content-type", "text/plain")], "hello").await.problem(415);
         app.send("POST", &path, &[], "{}").await.problem(415);
-        let huge = json!({ "author_name": "Dana", "body": "x".repeat(17 * 1024) });
+        let huge = json!({ "author_name": "Dana", "body": "x".repeat(65 * 1024) });
         app.post_json(&path, &huge, &[]).await.problem(413);
     }
 

@@ -756,9 +756,11 @@ export interface components {
              */
             message: string;
             /**
-             * @description The rule it breaks: `required`, `type`, `min_length`, `max_length`,
-             *     `no_control_characters`, `email`, `minimum`, `enum`, `unknown_field`
-             *     or `approved_parent`.
+             * @description The rule it breaks: `required`, `type`, `min_length`, `max_length`
+             *     (counted in characters after NFC normalisation), `not_blank`,
+             *     `no_control_characters`, `no_invisible_characters` (bidirectional
+             *     controls and zero-width characters), `email`, `minimum`, `enum`,
+             *     `unknown_field` or `approved_parent`.
              * @example max_length
              */
             rule: string;
