@@ -107,6 +107,15 @@ pub struct Config {
         default_value_t = 5
     )]
     pub client_timeout: u64,
+    /// Seconds a client has to send a request body once its head has come;
+    /// a slower one gets a 408 and its connection closed.
+    #[arg(
+        long,
+        env = "RELIEF_BODY_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    pub body_timeout: u64,
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(
         long,
@@ -206,6 +215,7 @@ impl Default for Config {
             max_url_bytes: defaults::MAX_URL_BYTES,
             max_header_bytes: defaults::MAX_HEADER_BYTES,
             client_timeout: 5,
+            body_timeout: 10,
             shutdown_grace_period: 30,
             cors_allowed_origins: vec!["*".into()],
             database_url: "sqlite::memory:".into(),

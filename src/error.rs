@@ -60,6 +60,9 @@ pub enum ApiError {
         /// The `error` parameter of the challenge (RFC 6750), when credentials were sent.
         challenge_error: Option<&'static str>,
     },
+    /// The body did not arrive within the deadline; the connection is closed.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The request cannot be carried out in the resource's present state
     /// (a retried post whose reply has since been deleted).
     #[error("{0}")]
@@ -144,6 +147,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -173,6 +177,11 @@ impl ResponseError for ApiError {
             }
             Self::NotReady(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            // The rest of the body may still come; the connection cannot
+            // carry another request after it.
+            Self::RequestTimeout(_) => {
+                response.force_close();
             }
             _ => {}
         }
@@ -317,6 +326,11 @@ pub struct HeadersTooLarge(#[allow(dead_code)] Problem);
 #[derive(utoipa::ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
+/// The body did not arrive within `--body-timeout`; the connection is closed.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct RequestTimeout(#[allow(dead_code)] Problem);
 
 /// The body is not `application/json`.
 #[derive(utoipa::ToResponse)]

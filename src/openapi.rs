@@ -18,8 +18,8 @@ use crate::{
     content::Slug,
     error::{
         BadRequest, Conflict, HeadersTooLarge, NotAcceptable, NotFound, PayloadTooLarge, Problem,
-        TooManyRequests, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
-        UriTooLong,
+        RequestTimeout, TooManyRequests, Unauthorized, Unavailable, Unprocessable,
+        UnsupportedMediaType, UriTooLong,
     },
     routes,
 };
@@ -50,7 +50,7 @@ reply ids are positive integers.",
     components(
         schemas(Problem, Slug),
         responses(
-            BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge,
+            BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge, RequestTimeout,
             UnsupportedMediaType, Unprocessable, Conflict, Unauthorized, TooManyRequests, Unavailable
         )
     ),
@@ -235,7 +235,8 @@ impl Modify for ModeratorToken {
 }
 
 /// Documents the refusals every operation may answer before routing (see
-/// `middleware::EdgeLayer`): one rule, stated once.
+/// `middleware::EdgeLayer`), and the 408 of every one that reads a body
+/// (see `routes::params::BodyDeadline`): one rule each, stated once.
 struct Refusals;
 
 impl Modify for Refusals {
@@ -256,6 +257,12 @@ impl Modify for Refusals {
                     ("431", "HeadersTooLarge"),
                 ] {
                     responses.insert(status.into(), RefOr::Ref(Ref::from_response_name(name)));
+                }
+                if operation.request_body.is_some() {
+                    responses.insert(
+                        "408".into(),
+                        RefOr::Ref(Ref::from_response_name("RequestTimeout")),
+                    );
                 }
             }
         }

@@ -398,6 +398,7 @@ fn serve(
     ))));
     let cache = web::Data::new(cache_policy);
     let origins = config.cors_allowed_origins.clone();
+    let body_deadline = routes::params::BodyDeadline(Duration::from_secs(config.body_timeout));
 
     let mut server = HttpServer::new(move || {
         App::new()
@@ -410,6 +411,7 @@ fn serve(
             .app_data(replies.moderators.clone())
             .app_data(replies.rate.clone())
             .app_data(replies.proxies.clone())
+            .app_data(body_deadline)
             .into_utoipa_app()
             .configure(routes::configure)
             .into_app()

@@ -4,6 +4,7 @@
 use std::{
     future::{Future, Ready, ready},
     pin::Pin,
+    time::Duration,
 };
 
 use actix_web::{
@@ -116,6 +117,17 @@ impl FromRequest for ModeratedReplyPath {
     }
 }
 
+/// How long a client has to send a request body once its head has come
+/// (`--body-timeout`); shared with the workers as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDeadline(pub Duration);
+
+impl Default for BodyDeadline {
+    fn default() -> Self {
+        Self(Duration::from_secs(10))
+    }
+}
+
 /// The most bytes a request body may have: the bodies taken are replies and
 /// moderators' decisions, so the reply rules size it.
 pub const MAX_BODY_BYTES: usize = crate::replies::MAX_REPLY_BYTES;
@@ -204,17 +216,29 @@ fn limited_body(
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Box::pin(ready(Err(too_large())));
     }
+    let deadline = req
+        .app_data::<BodyDeadline>()
+        .copied()
+        .unwrap_or_default()
+        .0;
     let payload = web::Payload::from_request(req, payload);
     Box::pin(async move {
         let payload = payload
             .await
             .map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
-        match payload.to_bytes_limited(MAX_BODY_BYTES).await {
-            Ok(Ok(body)) => Ok(body),
-            Ok(Err(error)) => Err(ApiError::bad_request(format!(
+        // Without a deadline, a client that declares a length and stops
+        // holds a connection (and a file descriptor) for ever.
+        let read = tokio::time::timeout(deadline, payload.to_bytes_limited(MAX_BODY_BYTES));
+        match read.await {
+            Ok(Ok(Ok(body))) => Ok(body),
+            Ok(Ok(Err(error))) => Err(ApiError::bad_request(format!(
                 "the body could not be read: {error}"
             ))),
-            Err(_) => Err(too_large()),
+            Ok(Err(_)) => Err(too_large()),
+            Err(_) => Err(ApiError::RequestTimeout(format!(
+                "the body did not arrive within {} s",
+                deadline.as_secs_f32()
+            ))),
         }
     })
 }

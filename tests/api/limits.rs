@@ -168,3 +168,49 @@ async fn a_client_that_never_finishes_its_request_is_cut_off_without_holding_a_w
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(waited < Duration::from_secs(10), "cut off after {waited:?}");
 }
+
+#[actix_web::test]
+async fn a_body_that_stalls_is_cut_off_at_its_deadline_while_others_are_served() {
+    let app = spawn_app_with(Config {
+        body_timeout: 1,
+        ..Config::default()
+    })
+    .await;
+    let port = app.port;
+    // Clients that declare 100 bytes, send 4 and stop.
+    let stalled: Vec<_> = (0..4)
+        .map(|_| {
+            actix_web::rt::task::spawn_blocking(move || {
+                let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                stream
+                    .write_all(
+                        format!(
+                            "POST /v1/articles/{SLUG}/replies HTTP/1.1\r\nHost: x\r\n\
+                             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"a\""
+                        )
+                        .as_bytes(),
+                    )
+                    .unwrap();
+                let started = Instant::now();
+                let mut answer = String::new();
+                // Reading to the end proves the server closed the connection.
+                stream.read_to_string(&mut answer).unwrap();
+                (started.elapsed(), answer)
+            })
+        })
+        .collect();
+    // Meanwhile, everyone else is answered.
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.get("/healthz").await.status, 200);
+    for client in stalled {
+        let (waited, answer) = client.await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("connection: close"), "{answer}");
+        assert!(answer.contains("application/problem+json"), "{answer}");
+        assert!(answer.contains("within 1 s"), "{answer}");
+        assert!(waited < Duration::from_secs(5), "cut off after {waited:?}");
+    }
+}
