@@ -163,19 +163,26 @@ fn authenticate(req: &HttpRequest) -> Result<Moderator, ApiError> {
         .app_data::<web::Data<Moderators>>()
         .map(|moderators| moderators.current())
         .filter(|tokens| !tokens.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unavailable(
-                "moderation is off: the server has no moderator tokens \
-                 (see --moderator-tokens-file)"
-                    .into(),
-            )
+        .ok_or_else(|| ApiError::Unavailable {
+            detail: "moderation is off: the server has no moderator tokens \
+                         (see --moderator-tokens-file)"
+                .into(),
+            retry_after: None,
         })?;
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+    let mut sent = req.headers().get_all(header::AUTHORIZATION);
+    let Some(value) = sent.next() else {
         return Err(ApiError::Unauthorized {
             detail: "moderation needs `Authorization: Bearer <token>`".into(),
             challenge_error: None,
         });
     };
+    // Which of several credentials counts is a choice proxies and servers
+    // make differently; judging by one of them would be a guess.
+    if sent.next().is_some() {
+        return Err(ApiError::bad_request(
+            "the request has more than one Authorization header; send exactly one",
+        ));
+    }
     let token = value
         .to_str()
         .ok()

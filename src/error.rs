@@ -71,10 +71,14 @@ pub enum ApiError {
     /// retry after `retry_after` seconds.
     #[error("too many requests: try again in {retry_after} second(s)")]
     TooManyRequests { retry_after: u64, limit: u32 },
-    /// A service this request needs is down or not configured; the message
+    /// A service this request needs is down or not configured; `detail`
     /// says which, in words fit for a client, never the internal cause.
-    #[error("{0}")]
-    Unavailable(String),
+    /// `retry_after` (seconds) is sent when waiting may help.
+    #[error("{detail}")]
+    Unavailable {
+        detail: String,
+        retry_after: Option<u64>,
+    },
     /// The resource is still being prepared (the search index of a large
     /// content set, right after start); it may be asked again in a second.
     #[error("{0}")]
@@ -150,7 +154,7 @@ impl ResponseError for ApiError {
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -177,6 +181,12 @@ impl ResponseError for ApiError {
             }
             Self::NotReady(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::Unavailable {
+                retry_after: Some(seconds),
+                ..
+            } => {
+                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
             }
             // The rest of the body may still come; the connection cannot
             // carry another request after it.
@@ -373,7 +383,12 @@ pub struct TooManyRequests(#[allow(dead_code)] Problem);
 /// Replies are unavailable: their database cannot be reached, or (for
 /// moderation) no moderator tokens are configured. Content is still served.
 #[derive(utoipa::ToResponse)]
-#[response(content_type = "application/problem+json")]
+#[response(
+    content_type = "application/problem+json",
+    headers(
+        ("Retry-After" = u64, description = "Seconds to wait before retrying, when the database is down (absent when waiting will not help)."),
+    )
+)]
 pub struct Unavailable(#[allow(dead_code)] Problem);
 
 #[cfg(test)]

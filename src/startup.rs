@@ -172,8 +172,11 @@ impl Application {
             moderators: replies.moderators.clone(),
             responses: Arc::clone(&responses),
         };
-        // Migrations run now; on failure each replies request tries again.
-        let _ = replies.db.ready().await;
+        // Migrations run now, beside the start rather than before it: a
+        // database that is down holds up neither the start nor the content;
+        // each replies request tries again.
+        let db = replies.db.clone();
+        actix_web::rt::spawn(async move { db.ready().await });
         let server = serve(
             config,
             content,

@@ -7,8 +7,27 @@
 //! start, by [`Database::ready`]), so a database that is down when the
 //! server starts, or goes down later, makes replies answer 503 while the
 //! article content, which never touches it, is still served.
+//!
+//! Recovery needs no restart. After a connection failure the database is
+//! taken to be down for [`DOWN_FOR`]: requests answer 503 with
+//! `Retry-After` at once, then one request tries again. A SQLite pool whose
+//! file fails (I/O, read-only, corrupt) or is no longer the file at the
+//! configured path (deleted or replaced: checked by device and inode) is
+//! replaced by a new one, so that a 202 always means the reply is on disk
+//! where the operator looks for it.
 
-use std::{net::IpAddr, str::FromStr, time::Duration};
+use std::{
+    net::IpAddr,
+    path::PathBuf,
+    str::FromStr,
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
+};
+
+use arc_swap::ArcSwap;
 
 use sha2::{Digest, Sha256};
 use sqlx::{
@@ -27,6 +46,10 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// How long a request waits for a database connection before it answers 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the database is taken to be down after a connection failed:
+/// meanwhile requests answer 503 at once instead of waiting
+/// [`ACQUIRE_TIMEOUT`] each, and `Retry-After` says how long is left.
+const DOWN_FOR: Duration = Duration::from_secs(5);
 /// How long an Idempotency-Key is remembered (as Stripe does).
 const KEY_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -40,11 +63,117 @@ pub struct DatabaseUrlError {
 
 /// The replies database: a connection pool, opened lazily.
 pub struct Database {
+    /// The pool in use; replaced whole when its SQLite file fails.
+    live: ArcSwap<Live>,
+    /// How to open the pool again: set for a SQLite file, `None` for an
+    /// in-memory database (which a new pool would empty) and PostgreSQL
+    /// (whose pool drops broken connections itself).
+    file: Option<SqliteFile>,
+    /// Until when (milliseconds since the epoch) the database is taken to
+    /// be down; 0 when it is up.
+    down_until: AtomicI64,
+    /// The URL without its password, for the log.
+    display: String,
+}
+
+/// A pool, and what is known about the database behind it.
+struct Live {
     pool: Pool,
     /// Set once the migrations have run; until then each use tries again.
     migrated: tokio::sync::OnceCell<()>,
-    /// The URL without its password, for the log.
-    display: String,
+    /// The SQLite file this pool opened, found once its migrations ran.
+    opened: OnceLock<FileId>,
+}
+
+impl Live {
+    fn new(pool: Pool) -> Self {
+        Self {
+            pool,
+            migrated: tokio::sync::OnceCell::new(),
+            opened: OnceLock::new(),
+        }
+    }
+}
+
+/// A SQLite database in a file: how to open it, and where it is.
+struct SqliteFile {
+    options: SqliteConnectOptions,
+    path: PathBuf,
+}
+
+impl SqliteFile {
+    fn open(&self) -> Pool {
+        Pool::Sqlite(
+            SqlitePoolOptions::new()
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .max_connections(8)
+                .connect_lazy_with(self.options.clone()),
+        )
+    }
+
+    /// The device and inode the path names now, if it names a file.
+    fn current(&self) -> Option<FileId> {
+        FileId::of(&self.path)
+    }
+}
+
+/// A file's identity: its device and inode (on Unix; elsewhere nothing is
+/// compared).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId(u64, u64);
+
+impl FileId {
+    #[cfg(unix)]
+    fn of(path: &std::path::Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path)
+            .ok()
+            .map(|meta| Self(meta.dev(), meta.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn of(_: &std::path::Path) -> Option<Self> {
+        Some(Self(0, 0))
+    }
+}
+
+/// What a database error says about the connection it came from.
+#[derive(Debug, PartialEq, Eq)]
+enum Failure {
+    /// The database could not be reached (refused, timed out, dropped).
+    Unreachable,
+    /// The SQLite file failed: I/O, read-only, corrupt, not a database,
+    /// cannot be opened, disk full. Connections that saw it are suspect.
+    BrokenFile,
+    /// Anything else: the query failed, the connection is fine.
+    Query,
+}
+
+impl Failure {
+    fn of(error: &sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => Self::Unreachable,
+            sqlx::Error::Database(error) => {
+                // SQLite reports its (extended) result code; the low byte is
+                // the primary code. PostgreSQL's SQLSTATEs are not numbers.
+                let primary = error
+                    .code()
+                    .and_then(|code| code.parse::<i32>().ok())
+                    .map(|code| code & 0xff);
+                match primary {
+                    // SQLITE_READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB
+                    Some(8 | 10 | 11 | 13 | 14 | 26) => Self::BrokenFile,
+                    _ => Self::Query,
+                }
+            }
+            _ => Self::Query,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -53,13 +182,16 @@ enum Pool {
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$pool` bound to whichever pool this is and `$begin`
-/// to the statement that opens a write transaction on it. SQLite's
-/// `BEGIN IMMEDIATE` takes the write lock up front, so a transaction that
-/// reads before it writes waits for other writers instead of failing.
+/// Runs `$body` (a `Result<_, sqlx::Error>`) with `$pool` bound to
+/// whichever pool is live and `$begin` to the statement that opens a write
+/// transaction on it, after [`Database::live`]; a failure is settled by
+/// [`Database::failed`] as `$doing`. SQLite's `BEGIN IMMEDIATE` takes the
+/// write lock up front, so a transaction that reads before it writes waits
+/// for other writers instead of failing.
 macro_rules! on_pool {
-    ($db:expr, |$pool:ident, $begin:ident| $body:expr) => {
-        match &$db.pool {
+    ($db:expr, $doing:expr, |$pool:ident, $begin:ident| $body:expr) => {{
+        let live = $db.live().await?;
+        let result = match &live.pool {
             Pool::Sqlite($pool) => {
                 #[allow(unused_variables)]
                 let $begin = "BEGIN IMMEDIATE";
@@ -70,8 +202,15 @@ macro_rules! on_pool {
                 let $begin = "BEGIN";
                 async { $body }.await
             }
+        };
+        match result {
+            Ok(value) => {
+                $db.up();
+                Ok((live, value))
+            }
+            Err(error) => Err($db.failed(&live, $doing, &error)),
         }
-    };
+    }};
 }
 
 /// What storing a reply came to.
@@ -130,7 +269,7 @@ impl Database {
             url: redact(url),
             reason,
         };
-        let pool = if url.starts_with("sqlite:") {
+        let (pool, file) = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| error(e.to_string()))?
                 .create_if_missing(true)
@@ -144,33 +283,37 @@ impl Database {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| error(format!("cannot create {}: {e}", dir.display())))?;
             }
-            let pool = SqlitePoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
-            // An in-memory database lives as long as a connection to it:
-            // one connection, never closed for idleness or age.
-            let pool = if in_memory {
-                pool.max_connections(1)
+            if in_memory {
+                // An in-memory database lives as long as a connection to it:
+                // one connection, never closed for idleness or age.
+                let pool = SqlitePoolOptions::new()
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .max_connections(1)
                     .idle_timeout(None)
                     .max_lifetime(None)
+                    .connect_lazy_with(options);
+                (Pool::Sqlite(pool), None)
             } else {
-                pool.max_connections(8)
-            };
-            Pool::Sqlite(pool.connect_lazy_with(options))
+                let path = file.to_owned();
+                let file = SqliteFile { options, path };
+                (file.open(), Some(file))
+            }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|e| error(e.to_string()))?;
-            Pool::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(10)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect_lazy_with(options),
-            )
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_lazy_with(options);
+            (Pool::Postgres(pool), None)
         } else {
             return Err(error(
                 "expected `sqlite:PATH`, `sqlite::memory:` or `postgres://...`".into(),
             ));
         };
         Ok(Self {
-            pool,
-            migrated: tokio::sync::OnceCell::new(),
+            live: ArcSwap::from_pointee(Live::new(pool)),
+            file,
+            down_until: AtomicI64::new(0),
             display: redact(url),
         })
     }
@@ -183,25 +326,139 @@ impl Database {
     /// Runs the migrations if they have not run yet; fails (503) while the
     /// database cannot be reached.
     pub async fn ready(&self) -> Result<(), ApiError> {
-        self.migrated
+        self.live().await.map(|_| ())
+    }
+
+    /// The live pool, once its migrations have run (they run now if they
+    /// have not); 503 at once while the database is taken to be down, and
+    /// when a SQLite file is no longer the one at the configured path.
+    async fn live(&self) -> Result<Arc<Live>, ApiError> {
+        self.check_up()?;
+        let live = self.live.load_full();
+        let migrated = live
+            .migrated
             .get_or_try_init(|| async {
-                let result = match &self.pool {
+                match &live.pool {
                     Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
                     Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
-                };
-                match result {
-                    Ok(()) => {
-                        tracing::info!(database = %self.display, "replies database ready");
-                        Ok(())
-                    }
-                    Err(error) => {
-                        tracing::error!(database = %self.display, "replies database: migrations failed: {error}");
-                        Err(unavailable())
-                    }
                 }
             })
-            .await
-            .map(|_| ())
+            .await;
+        if let Err(error) = migrated {
+            let error = match error {
+                sqlx::migrate::MigrateError::Execute(error)
+                | sqlx::migrate::MigrateError::ExecuteMigration(error, _) => error,
+                other => sqlx::Error::from(other),
+            };
+            return Err(self.failed(&live, "running the migrations", &error));
+        }
+        if let Some(file) = &self.file {
+            let opened = *live.opened.get_or_init(|| {
+                tracing::info!(database = %self.display, "replies database ready");
+                file.current().unwrap_or(FileId(0, 0))
+            });
+            self.check_file(&live, file, opened)?;
+        } else if live.opened.set(FileId(0, 0)).is_ok() {
+            tracing::info!(database = %self.display, "replies database ready");
+        }
+        self.up();
+        Ok(live)
+    }
+
+    /// 503 at once while the database is taken to be down. When the time is
+    /// up, one request goes on to try it (and takes the wait if it is still
+    /// down) while the others keep answering 503.
+    fn check_up(&self) -> Result<(), ApiError> {
+        let until = self.down_until.load(Ordering::Acquire);
+        if until == 0 {
+            return Ok(());
+        }
+        let now = now_millis();
+        if now >= until {
+            let probing = now + i64::try_from(ACQUIRE_TIMEOUT.as_millis()).unwrap_or(i64::MAX);
+            let won = self.down_until.compare_exchange(
+                until,
+                probing,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+            if won.is_ok() {
+                return Ok(());
+            }
+        }
+        let left = self.down_until.load(Ordering::Acquire) - now;
+        Err(unavailable(seconds_up(left)))
+    }
+
+    /// Records that the database answered.
+    fn up(&self) {
+        if self.down_until.load(Ordering::Relaxed) != 0 {
+            self.down_until.store(0, Ordering::Release);
+            tracing::info!(database = %self.display, "replies database reachable again");
+        }
+    }
+
+    /// 503, and a new pool, when the configured path no longer names the
+    /// file `live` opened: a write there would be acknowledged and lost.
+    fn check_file(
+        &self,
+        live: &Arc<Live>,
+        file: &SqliteFile,
+        opened: FileId,
+    ) -> Result<(), ApiError> {
+        if file.current() == Some(opened) {
+            return Ok(());
+        }
+        tracing::error!(
+            database = %self.display,
+            "replies database: {} is no longer the file that was opened (deleted or replaced); \
+             opening it again",
+            file.path.display()
+        );
+        self.replace(live, file);
+        Err(unavailable(1))
+    }
+
+    /// Replaces `live` (unless another request did already) with a new pool
+    /// on the same file; the old one closes as its connections come back.
+    fn replace(&self, live: &Arc<Live>, file: &SqliteFile) {
+        let fresh = Arc::new(Live::new(file.open()));
+        let previous = self.live.compare_and_swap(live, fresh);
+        if Arc::ptr_eq(&previous, live) {
+            match live.pool.clone() {
+                Pool::Sqlite(old) => tokio::spawn(async move { old.close().await }),
+                Pool::Postgres(old) => tokio::spawn(async move { old.close().await }),
+            };
+        }
+    }
+
+    /// After a write: 503 (and a new pool) unless the configured path still
+    /// names the SQLite file the write went to.
+    fn still_there(&self, live: &Arc<Live>) -> Result<(), ApiError> {
+        match (&self.file, live.opened.get()) {
+            (Some(file), Some(opened)) => self.check_file(live, file, *opened),
+            _ => Ok(()),
+        }
+    }
+
+    /// Logs a database failure with what was being done, settles what it
+    /// says about the database, and answers 503.
+    fn failed(&self, live: &Arc<Live>, doing: &str, error: &sqlx::Error) -> ApiError {
+        tracing::error!(database = %self.display, "replies database: {doing} failed: {error}");
+        match Failure::of(error) {
+            Failure::Unreachable => {
+                let until = now_millis() + i64::try_from(DOWN_FOR.as_millis()).unwrap_or(0);
+                self.down_until.store(until, Ordering::Release);
+                unavailable(DOWN_FOR.as_secs())
+            }
+            Failure::BrokenFile => {
+                if let Some(file) = &self.file {
+                    self.replace(live, file);
+                }
+                unavailable(1)
+            }
+            Failure::Query => unavailable(1),
+        }
     }
 
     /// The stored answer to `submission` if its Idempotency-Key was used
@@ -211,7 +468,6 @@ impl Database {
         let Some(key) = submission.idempotency_key else {
             return Ok(None);
         };
-        self.ready().await?;
         match self.stored_key(key).await? {
             Some(stored) => replay(stored, &submission.fingerprint()).map(Some),
             None => Ok(None),
@@ -230,7 +486,7 @@ impl Database {
 
         let now = Timestamp::now();
         let reply = submission.reply;
-        let outcome: Result<Outcome, sqlx::Error> = on_pool!(self, |pool, begin| {
+        let (live, outcome) = on_pool!(self, "storing a reply", |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
             if let Some(parent) = reply.parent_id {
                 let found: Option<(String, String)> =
@@ -286,13 +542,19 @@ impl Database {
             }
             tx.commit().await?;
             Ok::<_, sqlx::Error>(Outcome::Stored(id))
-        });
-        match outcome.map_err(|e| failed("storing a reply", e))? {
-            Outcome::Stored(id) => Ok(Created::New(ReplyReceipt {
-                id,
-                status: ReplyStatus::Pending,
-                created_at: now.to_string(),
-            })),
+        })?;
+        match outcome {
+            Outcome::Stored(id) => {
+                // Committed, but to the file at the configured path? If it
+                // was deleted meanwhile, the reply went with it: a retry
+                // with the same key stores it again in the new file.
+                self.still_there(&live)?;
+                Ok(Created::New(ReplyReceipt {
+                    id,
+                    status: ReplyStatus::Pending,
+                    created_at: now.to_string(),
+                }))
+            }
             Outcome::ParentNotApproved(parent) => Err(ApiError::unprocessable(
                 "the reply is not valid: 1 problem, listed in `errors`",
                 vec![FieldError::new(
@@ -307,10 +569,12 @@ impl Database {
             Outcome::KeyTaken => {
                 // A request with the same key committed first: answer as it did.
                 let (key, fingerprint) = key.expect("only a keyed request can find its key taken");
-                let stored = self
-                    .stored_key(key)
-                    .await?
-                    .ok_or_else(|| failed_plain("an Idempotency-Key was taken, then not found"))?;
+                let stored = self.stored_key(key).await?.ok_or_else(|| {
+                    tracing::error!(
+                        "replies database: an Idempotency-Key was taken, then not found"
+                    );
+                    unavailable(1)
+                })?;
                 replay(stored, &fingerprint)
             }
         }
@@ -322,12 +586,14 @@ impl Database {
                      (r.id IS NOT NULL) AS reply_exists \
                      FROM idempotency_keys k LEFT JOIN replies r ON r.id = k.reply_id \
                      WHERE k.key = $1 AND k.created_at >= $2";
-        on_pool!(self, |pool, _begin| sqlx::query_as(query)
-            .bind(key)
-            .bind(oldest)
-            .fetch_optional(pool)
-            .await)
-        .map_err(|e| failed("reading an Idempotency-Key", e))
+        on_pool!(self, "reading an Idempotency-Key", |pool, _begin| {
+            sqlx::query_as(query)
+                .bind(key)
+                .bind(oldest)
+                .fetch_optional(pool)
+                .await
+        })
+        .map(|(_, stored)| stored)
     }
 
     /// One page of an article's approved replies, oldest first, and how many there are.
@@ -337,11 +603,10 @@ impl Database {
         limit: usize,
         offset: usize,
     ) -> Result<(Vec<Reply>, usize), ApiError> {
-        self.ready().await?;
         let items = "SELECT id, parent_id, author_name, body, created_at FROM replies \
                      WHERE article = $1 AND status = 'approved' ORDER BY id LIMIT $2 OFFSET $3";
         let count = "SELECT COUNT(*) FROM replies WHERE article = $1 AND status = 'approved'";
-        let result: Result<(Vec<Reply>, i64), sqlx::Error> = on_pool!(self, |pool, _begin| {
+        let (_, (items, total)) = on_pool!(self, "listing replies", |pool, _begin| {
             let items = sqlx::query_as(items)
                 .bind(article)
                 .bind(to_i64(limit))
@@ -352,9 +617,8 @@ impl Database {
                 .bind(article)
                 .fetch_one(pool)
                 .await?;
-            Ok::<_, sqlx::Error>((items, total))
-        });
-        let (items, total) = result.map_err(|e| failed("listing replies", e))?;
+            Ok::<(Vec<Reply>, i64), sqlx::Error>((items, total))
+        })?;
         Ok((items, usize::try_from(total).unwrap_or(0)))
     }
 
@@ -364,15 +628,16 @@ impl Database {
         article: &str,
         id: ReplyId,
     ) -> Result<Option<Reply>, ApiError> {
-        self.ready().await?;
         let query = "SELECT id, parent_id, author_name, body, created_at FROM replies \
                      WHERE article = $1 AND id = $2 AND status = 'approved'";
-        on_pool!(self, |pool, _begin| sqlx::query_as(query)
-            .bind(article)
-            .bind(id.get())
-            .fetch_optional(pool)
-            .await)
-        .map_err(|e| failed("reading a reply", e))
+        on_pool!(self, "reading a reply", |pool, _begin| {
+            sqlx::query_as(query)
+                .bind(article)
+                .bind(id.get())
+                .fetch_optional(pool)
+                .await
+        })
+        .map(|(_, reply)| reply)
     }
 
     /// One page of the replies in `status`, oldest first, and how many there are.
@@ -382,38 +647,36 @@ impl Database {
         limit: usize,
         offset: usize,
     ) -> Result<(Vec<ModeratedReply>, usize), ApiError> {
-        self.ready().await?;
         let items = format!(
             "SELECT {MODERATED_COLUMNS} FROM replies WHERE status = $1 ORDER BY id LIMIT $2 OFFSET $3"
         );
         let count = "SELECT COUNT(*) FROM replies WHERE status = $1";
-        let result: Result<(Vec<ModeratedReply>, i64), sqlx::Error> =
-            on_pool!(self, |pool, _begin| {
-                let items = sqlx::query_as(&items)
-                    .bind(status.as_str())
-                    .bind(to_i64(limit))
-                    .bind(to_i64(offset))
-                    .fetch_all(pool)
-                    .await?;
-                let total = sqlx::query_scalar(count)
-                    .bind(status.as_str())
-                    .fetch_one(pool)
-                    .await?;
-                Ok::<_, sqlx::Error>((items, total))
-            });
-        let (items, total) = result.map_err(|e| failed("listing replies", e))?;
+        let (_, (items, total)) = on_pool!(self, "listing replies", |pool, _begin| {
+            let items = sqlx::query_as(&items)
+                .bind(status.as_str())
+                .bind(to_i64(limit))
+                .bind(to_i64(offset))
+                .fetch_all(pool)
+                .await?;
+            let total = sqlx::query_scalar(count)
+                .bind(status.as_str())
+                .fetch_one(pool)
+                .await?;
+            Ok::<(Vec<ModeratedReply>, i64), sqlx::Error>((items, total))
+        })?;
         Ok((items, usize::try_from(total).unwrap_or(0)))
     }
 
     /// One reply, whatever its status.
     pub async fn moderated(&self, id: ReplyId) -> Result<Option<ModeratedReply>, ApiError> {
-        self.ready().await?;
         let query = format!("SELECT {MODERATED_COLUMNS} FROM replies WHERE id = $1");
-        on_pool!(self, |pool, _begin| sqlx::query_as(&query)
-            .bind(id.get())
-            .fetch_optional(pool)
-            .await)
-        .map_err(|e| failed("reading a reply", e))
+        on_pool!(self, "reading a reply", |pool, _begin| {
+            sqlx::query_as(&query)
+                .bind(id.get())
+                .fetch_optional(pool)
+                .await
+        })
+        .map(|(_, reply)| reply)
     }
 
     /// Sets a reply's status; `None` if there is no such reply.
@@ -422,30 +685,34 @@ impl Database {
         id: ReplyId,
         status: ReplyStatus,
     ) -> Result<Option<ModeratedReply>, ApiError> {
-        self.ready().await?;
         let query = format!(
             "UPDATE replies SET status = $1, updated_at = $2 WHERE id = $3 RETURNING {MODERATED_COLUMNS}"
         );
-        on_pool!(self, |pool, _begin| sqlx::query_as(&query)
-            .bind(status.as_str())
-            .bind(Timestamp::now().millis())
-            .bind(id.get())
-            .fetch_optional(pool)
-            .await)
-        .map_err(|e| failed("moderating a reply", e))
+        let (live, reply) = on_pool!(self, "moderating a reply", |pool, _begin| {
+            sqlx::query_as(&query)
+                .bind(status.as_str())
+                .bind(Timestamp::now().millis())
+                .bind(id.get())
+                .fetch_optional(pool)
+                .await
+        })?;
+        self.still_there(&live)?;
+        Ok(reply)
     }
 
     /// Deletes a reply for good; replies that answered it stay, without a
     /// parent. `false` if there was no such reply.
     pub async fn delete(&self, id: ReplyId) -> Result<bool, ApiError> {
-        self.ready().await?;
         let query = "DELETE FROM replies WHERE id = $1";
-        on_pool!(self, |pool, _begin| sqlx::query(query)
-            .bind(id.get())
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected() > 0))
-        .map_err(|e| failed("deleting a reply", e))
+        let (live, deleted) = on_pool!(self, "deleting a reply", |pool, _begin| {
+            sqlx::query(query)
+                .bind(id.get())
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected() > 0)
+        })?;
+        self.still_there(&live)?;
+        Ok(deleted)
     }
 }
 
@@ -494,24 +761,26 @@ fn to_i64(n: usize) -> i64 {
 }
 
 /// The 503 every database failure becomes: the client learns that replies
-/// are down, not why.
-fn unavailable() -> ApiError {
-    ApiError::Unavailable(
-        "replies are unavailable right now (their database cannot be reached); \
-         article content is still served"
+/// are down, not why, and when to try again.
+fn unavailable(retry_after: u64) -> ApiError {
+    ApiError::Unavailable {
+        detail: "replies are unavailable right now (their database cannot be reached); \
+                 article content is still served"
             .into(),
-    )
+        retry_after: Some(retry_after.max(1)),
+    }
 }
 
-/// Logs a database failure with what was being done, and answers 503.
-fn failed(doing: &str, error: sqlx::Error) -> ApiError {
-    tracing::error!("replies database: {doing} failed: {error}");
-    unavailable()
+fn now_millis() -> i64 {
+    Timestamp::now().millis()
 }
 
-fn failed_plain(what: &str) -> ApiError {
-    tracing::error!("replies database: {what}");
-    unavailable()
+/// Milliseconds left, as whole seconds for `Retry-After` (at least 1).
+fn seconds_up(millis: i64) -> u64 {
+    u64::try_from(millis.max(0))
+        .unwrap_or(0)
+        .div_ceil(1000)
+        .max(1)
 }
 
 /// `url` with any password replaced by `***`.
@@ -548,6 +817,25 @@ mod tests {
             error.to_string().contains("expected `sqlite:PATH`"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn failures_are_told_apart_by_what_they_say_about_the_connection() {
+        assert_eq!(
+            Failure::of(&sqlx::Error::PoolTimedOut),
+            Failure::Unreachable
+        );
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(Failure::of(&sqlx::Error::Io(refused)), Failure::Unreachable);
+        assert_eq!(Failure::of(&sqlx::Error::RowNotFound), Failure::Query);
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds_and_is_never_zero() {
+        assert_eq!(seconds_up(4001), 5);
+        assert_eq!(seconds_up(5000), 5);
+        assert_eq!(seconds_up(0), 1);
+        assert_eq!(seconds_up(-30), 1);
     }
 
     #[test]

@@ -418,15 +418,34 @@ impl ServerProcess {
     /// Starts `relief-api --bind 127.0.0.1:0 ARGS` and waits for its
     /// "listening on" line, which names the port.
     pub fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_relief-api"))
+        Self::start_with(args, |_| {})
+    }
+
+    /// [`ServerProcess::start`] as an unprivileged user when the tests run
+    /// as root (who ignores file permissions); as the tests' user otherwise.
+    #[cfg(unix)]
+    pub fn start_unprivileged(args: &[&str]) -> Self {
+        use std::os::unix::{fs::MetadataExt, process::CommandExt};
+        // `/proc/self` belongs to the process's effective user.
+        let root = std::fs::metadata("/proc/self").is_ok_and(|meta| meta.uid() == 0);
+        Self::start_with(args, |command| {
+            if root {
+                command.uid(65534).gid(65534);
+            }
+        })
+    }
+
+    fn start_with(args: &[&str], configure: impl FnOnce(&mut Command)) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_relief-api"));
+        command
             .args(["--bind", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the binary starts");
+            .stdout(Stdio::null());
+        configure(&mut command);
+        let mut child = command.spawn().expect("the binary starts");
         let (lines, log) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {

@@ -13,6 +13,7 @@ mod openapi;
 mod operations;
 mod parts;
 mod reader;
+mod recovery;
 mod reload;
 mod replies;
 mod response_cache;

@@ -322,6 +322,13 @@ on_both_backends! {
         let lower = format!("bearer {MODERATOR_TOKEN}");
         let ok = app.request_with("GET", path, &[("authorization", lower.as_str())]).await;
         assert_eq!(ok.status, StatusCode::OK);
+        // Two credentials are refused whichever comes first, never judged by one.
+        let good = format!("Bearer {MODERATOR_TOKEN}");
+        for pair in [[good.as_str(), "Bearer not-the-token"], ["Bearer not-the-token", good.as_str()], [good.as_str(), good.as_str()]] {
+            let two = app.request_with("GET", path, &[("authorization", pair[0]), ("authorization", pair[1])]).await;
+            let problem = two.problem(400);
+            assert!(problem["detail"].as_str().unwrap().contains("more than one Authorization header"), "{problem}");
+        }
     }
 
     async fn a_moderation_decision_must_name_a_status(app) {

@@ -1846,6 +1846,8 @@ export interface components {
          */
         Unavailable: {
             headers: {
+                /** @description Seconds to wait before retrying, when the database is down (absent when waiting will not help). */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
