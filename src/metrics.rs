@@ -103,6 +103,7 @@ impl Metrics {
             Box::new(revision.clone()),
             Box::new(articles.clone()),
             Box::new(response_cache.clone()),
+            Box::new(crate::telemetry::MALFORMED_REQUESTS.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
             registry

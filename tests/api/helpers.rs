@@ -437,9 +437,12 @@ impl ServerProcess {
 
     fn start_with(args: &[&str], configure: impl FnOnce(&mut Command)) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_relief-api"));
+        command.args(["--bind", "127.0.0.1:0"]).args(args);
+        // Tests leave no database behind in the working directory.
+        if !args.contains(&"--database-url") {
+            command.args(["--database-url", "sqlite::memory:"]);
+        }
         command
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stderr(Stdio::piped())

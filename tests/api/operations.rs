@@ -309,3 +309,30 @@ fn the_healthcheck_subcommand_exits_0_for_a_healthy_server_and_1_otherwise() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot connect"));
 }
+
+#[test]
+fn malformed_requests_are_counted_in_metrics_not_logged_as_server_errors() {
+    let server = ServerProcess::start(&[]);
+    for n in 0..50 {
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream
+            .write_all(format!("GARBAGE {n}\r\nHo st: x\r\n\r\n").as_bytes())
+            .unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    }
+    let (_, metrics) = server.get("/metrics");
+    assert!(
+        metrics.contains("relief_http_malformed_requests_total 50"),
+        "{metrics}"
+    );
+    server.signal("TERM");
+    let mut errors = Vec::new();
+    while let Ok(line) = server.log.recv_timeout(Duration::from_secs(10)) {
+        if line.contains("ERROR") {
+            errors.push(line);
+        }
+    }
+    assert!(errors.is_empty(), "{errors:#?}");
+}
