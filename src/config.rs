@@ -116,6 +116,15 @@ pub struct Config {
         default_value_t = 10
     )]
     pub body_timeout: u64,
+    /// The largest content file read (bytes); a larger one is refused before
+    /// it is parsed, at start, by `validate` and on reload.
+    #[arg(
+        long,
+        env = "RELIEF_MAX_CONTENT_FILE_BYTES",
+        value_name = "BYTES",
+        default_value_t = crate::content::DEFAULT_MAX_FILE_BYTES
+    )]
+    pub max_content_file_bytes: u64,
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(
         long,
@@ -177,7 +186,10 @@ impl Config {
     /// Where the content comes from.
     pub fn content_source(&self) -> ContentSource {
         match &self.content_dir {
-            Some(dir) => ContentSource::Dir(dir.clone()),
+            Some(dir) => ContentSource::Dir {
+                path: dir.clone(),
+                max_file_bytes: self.max_content_file_bytes,
+            },
             None => ContentSource::Embedded,
         }
     }
@@ -216,6 +228,7 @@ impl Default for Config {
             max_header_bytes: defaults::MAX_HEADER_BYTES,
             client_timeout: 5,
             body_timeout: 10,
+            max_content_file_bytes: crate::content::DEFAULT_MAX_FILE_BYTES,
             shutdown_grace_period: 30,
             cors_allowed_origins: vec!["*".into()],
             database_url: "sqlite::memory:".into(),

@@ -19,7 +19,10 @@ async fn main() -> ExitCode {
             print!("{}", openapi::document_json());
             ExitCode::SUCCESS
         }
-        Some(Command::Validate { dir }) => match content::load(&content::ContentSource::Dir(dir)) {
+        Some(Command::Validate { dir }) => match content::load(&content::ContentSource::Dir {
+            path: dir,
+            max_file_bytes: cli.config.max_content_file_bytes,
+        }) {
             Ok(articles) => {
                 println!("ok: {} article(s)", articles.len());
                 ExitCode::SUCCESS

@@ -326,7 +326,7 @@ fn watch(reloader: Reloader) -> Result<notify::RecommendedWatcher, StartupError>
     use notify::{Event, EventKind, RecursiveMode, Watcher};
     const QUIET: Duration = Duration::from_millis(300);
 
-    let ContentSource::Dir(dir) = reloader.content.source().clone() else {
+    let ContentSource::Dir { path: dir, .. } = reloader.content.source().clone() else {
         return Err(StartupError::Watch {
             dir: "embedded content".into(),
             reason: "pass --content-dir DIR to watch a directory".into(),

@@ -24,20 +24,36 @@ static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/content");
 /// The sub-directory of a content directory that holds the article files.
 const ARTICLES: &str = "articles";
 
+/// The largest content file read unless told otherwise: the source article
+/// is 20 KB, so 4 MiB is room for any article while a stray 50 MB file is
+/// refused before it costs a gigabyte to parse.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 4 << 20;
+
 /// Where content comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContentSource {
     /// The repository's `content/` directory, as compiled into the binary.
     Embedded,
-    /// A content directory on disk.
-    Dir(PathBuf),
+    /// A content directory on disk, whose files are refused, before they
+    /// are parsed, when larger than `max_file_bytes`.
+    Dir { path: PathBuf, max_file_bytes: u64 },
+}
+
+impl ContentSource {
+    /// A content directory on disk, with the default file size cap.
+    pub fn dir(path: impl Into<PathBuf>) -> Self {
+        Self::Dir {
+            path: path.into(),
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        }
+    }
 }
 
 impl fmt::Display for ContentSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Embedded => f.write_str("embedded content"),
-            Self::Dir(dir) => write!(f, "{}", dir.display()),
+            Self::Dir { path, .. } => write!(f, "{}", path.display()),
         }
     }
 }
@@ -190,7 +206,8 @@ where
 /// An article file, in the embedded content or on disk.
 enum ArticleFile {
     Embedded(&'static include_dir::File<'static>),
-    Disk(PathBuf),
+    /// A file on disk, and the most bytes it may have.
+    Disk(PathBuf, u64),
 }
 
 impl ArticleFile {
@@ -199,7 +216,7 @@ impl ArticleFile {
     fn file_name(&self) -> String {
         let path = match self {
             Self::Embedded(file) => file.path(),
-            Self::Disk(path) => path.as_path(),
+            Self::Disk(path, _) => path.as_path(),
         };
         path.file_name()
             .map(|name| name.to_string_lossy().into_owned())
@@ -210,7 +227,7 @@ impl ArticleFile {
     fn name(&self) -> String {
         match self {
             Self::Embedded(file) => format!("content/{}", file.path().display()),
-            Self::Disk(path) => path.display().to_string(),
+            Self::Disk(path, _) => path.display().to_string(),
         }
     }
 
@@ -223,14 +240,37 @@ impl ArticleFile {
         };
         match self {
             Self::Embedded(file) => file.contents_utf8().map(Cow::Borrowed).ok_or_else(not_utf8),
-            Self::Disk(path) => {
-                let bytes = std::fs::read(path).map_err(|e| io_problem(path, e))?;
+            Self::Disk(path, max) => {
+                let bytes = read_at_most(path, *max)?;
                 String::from_utf8(bytes)
                     .map(Cow::Owned)
                     .map_err(|_| not_utf8())
             }
         }
     }
+}
+
+/// The file's bytes, or a problem if it has more than `max`: read no
+/// further than one byte past the cap, so a huge file costs nothing.
+fn read_at_most(path: &Path, max: u64) -> Result<Vec<u8>, Problem> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| io_problem(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_problem(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(Problem {
+            file: path.display().to_string(),
+            line: 1,
+            column: 1,
+            message: format!(
+                "is larger than {max} bytes, the limit on a content file \
+                 (--max-content-file-bytes); split it or raise the limit"
+            ),
+        });
+    }
+    Ok(bytes)
 }
 
 fn io_problem(path: &Path, error: std::io::Error) -> Problem {
@@ -256,7 +296,10 @@ fn article_files(source: &ContentSource) -> Result<Vec<ArticleFile>, Problem> {
             files.sort_by_key(|f| f.path());
             Ok(files.into_iter().map(ArticleFile::Embedded).collect())
         }
-        ContentSource::Dir(dir) => {
+        ContentSource::Dir {
+            path: dir,
+            max_file_bytes,
+        } => {
             let articles = dir.join(ARTICLES);
             let mut paths = Vec::new();
             for entry in std::fs::read_dir(&articles).map_err(|e| io_problem(&articles, e))? {
@@ -266,7 +309,10 @@ fn article_files(source: &ContentSource) -> Result<Vec<ArticleFile>, Problem> {
                 }
             }
             paths.sort();
-            Ok(paths.into_iter().map(ArticleFile::Disk).collect())
+            Ok(paths
+                .into_iter()
+                .map(|path| ArticleFile::Disk(path, *max_file_bytes))
+                .collect())
         }
     }
 }

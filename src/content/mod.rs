@@ -12,7 +12,10 @@ mod store;
 
 pub use jsonld::article_jsonld;
 pub use live::LiveContent;
-pub use load::{ContentError, ContentSource, Loaded, Problem, load, load_with, parse_article};
+pub use load::{
+    ContentError, ContentSource, DEFAULT_MAX_FILE_BYTES, Loaded, Problem, load, load_with,
+    parse_article,
+};
 pub use locale::LangPreference;
 pub use model::{
     Article, ArticleSummary, Benefit, Date, Faq, Group, Lang, Part, Precaution, RepliesPart,

@@ -12,7 +12,7 @@ const BROKEN: &str = "tests/fixtures/broken";
 
 #[test]
 fn every_broken_file_is_rejected_with_its_file_line_and_reason() {
-    let error = content::load(&ContentSource::Dir(BROKEN.into())).unwrap_err();
+    let error = content::load(&ContentSource::dir(BROKEN)).unwrap_err();
     let problems: Vec<String> = error.problems.iter().map(ToString::to_string).collect();
     let kebab = "must be lowercase kebab-case (letters a-z, digits and single hyphens between them), as in `reduces-muscle-tension`";
     let at = |file: &str, rest: &str| format!("{BROKEN}/articles/{file}:{rest}");
@@ -131,5 +131,65 @@ async fn a_new_file_in_the_content_directory_is_a_new_article() {
     assert_eq!(
         app.get_json("/v1/articles/another-article/benefits").await["total"],
         0
+    );
+}
+
+/// A content directory holding the source article and `oversized.toml`, a
+/// file of `bytes` bytes (a TOML comment).
+fn with_an_oversized_file(bytes: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let articles = dir.path().join("articles");
+    std::fs::create_dir(&articles).unwrap();
+    let source = Path::new("content/articles").join(format!("{SLUG}.toml"));
+    std::fs::copy(&source, articles.join(format!("{SLUG}.toml"))).unwrap();
+    let padding = format!("# {}\n", "x".repeat(bytes - 3));
+    std::fs::write(articles.join("oversized.toml"), padding).unwrap();
+    dir
+}
+
+#[test]
+fn a_content_file_over_the_cap_is_refused_by_validate_before_it_is_parsed() {
+    let dir = with_an_oversized_file(5 << 20);
+    let output = Command::new(env!("CARGO_BIN_EXE_relief-api"))
+        .arg("validate")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("oversized.toml:1:1: is larger than 4194304 bytes, the limit on a content file (--max-content-file-bytes)"),
+        "{stderr}"
+    );
+    // The cap is a setting: raised, the same file is read (and is valid).
+    let output = Command::new(env!("CARGO_BIN_EXE_relief-api"))
+        .args(["--max-content-file-bytes", "8388608", "validate"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("larger than"), "{stderr}");
+}
+
+#[actix_web::test]
+async fn a_content_file_over_the_cap_stops_the_start_naming_it() {
+    let dir = with_an_oversized_file(2000);
+    let config = Config {
+        content_dir: Some(dir.path().to_owned()),
+        max_content_file_bytes: 1000,
+        ..Config::default()
+    };
+    let Err(error) = Application::build(&config).await else {
+        panic!("the server started with a file over the cap");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains("oversized.toml:1:1: is larger than 1000 bytes"),
+        "{message}"
+    );
+    // The source article (about 20 KB) is over a 1000-byte cap too.
+    assert!(
+        message.contains(&format!("{SLUG}.toml:1:1: is larger than")),
+        "{message}"
     );
 }

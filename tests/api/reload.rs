@@ -190,3 +190,32 @@ fn watch_reloads_when_a_file_changes() {
     let (_, body) = server.get(&format!("/v1/articles/{SLUG}"));
     assert!(body.contains(NEW_TITLE));
 }
+
+#[actix_web::test]
+async fn a_reload_refuses_a_file_over_the_cap_and_keeps_serving() {
+    let content = ContentDir::with_source_article();
+    let app = spawn_app_with(relief_api::config::Config {
+        max_content_file_bytes: 64 * 1024,
+        ..content.config()
+    })
+    .await;
+    let article = format!("/v1/articles/{SLUG}");
+    let before = app.get(&article).await;
+
+    // An editor pastes 100 KB into the file: over the cap.
+    let text = std::fs::read_to_string(content.article_file()).unwrap();
+    std::fs::write(
+        content.article_file(),
+        format!("{text}\n# {}\n", "x".repeat(100 * 1024)),
+    )
+    .unwrap();
+    let reloader = app.reloader.clone();
+    assert!(
+        !actix_web::rt::task::spawn_blocking(move || reloader.reload())
+            .await
+            .unwrap()
+    );
+    let after = app.get(&article).await;
+    assert_eq!(after.status, 200);
+    assert_eq!(after.body, before.body);
+}
