@@ -534,12 +534,7 @@ async fn search_follows_a_reload_without_a_gap() {
     let app = spawn_app_with(content.config()).await;
     assert_eq!(search(&app, "q=chiropractor").await["total"], 0);
     content.edit("chiropractic adjustments", "chiropractor visits");
-    let reloader = app.reloader.clone();
-    assert!(
-        actix_web::rt::task::spawn_blocking(move || reloader.reload())
-            .await
-            .unwrap()
-    );
+    assert!(app.reload().await);
     let hits = search(&app, "q=chiropractor").await;
     assert_eq!(hits["items"][0]["id"], "complements-other-therapies");
 }

@@ -247,6 +247,15 @@ pub fn skipped_without_postgres() {
 }
 
 impl TestApp {
+    /// Reloads the content (and moderator tokens) as SIGHUP does; whether
+    /// the new content is served.
+    pub async fn reload(&self) -> bool {
+        let reloader = self.reloader.clone();
+        actix_web::rt::task::spawn_blocking(move || reloader.reload())
+            .await
+            .expect("the reload finishes")
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.request("GET", path).await
     }

@@ -24,12 +24,7 @@ async fn a_good_edit_is_served_after_reload_and_only_changed_resources_change_et
         &format!("title = \"{OLD_TITLE}\""),
         &format!("title = \"{NEW_TITLE}\""),
     );
-    let reloader = app.reloader.clone();
-    assert!(
-        actix_web::rt::task::spawn_blocking(move || reloader.reload())
-            .await
-            .unwrap()
-    );
+    assert!(app.reload().await);
 
     let after = (
         app.get(&article).await,
@@ -62,12 +57,7 @@ async fn a_bad_edit_changes_nothing_served_and_counts_a_failed_reload() {
     let before = app.get(&article).await;
 
     content.edit("id = \"improves-posture\"", "id = \"Improves Posture\"");
-    let reloader = app.reloader.clone();
-    assert!(
-        !actix_web::rt::task::spawn_blocking(move || reloader.reload())
-            .await
-            .unwrap()
-    );
+    assert!(!app.reload().await);
 
     let after = app.get(&article).await;
     assert_eq!(after.body, before.body);
@@ -90,10 +80,7 @@ async fn a_request_storm_during_reloads_sees_whole_old_or_whole_new_content() {
         &format!("title = \"{OLD_TITLE}\""),
         &format!("title = \"{NEW_TITLE}\""),
     );
-    let reloader = app.reloader.clone();
-    actix_web::rt::task::spawn_blocking(move || reloader.reload())
-        .await
-        .unwrap();
+    app.reload().await;
     let new = app.get(&article).await;
     assert_ne!(old.body, new.body);
     let versions = [
@@ -209,12 +196,7 @@ async fn a_reload_refuses_a_file_over_the_cap_and_keeps_serving() {
         format!("{text}\n# {}\n", "x".repeat(100 * 1024)),
     )
     .unwrap();
-    let reloader = app.reloader.clone();
-    assert!(
-        !actix_web::rt::task::spawn_blocking(move || reloader.reload())
-            .await
-            .unwrap()
-    );
+    assert!(!app.reload().await);
     let after = app.get(&article).await;
     assert_eq!(after.status, 200);
     assert_eq!(after.body, before.body);

@@ -591,18 +591,12 @@ async fn a_reload_rotates_moderator_tokens_and_a_bad_file_keeps_the_old_ones() {
     // The old token is revoked, a new one added; SIGHUP (here: the reloader) applies it.
     let rotated = relief_api::auth::hash_token("rotated-token");
     std::fs::write(&file, format!("{rotated}\n")).unwrap();
-    let reloader = app.reloader.clone();
-    actix_web::rt::task::spawn_blocking(move || reloader.reload())
-        .await
-        .unwrap();
+    app.reload().await;
     assert_eq!(as_token("rotated-token").await, StatusCode::OK);
     assert_eq!(as_token(MODERATOR_TOKEN).await, StatusCode::UNAUTHORIZED);
 
     // A file that cannot be used changes nothing.
     std::fs::write(&file, "rotated-token\n").unwrap();
-    let reloader = app.reloader.clone();
-    actix_web::rt::task::spawn_blocking(move || reloader.reload())
-        .await
-        .unwrap();
+    app.reload().await;
     assert_eq!(as_token("rotated-token").await, StatusCode::OK);
 }

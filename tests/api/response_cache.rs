@@ -148,12 +148,7 @@ async fn a_reload_is_served_at_once_though_the_old_content_was_kept() {
         "title = \"Back Pain Relief With Deep Tissue Massage\"",
         "title = \"Back Pain Relief, Revised\"",
     );
-    let reloader = app.reloader.clone();
-    assert!(
-        actix_web::rt::task::spawn_blocking(move || reloader.reload())
-            .await
-            .unwrap()
-    );
+    assert!(app.reload().await);
 
     let after = app.get(&article()).await;
     assert_eq!(after.json()["title"], "Back Pain Relief, Revised");
