@@ -141,6 +141,10 @@ pub struct Config {
         default_value = "*"
     )]
     pub cors_allowed_origins: Vec<String>,
+    /// Origins whose pages may write (post replies, moderate) from a browser
+    /// (comma-separated); by default none but the server's own.
+    #[arg(long, env = "RELIEF_WRITE_ORIGINS", value_delimiter = ',')]
+    pub write_origins: Vec<String>,
     /// Where replies are stored: `sqlite:PATH` (created on first start),
     /// `sqlite::memory:` (lost on exit) or `postgres://USER:PASSWORD@HOST/DB`.
     #[arg(
@@ -231,6 +235,7 @@ impl Default for Config {
             max_content_file_bytes: crate::content::DEFAULT_MAX_FILE_BYTES,
             shutdown_grace_period: 30,
             cors_allowed_origins: vec!["*".into()],
+            write_origins: Vec::new(),
             database_url: "sqlite::memory:".into(),
             moderator_tokens_file: None,
             reply_rate_per_minute: 0,

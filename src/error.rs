@@ -60,6 +60,10 @@ pub enum ApiError {
         /// The `error` parameter of the challenge (RFC 6750), when credentials were sent.
         challenge_error: Option<&'static str>,
     },
+    /// The request is understood and refused whoever sends it (a browser
+    /// writing from an origin not listed in `--write-origins`).
+    #[error("{0}")]
+    Forbidden(String),
     /// The body did not arrive within the deadline; the connection is closed.
     #[error("{0}")]
     RequestTimeout(String),
@@ -151,6 +155,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -336,6 +341,13 @@ pub struct HeadersTooLarge(#[allow(dead_code)] Problem);
 #[derive(utoipa::ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
+/// A browser on another origin may read this API but not write to it unless
+/// the origin is listed in `--write-origins`. Requests without `Origin`
+/// (native apps, servers) are not refused.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Forbidden(#[allow(dead_code)] Problem);
 
 /// The body did not arrive within `--body-timeout`; the connection is closed.
 #[derive(utoipa::ToResponse)]

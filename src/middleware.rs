@@ -14,7 +14,7 @@ use std::{
 use actix_cors::Cors;
 use actix_utils::future::Either;
 use actix_web::{
-    Error, HttpRequest, ResponseError,
+    Error, HttpRequest, HttpResponse, ResponseError,
     body::{BoxBody, EitherBody, MessageBody},
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
     http::{
@@ -70,6 +70,9 @@ pub struct Edge {
     pub any_origin: bool,
     /// The origins allowed to read it, when not any.
     pub named_origins: Vec<HeaderValue>,
+    /// The origins whose pages may write (post, moderate) from a browser,
+    /// besides the server's own (see [`Edge::cross_origin_write`]).
+    pub write_origins: Vec<HeaderValue>,
     pub metrics: web::Data<Metrics>,
     pub templates: RouteTemplates,
     pub responses: Arc<ResponseCache>,
@@ -88,6 +91,71 @@ impl Edge {
         allow_origin(response, origin.clone());
         response.insert(header::VARY, HeaderValue::from_static("Origin"));
     }
+
+    /// A browser on another origin asking to write: a request with, or a
+    /// preflight for, POST, PATCH or DELETE, sent with an `Origin`. Reading
+    /// is open, but a page on any origin could otherwise make its visitors'
+    /// browsers post replies (a form post needs no preflight). An origin
+    /// listed in `--write-origins`, or the server's own (the reader page's
+    /// form), is let through and its preflight answered; any other gets 403.
+    /// Requests without `Origin` (native apps, servers) are not browsers'
+    /// cross-origin writes and pass.
+    fn cross_origin_write(&self, req: &ServiceRequest) -> Option<Result<HttpResponse, ApiError>> {
+        let origin = req.headers().get(header::ORIGIN)?;
+        let preflight = req.method() == Method::OPTIONS;
+        let method = if preflight {
+            req.headers()
+                .get(header::ACCESS_CONTROL_REQUEST_METHOD)?
+                .as_bytes()
+        } else {
+            req.method().as_str().as_bytes()
+        };
+        if !matches!(method, b"POST" | b"PATCH" | b"DELETE" | b"PUT") {
+            return None;
+        }
+        if self.write_origins.contains(origin) || same_origin(origin, req) {
+            return preflight.then(|| Ok(write_preflight(origin)));
+        }
+        let shown = clip(origin.to_str().unwrap_or("(not text)"), MAX_LOGGED_ORIGIN);
+        Some(Err(ApiError::Forbidden(format!(
+            "a page on `{shown}` may read this API but not write to it from a browser; \
+             the origins that may are listed in the server's --write-origins"
+        ))))
+    }
+}
+
+/// Whether `origin` (`scheme://host[:port]`) is the host the request was
+/// sent to: the reader page posting its own form.
+fn same_origin(origin: &HeaderValue, req: &ServiceRequest) -> bool {
+    let Some((_, authority)) = origin.to_str().ok().and_then(|o| o.split_once("://")) else {
+        return false;
+    };
+    authority.eq_ignore_ascii_case(req.connection_info().host())
+}
+
+/// The answer to a write preflight from an origin that may write.
+fn write_preflight(origin: &HeaderValue) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone()))
+        .insert_header((
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            "GET, HEAD, POST, PATCH, DELETE",
+        ))
+        .insert_header((
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            ALLOWED_HEADERS
+                .iter()
+                .map(HeaderName::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ))
+        .insert_header((
+            header::ACCESS_CONTROL_MAX_AGE,
+            PREFLIGHT_MAX_AGE.to_string(),
+        ))
+        .insert_header((header::VARY, "Origin"));
+    response.finish()
 }
 
 /// The edge of the app, the outermost middleware, one layer so that every
@@ -150,7 +218,16 @@ where
             method: req.method().clone(),
         };
         let edge = &self.edge;
-        if let Some(error) = refusal(&req, edge.limits) {
+        let refused = match edge.cross_origin_write(&req) {
+            Some(Ok(preflight)) => {
+                let mut response = req.into_response(preflight).map_into_right_body();
+                finish(edge, &request, None, false, &mut response);
+                return Either::left(ready(Ok(response)));
+            }
+            Some(Err(error)) => Some(error),
+            None => refusal(&req, edge.limits),
+        };
+        if let Some(error) = refused {
             let mut problem = crate::error::problem_response(req.path(), error.error_response());
             edge.allow_named_origin(req.headers(), problem.headers_mut());
             let mut response = req.into_response(problem).map_into_right_body();
@@ -291,6 +368,8 @@ fn keep<B: MessageBody + 'static>(
 
 /// The longest method name an access line carries; longer ones are clipped.
 const MAX_LOGGED_METHOD: usize = 16;
+/// The longest origin a refusal repeats back.
+const MAX_LOGGED_ORIGIN: usize = 100;
 
 /// The method as a metrics label: one of a closed set, so that made-up
 /// methods (any token is one) cannot add series without bound.
@@ -425,7 +504,8 @@ fn every_response(headers: &mut HeaderMap, any_origin: bool) {
             HeaderValue::from_static(if page { PAGE_POLICY } else { API_POLICY }),
         );
     }
-    if any_origin {
+    // A write preflight names the origin it answers; everything else is `*`.
+    if any_origin && !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
         allow_origin(headers, HeaderValue::from_static("*"));
     }
 }
@@ -458,33 +538,35 @@ pub fn any_origin(allowed_origins: &[String]) -> bool {
     allowed_origins.iter().any(|origin| origin == "*")
 }
 
-/// CORS: the configured origins (any, by default) may read the API; never
-/// with credentials.
+/// The request headers a browser may send from another origin.
+const ALLOWED_HEADERS: [HeaderName; 8] = [
+    header::ACCEPT,
+    header::ACCEPT_ENCODING,
+    header::ACCEPT_LANGUAGE,
+    header::AUTHORIZATION,
+    header::CONTENT_TYPE,
+    header::IF_NONE_MATCH,
+    HeaderName::from_static("idempotency-key"),
+    REQUEST_ID,
+];
+
+/// How long a browser may keep a preflight's answer (seconds).
+const PREFLIGHT_MAX_AGE: usize = 86_400;
+
+/// CORS for reading: the configured origins (any, by default) may `GET` and
+/// `HEAD` the API; never with credentials. Writing from another origin is
+/// the edge's to allow ([`Edge::cross_origin_write`]), so a preflight
+/// answered here never lists a method that writes.
 pub fn cors(allowed_origins: &[String]) -> Cors {
     let cors = Cors::default()
-        .allowed_methods([
-            Method::GET,
-            Method::HEAD,
-            Method::POST,
-            Method::PATCH,
-            Method::DELETE,
-        ])
-        .allowed_headers([
-            header::ACCEPT,
-            header::ACCEPT_ENCODING,
-            header::ACCEPT_LANGUAGE,
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::IF_NONE_MATCH,
-            HeaderName::from_static("idempotency-key"),
-            REQUEST_ID,
-        ])
+        .allowed_methods([Method::GET, Method::HEAD])
+        .allowed_headers(ALLOWED_HEADERS)
         // Every header may be read by scripts: `*`, which browsers honour for
         // requests without credentials, the only kind allowed here. Listing
         // them (ETag, Link, Location, X-Request-Id, X-Content-Revision,
         // X-RateLimit-*, Retry-After, ...) cost 190 bytes on every response.
         .expose_headers([HeaderName::from_static("*")])
-        .max_age(86_400);
+        .max_age(PREFLIGHT_MAX_AGE);
     if any_origin(allowed_origins) {
         // The answer is the same for every origin, so caches need not vary on it.
         cors.allow_any_origin()

@@ -17,8 +17,8 @@ use utoipa_actix_web::AppExt;
 use crate::{
     content::Slug,
     error::{
-        BadRequest, Conflict, HeadersTooLarge, NotAcceptable, NotFound, PayloadTooLarge, Problem,
-        RequestTimeout, TooManyRequests, Unauthorized, Unavailable, Unprocessable,
+        BadRequest, Conflict, Forbidden, HeadersTooLarge, NotAcceptable, NotFound, PayloadTooLarge,
+        Problem, RequestTimeout, TooManyRequests, Unauthorized, Unavailable, Unprocessable,
         UnsupportedMediaType, UriTooLong,
     },
     routes,
@@ -50,7 +50,7 @@ reply ids are positive integers.",
     components(
         schemas(Problem, Slug),
         responses(
-            BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge, RequestTimeout,
+            BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge, RequestTimeout, Forbidden,
             UnsupportedMediaType, Unprocessable, Conflict, Unauthorized, TooManyRequests, Unavailable
         )
     ),
@@ -235,13 +235,27 @@ impl Modify for ModeratorToken {
 }
 
 /// Documents the refusals every operation may answer before routing (see
-/// `middleware::EdgeLayer`), and the 408 of every one that reads a body
-/// (see `routes::params::BodyDeadline`): one rule each, stated once.
+/// `middleware::EdgeLayer`), the 403 of every one that writes (a browser
+/// on an origin not in `--write-origins`) and the 408 of every one that
+/// reads a body (see `routes::params::BodyDeadline`): one rule each, stated
+/// once.
 struct Refusals;
 
 impl Modify for Refusals {
     fn modify(&self, document: &mut openapi::OpenApi) {
         for item in document.paths.paths.values_mut() {
+            let writes = [
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in writes.into_iter().flatten() {
+                operation.responses.responses.insert(
+                    "403".into(),
+                    RefOr::Ref(Ref::from_response_name("Forbidden")),
+                );
+            }
             let operations = [
                 &mut item.get,
                 &mut item.post,

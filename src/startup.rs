@@ -383,15 +383,25 @@ fn serve(
 ) -> std::io::Result<Server> {
     let document = openapi::document();
     let methods = web::Data::new(MethodTable::new(&document));
-    let edge = web::Data::new(Edge {
-        limits: Limits::from(config),
-        any_origin: middleware::any_origin(&config.cors_allowed_origins),
-        named_origins: config
-            .cors_allowed_origins
+    // An origin that may write may read what it wrote.
+    let origins: Vec<String> = config
+        .cors_allowed_origins
+        .iter()
+        .chain(&config.write_origins)
+        .cloned()
+        .collect();
+    let header_values = |origins: &[String]| -> Vec<HeaderValue> {
+        origins
             .iter()
             .filter(|origin| origin.as_str() != "*")
             .filter_map(|origin| HeaderValue::from_str(origin).ok())
-            .collect(),
+            .collect()
+    };
+    let edge = web::Data::new(Edge {
+        limits: Limits::from(config),
+        any_origin: middleware::any_origin(&origins),
+        named_origins: header_values(&origins),
+        write_origins: header_values(&config.write_origins),
         metrics: metrics.clone(),
         templates: route_templates(&document),
         responses,
@@ -400,7 +410,6 @@ fn serve(
         openapi::document_json().into_bytes(),
     ))));
     let cache = web::Data::new(cache_policy);
-    let origins = config.cors_allowed_origins.clone();
     let body_deadline = routes::params::BodyDeadline(Duration::from_secs(config.body_timeout));
 
     let mut server = HttpServer::new(move || {

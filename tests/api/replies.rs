@@ -487,26 +487,61 @@ async fn a_database_outage_makes_replies_503_while_content_is_served() {
     );
 }
 
+/// A CORS preflight from `origin` for `method` on the replies, as a
+/// browser sends it before a post (with a JSON body and a key).
+async fn preflight(app: &TestApp, origin: &str, method: &str) -> crate::helpers::Reply {
+    preflight_with(app, origin, method, "content-type,idempotency-key").await
+}
+
+async fn preflight_with(
+    app: &TestApp,
+    origin: &str,
+    method: &str,
+    headers: &str,
+) -> crate::helpers::Reply {
+    let asked = [
+        ("origin", origin),
+        ("access-control-request-method", method),
+        ("access-control-request-headers", headers),
+    ];
+    app.request_with("OPTIONS", &replies_path(), &asked).await
+}
+
+/// Posts a reply as a browser on `origin`; asserts it is refused (403).
+async fn refused_from(app: &TestApp, origin: &str) {
+    app.post_json(&replies_path(), &dana("cross-site"), &[("origin", origin)])
+        .await
+        .problem(403);
+}
+
+/// How many replies await moderation.
+async fn pending_total(app: &TestApp) -> Value {
+    let queue = app
+        .as_moderator("GET", "/v1/moderation/replies", None)
+        .await
+        .json();
+    queue["total"].clone()
+}
+
 #[actix_web::test]
-async fn a_browser_on_another_origin_may_post_a_reply_and_read_where_it_went() {
-    let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
-    let preflight = app
-        .request_with(
-            "OPTIONS",
-            &replies_path(),
-            &[
-                ("origin", "https://app.example"),
-                ("access-control-request-method", "POST"),
-                (
-                    "access-control-request-headers",
-                    "content-type,idempotency-key",
-                ),
-            ],
-        )
-        .await;
-    assert!(preflight.status.is_success(), "{}", preflight.status);
-    let methods = preflight.header("access-control-allow-methods").unwrap();
+async fn a_browser_on_a_listed_write_origin_may_post_a_reply_and_read_where_it_went() {
+    let config = Config {
+        write_origins: vec!["https://app.example".into()],
+        ..Config::default()
+    };
+    let app = spawn_replies_app_with(Backend::Sqlite, config)
+        .await
+        .unwrap();
+    let allowed = preflight(&app, "https://app.example", "POST").await;
+    assert!(allowed.status.is_success(), "{}", allowed.status);
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    let methods = allowed.header("access-control-allow-methods").unwrap();
     assert!(methods.contains("POST"), "{methods}");
+    let headers = allowed.header("access-control-allow-headers").unwrap();
+    assert!(headers.contains("idempotency-key"), "{headers}");
     let answer = app
         .post_json(
             &replies_path(),
@@ -515,8 +550,79 @@ async fn a_browser_on_another_origin_may_post_a_reply_and_read_where_it_went() {
         )
         .await;
     assert_eq!(answer.status, StatusCode::ACCEPTED);
-    // `*`: scripts may read `Location` and the rate limit headers.
+    // Scripts may read `Location` and the rate limit headers.
     assert_eq!(answer.header("access-control-expose-headers"), Some("*"));
+
+    // Any other origin is refused, in the preflight and without one.
+    preflight(&app, "https://elsewhere.example", "POST")
+        .await
+        .problem(403);
+    refused_from(&app, "https://elsewhere.example").await;
+    assert_eq!(pending_total(&app).await, 1);
+}
+
+#[actix_web::test]
+async fn by_default_every_origin_may_read_but_no_other_origin_may_write() {
+    let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
+    // Writing: refused to a browser on another origin, before and without a preflight.
+    for method in ["POST", "PATCH", "DELETE"] {
+        let refused = preflight(&app, "https://app.example", method)
+            .await
+            .problem(403);
+        assert!(
+            refused["detail"]
+                .as_str()
+                .unwrap()
+                .contains("--write-origins"),
+            "{refused}"
+        );
+    }
+    let form = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("origin", "https://evil.example"),
+    ];
+    let forged = app
+        .send(
+            "POST",
+            &format!("/articles/{SLUG}/replies"),
+            &form,
+            "author_name=Eve&body=spam",
+        )
+        .await;
+    forged.problem(403);
+    refused_from(&app, "https://evil.example").await;
+    assert_eq!(pending_total(&app).await, 0, "nothing was stored");
+
+    // The reader page's own form (same origin) and native apps (no Origin) write.
+    let own = format!("http://127.0.0.1:{}", app.port);
+    let form = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("origin", own.as_str()),
+    ];
+    let posted = app
+        .send(
+            "POST",
+            &format!("/articles/{SLUG}/replies"),
+            &form,
+            "author_name=Dana&body=from+the+page",
+        )
+        .await;
+    assert_eq!(posted.status, 303);
+    app.post_reply(dana("from an app")).await;
+
+    // Reading: open to every origin, and a read preflight never lists a method that writes.
+    let read = preflight_with(&app, "https://app.example", "GET", "if-none-match").await;
+    assert!(read.status.is_success(), "{}", read.status);
+    let methods = read.header("access-control-allow-methods").unwrap();
+    assert!(
+        !methods.contains("POST") && !methods.contains("DELETE"),
+        "{methods}"
+    );
+    let list = app
+        .request_with("GET", &replies_path(), &[("origin", "https://app.example")])
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.header("access-control-allow-origin"), Some("*"));
 }
 
 #[test]
