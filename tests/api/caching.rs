@@ -76,8 +76,8 @@ async fn content_comes_with_a_strong_etag_and_cache_headers() {
 async fn the_same_content_has_the_same_etag_on_every_server() {
     let (one, two) = (spawn_app().await, spawn_app().await);
     assert_eq!(
-        one.get(&article()).await.header("etag"),
-        two.get(&article()).await.header("etag")
+        one.get(&article()).await.etag(),
+        two.get(&article()).await.etag()
     );
 }
 

@@ -49,6 +49,12 @@ impl Reply {
             .map(|v| v.to_str().expect("header is text"))
     }
 
+    /// The `ETag`, which must be there: comparing two missing ones would
+    /// prove nothing.
+    pub fn etag(&self) -> &str {
+        self.header("etag").expect("the response has an ETag")
+    }
+
     /// Asserts the reply is a problem+json with `status`, and returns it.
     pub fn problem(&self, status: u16) -> Value {
         assert_eq!(
