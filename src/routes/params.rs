@@ -251,10 +251,11 @@ fn limited_body(
 pub struct ArticleQuery {
     /// The language to serve (a BCP 47 tag such as `es`); overrides
     /// `Accept-Language`. A missing translation falls back to `en`.
-    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
+    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
     lang: Option<String>,
-    /// The fields to return, comma-separated (the rest are left out).
-    #[param(value_type = Option<String>, example = json!(["title", "benefits"]))]
+    /// The fields to return, comma-separated (the rest are left out), for
+    /// example `title,benefits`. Without it, the whole article.
+    #[param(value_type = Option<String>)]
     fields: Option<String>,
 }
 
@@ -266,10 +267,11 @@ pub struct ArticleQuery {
 pub struct PartQuery {
     /// The language to serve (a BCP 47 tag such as `es`); overrides
     /// `Accept-Language`. A missing translation falls back to `en`.
-    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
+    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
     lang: Option<String>,
-    /// The fields of each item to return, comma-separated (the rest are left out).
-    #[param(value_type = Option<String>, example = json!(["id", "position"]))]
+    /// The fields of each item to return, comma-separated (the rest are left
+    /// out), for example `id,position`. Without it, whole items.
+    #[param(value_type = Option<String>)]
     fields: Option<String>,
 }
 
@@ -281,7 +283,7 @@ pub struct PartQuery {
 pub struct LangQuery {
     /// The language to serve (a BCP 47 tag such as `es`); overrides
     /// `Accept-Language`. A missing translation falls back to `en`.
-    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "en")]
+    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
     lang: Option<String>,
 }
 
@@ -290,9 +292,10 @@ pub struct LangQuery {
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
 pub struct IfModifiedSince {
-    /// An HTTP date; if the article's `updated_at` is no later, the answer
-    /// is `304` (ignored when `If-None-Match` is sent).
-    #[param(rename = "If-Modified-Since", value_type = Option<String>, example = "Wed, 01 May 2024 00:00:00 GMT")]
+    /// An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+    /// article's `updated_at` is no later, the answer is `304` (ignored when
+    /// `If-None-Match` is sent).
+    #[param(rename = "If-Modified-Since", value_type = Option<String>)]
     if_modified_since: Option<String>,
 }
 
@@ -415,10 +418,10 @@ fn clip(raw: &str) -> &str {
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// The most items to return.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20, example = 20)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
     limit: Option<String>,
     /// How many items to skip.
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0, example = 0)]
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
     offset: Option<String>,
 }
 
@@ -428,13 +431,13 @@ pub struct PageQuery {
 #[serde(deny_unknown_fields)]
 pub struct ModerationQuery {
     /// Which replies to list.
-    #[param(value_type = Option<ReplyStatus>, default = "pending", example = "pending")]
+    #[param(value_type = Option<ReplyStatus>, default = "pending")]
     status: Option<String>,
     /// The most items to return.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20, example = 20)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
     limit: Option<String>,
     /// How many items to skip.
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0, example = 0)]
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
     offset: Option<String>,
 }
 
@@ -483,15 +486,15 @@ pub struct SearchQuery {
         example = "relaxing massage"
     )]
     q: String,
-    /// Only hits of this kind.
+    /// Only hits of this kind, for example `benefit`.
     #[serde(rename = "type")]
-    #[param(rename = "type", value_type = Option<HitType>, example = "benefit")]
+    #[param(rename = "type", value_type = Option<HitType>)]
     kind: Option<String>,
     /// The most hits to return.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20, example = 20)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
     limit: Option<String>,
     /// How many hits to skip.
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0, example = 0)]
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
     offset: Option<String>,
 }
 

@@ -37,8 +37,7 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
         ArticlePath,
         ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
             pattern = "^[\\x21-\\x7E]+$",
-            description = "A unique key for this reply (visible ASCII, up to 255 characters); retries with the same key and body are answered once.",
-            example = "5b1f0b7e-6c1e-4a4f-9d3a-2f1e0c9b8a7d"),
+            description = "A unique key for this reply (visible ASCII, up to 255 characters), for example a UUID such as `5b1f0b7e-6c1e-4a4f-9d3a-2f1e0c9b8a7d`; retries with the same key and body are answered once."),
     ),
     request_body(content = NewReply, content_type = "application/json"),
     responses(

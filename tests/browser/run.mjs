@@ -96,15 +96,29 @@ await test("swagger-ui-lists-every-operation-and-runs-one", async (page) => {
     );
   }
 
+  // A new user changes nothing: the required slug comes filled from its
+  // example, optional parameters stay empty, and the whole article comes back.
   const block = page.locator('[id$="-article_view"]');
   await block.locator(".opblock-summary").click();
   await block.getByRole("button", { name: "Try it out" }).click();
-  await block.locator('input[placeholder="slug"]').fill(slug);
+  assert.equal(await block.locator('input[placeholder="slug"]').inputValue(), slug);
+  const prefilled = await block.locator(".parameters").evaluate((table) => [
+    ...[...table.querySelectorAll("input, textarea")]
+      .filter((input) => input.value && input.placeholder !== "slug")
+      .map((input) => input.placeholder),
+    ...[...table.querySelectorAll("select")].flatMap((select) =>
+      [...select.selectedOptions].map((option) => option.value).filter((value) => value && value !== "--"),
+    ),
+  ]);
+  assert.deepEqual(prefilled, [], "no optional parameter is pre-filled");
   await block.getByRole("button", { name: "Execute" }).click();
   const live = block.locator(".live-responses-table .response");
   await live.first().waitFor();
   assert.equal((await live.first().locator(".response-col_status").textContent()).trim(), "200");
-  await block.locator(".live-responses-table").getByText("Back Pain Relief With Deep Tissue Massage").first().waitFor();
+  assert.equal((await block.locator(".request-url pre").textContent()).trim(), `${base}/v1/articles/${slug}`);
+  const shown = JSON.parse(await live.first().locator(".response-col_description pre").first().textContent());
+  assert.equal(shown.title, "Back Pain Relief With Deep Tissue Massage");
+  assert.equal(shown.benefits.items.length, 7, "all 7 benefits are shown");
   await block.locator(".live-responses-table").scrollIntoViewIfNeeded();
 });
 

@@ -2024,15 +2024,9 @@ export interface operations {
     article_list: {
         parameters: {
             query?: {
-                /**
-                 * @description The most items to return.
-                 * @example 20
-                 */
+                /** @description The most items to return. */
                 limit?: number;
-                /**
-                 * @description How many items to skip.
-                 * @example 0
-                 */
+                /** @description How many items to skip. */
                 offset?: number;
             };
             header?: {
@@ -2084,23 +2078,19 @@ export interface operations {
                 /**
                  * @description The language to serve (a BCP 47 tag such as `es`); overrides
                  *     `Accept-Language`. A missing translation falls back to `en`.
-                 * @example en
                  */
                 lang?: string;
                 /**
-                 * @description The fields to return, comma-separated (the rest are left out).
-                 * @example [
-                 *       "title",
-                 *       "benefits"
-                 *     ]
+                 * @description The fields to return, comma-separated (the rest are left out), for
+                 *     example `title,benefits`. Without it, the whole article.
                  */
                 fields?: ("about" | "authors" | "benefits" | "conclusion" | "faqs" | "intro" | "lang" | "last_reviewed" | "license" | "next_review" | "precautions" | "published_at" | "replies" | "reviewed_by" | "sections" | "slug" | "title" | "updated_at")[];
             };
             header?: {
                 /**
-                 * @description An HTTP date; if the article's `updated_at` is no later, the answer
-                 *     is `304` (ignored when `If-None-Match` is sent).
-                 * @example Wed, 01 May 2024 00:00:00 GMT
+                 * @description An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+                 *     article's `updated_at` is no later, the answer is `304` (ignored when
+                 *     `If-None-Match` is sent).
                  */
                 "If-Modified-Since"?: string | null;
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -2160,15 +2150,11 @@ export interface operations {
                 /**
                  * @description The language to serve (a BCP 47 tag such as `es`); overrides
                  *     `Accept-Language`. A missing translation falls back to `en`.
-                 * @example en
                  */
                 lang?: string;
                 /**
-                 * @description The fields of each item to return, comma-separated (the rest are left out).
-                 * @example [
-                 *       "id",
-                 *       "position"
-                 *     ]
+                 * @description The fields of each item to return, comma-separated (the rest are left
+                 *     out), for example `id,position`. Without it, whole items.
                  */
                 fields?: ("body" | "id" | "position" | "title")[];
             };
@@ -2226,15 +2212,11 @@ export interface operations {
                 /**
                  * @description The language to serve (a BCP 47 tag such as `es`); overrides
                  *     `Accept-Language`. A missing translation falls back to `en`.
-                 * @example en
                  */
                 lang?: string;
                 /**
-                 * @description The fields of each item to return, comma-separated (the rest are left out).
-                 * @example [
-                 *       "id",
-                 *       "position"
-                 *     ]
+                 * @description The fields of each item to return, comma-separated (the rest are left
+                 *     out), for example `id,position`. Without it, whole items.
                  */
                 fields?: ("body" | "id" | "position" | "title")[];
             };
@@ -2297,15 +2279,11 @@ export interface operations {
                 /**
                  * @description The language to serve (a BCP 47 tag such as `es`); overrides
                  *     `Accept-Language`. A missing translation falls back to `en`.
-                 * @example en
                  */
                 lang?: string;
                 /**
-                 * @description The fields of each item to return, comma-separated (the rest are left out).
-                 * @example [
-                 *       "id",
-                 *       "position"
-                 *     ]
+                 * @description The fields of each item to return, comma-separated (the rest are left
+                 *     out), for example `id,position`. Without it, whole items.
                  */
                 fields?: ("answer" | "id" | "position" | "question")[];
             };
@@ -2363,15 +2341,11 @@ export interface operations {
                 /**
                  * @description The language to serve (a BCP 47 tag such as `es`); overrides
                  *     `Accept-Language`. A missing translation falls back to `en`.
-                 * @example en
                  */
                 lang?: string;
                 /**
-                 * @description The fields of each item to return, comma-separated (the rest are left out).
-                 * @example [
-                 *       "id",
-                 *       "position"
-                 *     ]
+                 * @description The fields of each item to return, comma-separated (the rest are left
+                 *     out), for example `id,position`. Without it, whole items.
                  */
                 fields?: ("answer" | "id" | "position" | "question")[];
             };
@@ -2434,15 +2408,14 @@ export interface operations {
                 /**
                  * @description The language to serve (a BCP 47 tag such as `es`); overrides
                  *     `Accept-Language`. A missing translation falls back to `en`.
-                 * @example en
                  */
                 lang?: string;
             };
             header?: {
                 /**
-                 * @description An HTTP date; if the article's `updated_at` is no later, the answer
-                 *     is `304` (ignored when `If-None-Match` is sent).
-                 * @example Wed, 01 May 2024 00:00:00 GMT
+                 * @description An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+                 *     article's `updated_at` is no later, the answer is `304` (ignored when
+                 *     `If-None-Match` is sent).
                  */
                 "If-Modified-Since"?: string | null;
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -2533,15 +2506,11 @@ export interface operations {
                 /**
                  * @description The language to serve (a BCP 47 tag such as `es`); overrides
                  *     `Accept-Language`. A missing translation falls back to `en`.
-                 * @example en
                  */
                 lang?: string;
                 /**
-                 * @description The fields of each item to return, comma-separated (the rest are left out).
-                 * @example [
-                 *       "id",
-                 *       "position"
-                 *     ]
+                 * @description The fields of each item to return, comma-separated (the rest are left
+                 *     out), for example `id,position`. Without it, whole items.
                  */
                 fields?: ("body" | "id" | "position" | "title")[];
             };
@@ -2599,15 +2568,11 @@ export interface operations {
                 /**
                  * @description The language to serve (a BCP 47 tag such as `es`); overrides
                  *     `Accept-Language`. A missing translation falls back to `en`.
-                 * @example en
                  */
                 lang?: string;
                 /**
-                 * @description The fields of each item to return, comma-separated (the rest are left out).
-                 * @example [
-                 *       "id",
-                 *       "position"
-                 *     ]
+                 * @description The fields of each item to return, comma-separated (the rest are left
+                 *     out), for example `id,position`. Without it, whole items.
                  */
                 fields?: ("body" | "id" | "position" | "title")[];
             };
@@ -2667,15 +2632,9 @@ export interface operations {
     reply_list: {
         parameters: {
             query?: {
-                /**
-                 * @description The most items to return.
-                 * @example 20
-                 */
+                /** @description The most items to return. */
                 limit?: number;
-                /**
-                 * @description How many items to skip.
-                 * @example 0
-                 */
+                /** @description How many items to skip. */
                 offset?: number;
             };
             header?: {
@@ -2733,10 +2692,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description A unique key for this reply (visible ASCII, up to 255 characters); retries with the same key and body are answered once.
-                 * @example 5b1f0b7e-6c1e-4a4f-9d3a-2f1e0c9b8a7d
-                 */
+                /** @description A unique key for this reply (visible ASCII, up to 255 characters), for example a UUID such as `5b1f0b7e-6c1e-4a4f-9d3a-2f1e0c9b8a7d`; retries with the same key and body are answered once. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -2848,15 +2804,11 @@ export interface operations {
                 /**
                  * @description The language to serve (a BCP 47 tag such as `es`); overrides
                  *     `Accept-Language`. A missing translation falls back to `en`.
-                 * @example en
                  */
                 lang?: string;
                 /**
-                 * @description The fields of each item to return, comma-separated (the rest are left out).
-                 * @example [
-                 *       "id",
-                 *       "position"
-                 *     ]
+                 * @description The fields of each item to return, comma-separated (the rest are left
+                 *     out), for example `id,position`. Without it, whole items.
                  */
                 fields?: ("body" | "heading" | "id" | "position")[];
             };
@@ -2914,15 +2866,11 @@ export interface operations {
                 /**
                  * @description The language to serve (a BCP 47 tag such as `es`); overrides
                  *     `Accept-Language`. A missing translation falls back to `en`.
-                 * @example en
                  */
                 lang?: string;
                 /**
-                 * @description The fields of each item to return, comma-separated (the rest are left out).
-                 * @example [
-                 *       "id",
-                 *       "position"
-                 *     ]
+                 * @description The fields of each item to return, comma-separated (the rest are left
+                 *     out), for example `id,position`. Without it, whole items.
                  */
                 fields?: ("body" | "heading" | "id" | "position")[];
             };
@@ -3026,20 +2974,11 @@ export interface operations {
     moderation_reply_list: {
         parameters: {
             query?: {
-                /**
-                 * @description Which replies to list.
-                 * @example pending
-                 */
+                /** @description Which replies to list. */
                 status?: components["schemas"]["ReplyStatus"];
-                /**
-                 * @description The most items to return.
-                 * @example 20
-                 */
+                /** @description The most items to return. */
                 limit?: number;
-                /**
-                 * @description How many items to skip.
-                 * @example 0
-                 */
+                /** @description How many items to skip. */
                 offset?: number;
             };
             header?: {
@@ -3221,20 +3160,11 @@ export interface operations {
                  * @example relaxing massage
                  */
                 q: string;
-                /**
-                 * @description Only hits of this kind.
-                 * @example benefit
-                 */
+                /** @description Only hits of this kind, for example `benefit`. */
                 type?: components["schemas"]["HitType"];
-                /**
-                 * @description The most hits to return.
-                 * @example 20
-                 */
+                /** @description The most hits to return. */
                 limit?: number;
-                /**
-                 * @description How many hits to skip.
-                 * @example 0
-                 */
+                /** @description How many hits to skip. */
                 offset?: number;
             };
             header?: {
