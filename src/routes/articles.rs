@@ -23,7 +23,10 @@ use crate::{
     params(PageQuery),
     responses(
         (status = 200, description = "One page of articles.", body = Page<ArticleSummary>,
-            headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288)."))),
+            headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288).")),
+            links(("article" = (operation_id = "article_view",
+                parameters(("slug" = "$response.body#/items/0/slug")),
+                description = "The first article of the page.")))),
         (status = 400, response = BadRequest),
     )
 )]
@@ -55,6 +58,13 @@ pub async fn article_list(
         (status = 200, description = "The whole article.", body = Article, headers(
             ("Content-Language" = String, description = "The language served."),
             ("Last-Modified" = String, description = "From the article's `updated_at`, when it has one."),
+        ), links(
+            ("section" = (operation_id = "section_view", parameters(("slug" = "$response.body#/slug"), ("id" = "$response.body#/sections/0/id")), description = "The article's first section.")),
+            ("benefit" = (operation_id = "benefit_view", parameters(("slug" = "$response.body#/slug"), ("id" = "$response.body#/benefits/items/0/id")), description = "The article's first benefit.")),
+            ("precaution" = (operation_id = "precaution_view", parameters(("slug" = "$response.body#/slug"), ("id" = "$response.body#/precautions/items/0/id")), description = "The article's first precaution.")),
+            ("faq" = (operation_id = "faq_view", parameters(("slug" = "$response.body#/slug"), ("id" = "$response.body#/faqs/items/0/id")), description = "The article's first FAQ.")),
+            ("replies" = (operation_id = "reply_list", parameters(("slug" = "$response.body#/slug")), description = "The article's approved replies.")),
+            ("reply" = (operation_id = "reply_create", parameters(("slug" = "$response.body#/slug")), description = "Post a reply to the article.")),
         )),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),

@@ -19,7 +19,10 @@ use crate::{
     tag = "faqs",
     params(ArticlePath, PartQuery),
     responses(
-        (status = 200, description = "The list, in reading order.", body = List<Faq>),
+        (status = 200, description = "The list, in reading order.", body = List<Faq>,
+            links(("item" = (operation_id = "faq_view",
+                parameters(("slug" = "$request.path.slug"), ("id" = "$response.body#/items/0/id")),
+                description = "The first item of the list.")))),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
     )

@@ -30,7 +30,11 @@ fn no_reply(id: ReplyId) -> ApiError {
     security(("moderator_token" = [])),
     responses(
         (status = 200, description = "One page of replies.", body = Page<ModeratedReply>,
-            headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288)."))),
+            headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288).")),
+            links(
+                ("reply" = (operation_id = "moderation_reply_view", parameters(("id" = "$response.body#/items/0/id")), description = "The first reply of the page.")),
+                ("decide" = (operation_id = "moderation_reply_update", parameters(("id" = "$response.body#/items/0/id")), description = "Decide on the first reply of the page.")),
+            )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),

@@ -19,7 +19,10 @@ use crate::{
     tag = "precautions",
     params(ArticlePath, PartQuery),
     responses(
-        (status = 200, description = "The list, in reading order.", body = List<Precaution>),
+        (status = 200, description = "The list, in reading order.", body = List<Precaution>,
+            links(("item" = (operation_id = "precaution_view",
+                parameters(("slug" = "$request.path.slug"), ("id" = "$response.body#/items/0/id")),
+                description = "The first item of the list.")))),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
     )

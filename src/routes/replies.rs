@@ -42,6 +42,11 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
     request_body(content = NewReply, content_type = "application/json"),
     responses(
         (status = 202, description = "The reply is stored and awaits moderation.", body = ReplyReceipt,
+            links(
+                ("moderate" = (operation_id = "moderation_reply_view", parameters(("id" = "$response.body#/id")), description = "The reply, as moderators see it.")),
+                ("decide" = (operation_id = "moderation_reply_update", parameters(("id" = "$response.body#/id")), description = "Approve or reject the reply.")),
+                ("delete" = (operation_id = "moderation_reply_delete", parameters(("id" = "$response.body#/id")), description = "Delete the reply.")),
+            ),
             headers(
                 ("Location" = String, description = "Where the reply will be once approved."),
                 ("X-RateLimit-Limit" = u32, description = "Replies a client may post per minute (absent when unlimited)."),
@@ -145,7 +150,10 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
     params(ArticlePath, super::params::PageQuery),
     responses(
         (status = 200, description = "One page of approved replies.", body = Page<Reply>,
-            headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288)."))),
+            headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288).")),
+            links(("reply" = (operation_id = "reply_view",
+                parameters(("slug" = "$request.path.slug"), ("id" = "$response.body#/items/0/id")),
+                description = "The first reply of the page.")))),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),

@@ -147,3 +147,88 @@ fn every_operation_documents_the_refusals_it_can_answer() {
         }
     }
 }
+
+/// The value a link's runtime expression names: `$request.path.NAME` or
+/// `$response.body#/JSON/POINTER`; `None` when the response has no such value.
+fn resolve(
+    expression: &str,
+    path_params: &serde_json::Map<String, Value>,
+    body: &Value,
+) -> Option<String> {
+    let value = if let Some(name) = expression.strip_prefix("$request.path.") {
+        path_params.get(name)?
+    } else {
+        body.pointer(expression.strip_prefix("$response.body#")?)?
+    };
+    Some(match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    })
+}
+
+#[actix_web::test]
+async fn every_link_from_the_article_list_leads_to_a_real_resource() {
+    let app = spawn_app().await;
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    // operationId -> (path template, the operation)
+    let mut operations = std::collections::HashMap::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for operation in item.as_object().unwrap().values() {
+            operations.insert(
+                operation["operationId"].as_str().unwrap().to_owned(),
+                (path.clone(), operation.clone()),
+            );
+        }
+    }
+    let mut followed = Vec::new();
+    let mut queue = vec![("article_list".to_owned(), serde_json::Map::new(), 0)];
+    while let Some((id, params, depth)) = queue.pop() {
+        let (template, operation) = &operations[&id];
+        let mut path = template.clone();
+        for (name, value) in &params {
+            path = path.replace(&format!("{{{name}}}"), value.as_str().unwrap());
+        }
+        let answer = app.get(&path).await;
+        assert_eq!(answer.status, 200, "{id} at {path}, reached by a link");
+        followed.push(id.clone());
+        let Some(links) = operation["responses"]["200"]["links"].as_object() else {
+            continue;
+        };
+        let body = answer.json();
+        for link in links.values() {
+            let target = link["operationId"].as_str().unwrap();
+            assert!(
+                operations.contains_key(target),
+                "a link names {target}, which is no operation"
+            );
+            if !operations[target].1["requestBody"].is_null() || depth >= 2 {
+                continue; // followed by Schemathesis; here only reads
+            }
+            let resolved: Option<serde_json::Map<String, Value>> = link["parameters"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(name, expression)| {
+                    resolve(expression.as_str().unwrap(), &params, &body)
+                        .map(|value| (name.clone(), Value::String(value)))
+                })
+                .collect();
+            if let Some(next) = resolved {
+                queue.push((target.to_owned(), next, depth + 1));
+            }
+        }
+    }
+    for expected in [
+        "article_view",
+        "section_view",
+        "benefit_view",
+        "precaution_view",
+        "faq_view",
+        "reply_list",
+    ] {
+        assert!(
+            followed.iter().any(|id| id == expected),
+            "no link led to {expected}: {followed:?}"
+        );
+    }
+}
