@@ -144,11 +144,7 @@ fn write_preflight(origin: &HeaderValue) -> HttpResponse {
         ))
         .insert_header((
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            ALLOWED_HEADERS
-                .iter()
-                .map(HeaderName::as_str)
-                .collect::<Vec<_>>()
-                .join(", "),
+            ALLOWED_HEADERS_LIST.clone(),
         ))
         .insert_header((
             header::ACCESS_CONTROL_MAX_AGE,
@@ -549,6 +545,13 @@ const ALLOWED_HEADERS: [HeaderName; 8] = [
     HeaderName::from_static("idempotency-key"),
     REQUEST_ID,
 ];
+
+/// [`ALLOWED_HEADERS`] as a preflight lists them, joined once.
+static ALLOWED_HEADERS_LIST: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
+    let headers = ALLOWED_HEADERS;
+    let names: Vec<&str> = headers.iter().map(HeaderName::as_str).collect();
+    HeaderValue::from_str(&names.join(", ")).expect("header names are valid header text")
+});
 
 /// How long a browser may keep a preflight's answer (seconds).
 const PREFLIGHT_MAX_AGE: usize = 86_400;

@@ -81,8 +81,9 @@ struct Live {
     pool: Pool,
     /// Set once the migrations have run; until then each use tries again.
     migrated: tokio::sync::OnceCell<()>,
-    /// The SQLite file this pool opened, found once its migrations ran.
-    opened: OnceLock<FileId>,
+    /// Set once its migrations have run: the SQLite file this pool opened
+    /// (`None` for a database that is not a file).
+    opened: OnceLock<Option<FileId>>,
 }
 
 impl Live {
@@ -352,14 +353,12 @@ impl Database {
             };
             return Err(self.failed(&live, "running the migrations", &error));
         }
-        if let Some(file) = &self.file {
-            let opened = *live.opened.get_or_init(|| {
-                tracing::info!(database = %self.display, "replies database ready");
-                file.current().unwrap_or(FileId(0, 0))
-            });
-            self.check_file(&live, file, opened)?;
-        } else if live.opened.set(FileId(0, 0)).is_ok() {
+        let opened = *live.opened.get_or_init(|| {
             tracing::info!(database = %self.display, "replies database ready");
+            self.file.as_ref().and_then(SqliteFile::current)
+        });
+        if let (Some(file), Some(opened)) = (&self.file, opened) {
+            self.check_file(&live, file, opened)?;
         }
         self.up();
         Ok(live)
@@ -435,8 +434,8 @@ impl Database {
     /// After a write: 503 (and a new pool) unless the configured path still
     /// names the SQLite file the write went to.
     fn still_there(&self, live: &Arc<Live>) -> Result<(), ApiError> {
-        match (&self.file, live.opened.get()) {
-            (Some(file), Some(opened)) => self.check_file(live, file, *opened),
+        match (&self.file, live.opened.get().copied().flatten()) {
+            (Some(file), Some(opened)) => self.check_file(live, file, opened),
             _ => Ok(()),
         }
     }
