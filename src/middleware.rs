@@ -330,7 +330,7 @@ fn keep<B: MessageBody + 'static>(
     method: &Method,
     response: ServiceResponse<B>,
 ) -> Answer<B> {
-    if !edge.responses.keeps(response.status(), response.headers()) {
+    if !crate::response_cache::keeps(response.response()) {
         return (response.map_into_left_body(), None);
     }
     let route = route_of(&edge.templates, response.request());

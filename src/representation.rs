@@ -230,20 +230,14 @@ impl Representation {
 
     /// Answers a GET or HEAD for this representation: 200 with the best
     /// variant, 304 when the client's copy is current, 406 when the client
-    /// accepts no coding we have.
-    pub fn respond(&self, req: &HttpRequest, content_type: &'static str) -> HttpResponse {
-        self.respond_with(req, content_type, CachePolicy::of(req))
-    }
-
-    /// [`Self::respond`] with a `Cache-Control` of the caller's, for
-    /// responses that are not content (replies, moderation).
-    pub fn respond_with(
+    /// accepts no coding we have. `caching` says whether it is content.
+    pub fn respond(
         &self,
         req: &HttpRequest,
         content_type: &'static str,
-        cache_control: HeaderValue,
+        caching: Caching,
     ) -> HttpResponse {
-        self.respond_full(req, content_type, cache_control, None)
+        self.respond_full(req, content_type, caching, None)
     }
 
     /// [`Self::respond_with`] for a resource with a modification date:
@@ -254,9 +248,13 @@ impl Representation {
         &self,
         req: &HttpRequest,
         content_type: &'static str,
-        cache_control: HeaderValue,
+        caching: Caching,
         last_modified: Option<SystemTime>,
     ) -> HttpResponse {
+        let cache_control = match &caching {
+            Caching::Content => CachePolicy::of(req),
+            Caching::Revalidate(cache_control) => cache_control.clone(),
+        };
         let headers = req.headers();
         if !accepts(headers, content_type) {
             return ApiError::NotAcceptable(format!(
@@ -289,6 +287,9 @@ impl Representation {
             HeaderValue::from_bytes(etag.as_bytes()).expect("hex is a valid header"),
         );
         set(&mut response, header::CACHE_CONTROL, cache_control);
+        if matches!(caching, Caching::Content) {
+            response.extensions_mut().insert(Cacheable);
+        }
         if let Some(modified) = last_modified {
             response.insert_header((header::LAST_MODIFIED, HttpDate::from(modified)));
         }
@@ -374,6 +375,25 @@ fn brotli(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// How a response may be cached, chosen by its handler: the choice is a
+/// type, so that no handler gets the content policy (and a place in the
+/// response cache) by default.
+#[derive(Debug, Clone)]
+pub enum Caching {
+    /// Content: the same until the content is reloaded. Sent with the
+    /// configured [`CachePolicy`] and marked [`Cacheable`].
+    Content,
+    /// Anything else (replies, moderation, pages with replies): sent with
+    /// this `Cache-Control`, never kept by the response cache.
+    Revalidate(HeaderValue),
+}
+
+/// The mark a content response carries in its extensions: the response
+/// cache keeps a response only when its handler set it (see [`Caching`]),
+/// whatever its `Cache-Control` says.
+#[derive(Debug, Clone, Copy)]
+pub struct Cacheable;
+
 /// The `Cache-Control` of content responses, built once from the settings.
 #[derive(Debug, Clone)]
 pub struct CachePolicy {
@@ -387,13 +407,6 @@ impl CachePolicy {
             || CachePolicy::default().header.clone(),
             |policy| policy.header.clone(),
         )
-    }
-
-    /// The header value. Only content responses carry it: a response with
-    /// it changes only when the content does (the response cache keeps
-    /// exactly these).
-    pub fn header(&self) -> &HeaderValue {
-        &self.header
     }
 
     pub fn new(max_age: u32, stale_while_revalidate: u32) -> Self {

@@ -9,12 +9,13 @@
 //! it names in `Vary`, and the conditional ones), so the edge keeps it under
 //! exactly those and hands out a copy of its head and its shared body bytes.
 //!
-//! Only content responses are kept: 200 or 304 with the content's
-//! `Cache-Control` (the [`CachePolicy`](crate::representation::CachePolicy),
-//! which says the response changes only with the content). Errors, replies
-//! (they change without a reload), moderation and pages that show replies
-//! carry other `Cache-Control` values and always reach their handlers. A
-//! response that varies on a header the key does not hold is not kept.
+//! Only content responses are kept: a 200 or 304 whose handler answered with
+//! [`Caching::Content`](crate::representation::Caching), which marks it
+//! [`Cacheable`] (a type in its extensions, never a header compared as a
+//! string). Errors, replies (they change without a reload), moderation and
+//! pages that show replies are answered with `Caching::Revalidate` and always
+//! reach their handlers, whatever `Cache-Control` they carry. A response that
+//! varies on a header the key does not hold is not kept.
 //! A reload starts a new generation, which is part of every key, so a request
 //! never gets an answer made from content older than the one it would see.
 //! Memory is bounded by bytes (`--response-cache-bytes`); quick_cache evicts
@@ -35,7 +36,7 @@ use actix_web::{
 use prometheus::IntCounter;
 use smallvec::SmallVec;
 
-use crate::{content::LiveContent, metrics::RouteMetrics};
+use crate::{content::LiveContent, metrics::RouteMetrics, representation::Cacheable};
 
 /// How many headers are [`KEYED`].
 const KEYED_COUNT: usize = 8;
@@ -64,8 +65,6 @@ pub struct ResponseCache {
     /// `None` when the cache is turned off (`--response-cache-bytes 0`).
     entries: Option<quick_cache::sync::Cache<Box<[u8]>, Arc<Stored>, ByBytes>>,
     content: web::Data<LiveContent>,
-    /// The `Cache-Control` of content responses: what marks a response as one.
-    content_policy: HeaderValue,
     hits: IntCounter,
     misses: IntCounter,
 }
@@ -130,7 +129,6 @@ impl ResponseCache {
     pub fn new(
         capacity: u64,
         content: web::Data<LiveContent>,
-        content_policy: HeaderValue,
         hits: IntCounter,
         misses: IntCounter,
     ) -> Self {
@@ -145,7 +143,6 @@ impl ResponseCache {
                 )
             }),
             content,
-            content_policy,
             hits,
             misses,
         }
@@ -200,14 +197,6 @@ impl ResponseCache {
         found
     }
 
-    /// Whether a response with this status and these headers is a content
-    /// response that may be kept.
-    pub fn keeps(&self, status: StatusCode, headers: &HeaderMap) -> bool {
-        matches!(status, StatusCode::OK | StatusCode::NOT_MODIFIED)
-            && headers.get(header::CACHE_CONTROL) == Some(&self.content_policy)
-            && headers.get_all(header::VARY).all(varies_on_keyed_headers)
-    }
-
     /// Keeps `stored` under `key`.
     pub fn insert(&self, key: Key, stored: Arc<Stored>) {
         if let Some(entries) = &self.entries {
@@ -222,6 +211,18 @@ impl ResponseCache {
             entries.clear();
         }
     }
+}
+
+/// Whether `response` may be kept: a 200 or 304 its handler marked
+/// [`Cacheable`] (content), varying only on headers in the key. Its
+/// `Cache-Control` decides nothing.
+pub fn keeps<B>(response: &HttpResponse<B>) -> bool {
+    matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED)
+        && response.extensions().contains::<Cacheable>()
+        && response
+            .headers()
+            .get_all(header::VARY)
+            .all(varies_on_keyed_headers)
 }
 
 /// A request's key, built on the stack: most are a URL and a few short
@@ -249,6 +250,23 @@ fn varies_on_keyed_headers(vary: &HeaderValue) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_responses_their_handler_marked_cacheable_are_kept_whatever_their_cache_control() {
+        let content_policy = "public, max-age=300, stale-while-revalidate=86400";
+        let mut unmarked = HttpResponse::Ok();
+        unmarked.insert_header((header::CACHE_CONTROL, content_policy));
+        assert!(!keeps(&unmarked.finish()));
+        let mut marked = HttpResponse::Ok();
+        marked.extensions_mut().insert(Cacheable);
+        assert!(keeps(&marked.finish()));
+        let mut not_modified = HttpResponse::NotModified();
+        not_modified.extensions_mut().insert(Cacheable);
+        assert!(keeps(&not_modified.finish()));
+        let mut error = HttpResponse::NotFound();
+        error.extensions_mut().insert(Cacheable);
+        assert!(!keeps(&error.finish()));
+    }
 
     #[test]
     fn only_responses_varying_on_keyed_headers_are_kept() {

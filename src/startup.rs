@@ -2,6 +2,7 @@
 //! worker cheap shared handles to it. The one place routes and middleware are
 //! registered, and where reloads (SIGHUP, `--watch`) are wired in.
 
+use crate::representation::Caching;
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{
@@ -153,7 +154,6 @@ impl Application {
         let responses = Arc::new(ResponseCache::new(
             config.response_cache_bytes,
             content.clone(),
-            cache_policy.header().clone(),
             hits,
             misses,
         ));
@@ -467,7 +467,7 @@ fn serve(
 }
 
 async fn spec_view(req: HttpRequest, spec: web::Data<Spec>) -> HttpResponse {
-    spec.0.respond(&req, "application/json")
+    spec.0.respond(&req, "application/json", Caching::Content)
 }
 
 /// Each documented operation's route template, by operationId.

@@ -1,6 +1,7 @@
 //! `/v1/articles`: the list of articles, each article whole and as
 //! schema.org JSON-LD, and `/v1/bundle`, every article at once.
 
+use crate::representation::Caching;
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
 use super::params::{
@@ -10,7 +11,6 @@ use super::params::{
 use crate::{
     content::{Article, ArticleSummary, Bundle, LiveContent, Page},
     error::{ApiError, BadRequest, NotFound},
-    representation::CachePolicy,
 };
 
 /// List articles
@@ -145,7 +145,7 @@ pub async fn article_jsonld_view(
     let mut response = entry.jsonld().respond_full(
         &req,
         "application/ld+json",
-        CachePolicy::of(&req),
+        Caching::Content,
         entry.last_modified,
     );
     super::article_headers(&mut response, &store, entry);

@@ -1,5 +1,6 @@
 //! `/`: where a client starts, linking every resource and the docs.
 
+use crate::representation::Caching;
 use std::sync::LazyLock;
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
@@ -98,7 +99,7 @@ pub async fn index_view(
     let mut response = if super::reader::wants_html(&req) {
         super::reader::index_page(&req, &content.current())
     } else {
-        INDEX.respond(&req, "application/json")
+        INDEX.respond(&req, "application/json", Caching::Content)
     };
     super::vary_on_accept(&mut response);
     response

@@ -14,6 +14,7 @@ mod replies;
 mod search;
 mod sections;
 
+use crate::representation::Caching;
 use actix_web::{
     HttpRequest, HttpResponse,
     http::header::{self, HeaderName, HeaderValue},
@@ -24,7 +25,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 use crate::{
     content::{Collection, Entry, LangPreference, Page, Slug, Store, link_header},
     error::ApiError,
-    representation::{CachePolicy, Representation},
+    representation::Representation,
 };
 use params::{ArticlePath, ContentOptions, Pagination, PartPath};
 
@@ -36,16 +37,10 @@ const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-store");
 
 /// Answers with `value` as JSON made for this request, with an ETag (so
 /// `If-None-Match` gets 304) and the given `Cache-Control`.
-fn dynamic_json<T: Serialize>(
-    req: &HttpRequest,
-    value: &T,
-    cache_control: HeaderValue,
-) -> HttpResponse {
-    Representation::json(value).without_variants().respond_with(
-        req,
-        "application/json",
-        cache_control,
-    )
+fn dynamic_json<T: Serialize>(req: &HttpRequest, value: &T, caching: Caching) -> HttpResponse {
+    Representation::json(value)
+        .without_variants()
+        .respond(req, "application/json", caching)
 }
 
 /// Answers with one page of a list read for this request, with its `Link` header.
@@ -55,7 +50,7 @@ fn page_response<T: Serialize>(
     total: usize,
     page: Pagination,
     base: &str,
-    cache_control: HeaderValue,
+    caching: Caching,
 ) -> HttpResponse {
     let body = Page {
         items,
@@ -63,7 +58,7 @@ fn page_response<T: Serialize>(
         limit: page.limit,
         offset: page.offset,
     };
-    let mut response = dynamic_json(req, &body, cache_control);
+    let mut response = dynamic_json(req, &body, caching);
     if let Ok(link) = HeaderValue::from_str(&link_header(base, page.limit, page.offset, total)) {
         response.headers_mut().insert(header::LINK, link);
     }
@@ -130,7 +125,7 @@ pub const CONTENT_REVISION: HeaderName = HeaderName::from_static("x-content-revi
 
 /// Answers with a prepared JSON representation of `store` (200, 304 or 406).
 fn json(req: &HttpRequest, store: &Store, representation: &Representation) -> HttpResponse {
-    let mut response = representation.respond(req, "application/json");
+    let mut response = representation.respond(req, "application/json", Caching::Content);
     response
         .headers_mut()
         .insert(CONTENT_REVISION, store.revision_header().clone());
@@ -175,7 +170,7 @@ fn article_json(
     let mut response = representation.respond_full(
         req,
         "application/json",
-        CachePolicy::of(req),
+        Caching::Content,
         entry.last_modified,
     );
     article_headers(&mut response, store, entry);

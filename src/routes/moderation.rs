@@ -2,6 +2,7 @@
 //! reject or mark them as spam, and delete them. Every operation needs a
 //! moderator's bearer token ([`Moderator`]).
 
+use crate::representation::Caching;
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
 use super::params::{JsonBody, ModeratedReplyPath, ModerationFilter, ModerationQuery, NoQuery};
@@ -56,7 +57,7 @@ pub async fn moderation_reply_list(
         total,
         page,
         &base,
-        super::PRIVATE,
+        Caching::Revalidate(super::PRIVATE),
     ))
 }
 
@@ -88,7 +89,11 @@ pub async fn moderation_reply_view(
         .moderated(path.id)
         .await?
         .ok_or_else(|| no_reply(path.id))?;
-    Ok(super::dynamic_json(&req, &reply, super::PRIVATE))
+    Ok(super::dynamic_json(
+        &req,
+        &reply,
+        Caching::Revalidate(super::PRIVATE),
+    ))
 }
 
 /// Moderate a reply

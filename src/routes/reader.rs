@@ -7,6 +7,7 @@
 //! every value; the JSON-LD is embedded with `<` escaped, so no text can
 //! close its script element.
 
+use crate::representation::Caching;
 use std::sync::LazyLock;
 
 use actix_web::{
@@ -338,7 +339,7 @@ pub fn index_page(req: &HttpRequest, store: &Store) -> HttpResponse {
 fn html_response(req: &HttpRequest, markup: Markup) -> HttpResponse {
     let mut response = Representation::new(markup.into_string().into())
         .without_variants()
-        .respond_with(req, HTML, REVALIDATE);
+        .respond(req, HTML, Caching::Revalidate(REVALIDATE));
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(crate::middleware::PAGE_POLICY),
@@ -364,10 +365,10 @@ static JS: LazyLock<Representation> = LazyLock::new(|| Representation::new(SCRIP
 
 /// Serves the pages' stylesheet.
 pub async fn stylesheet(req: HttpRequest) -> HttpResponse {
-    CSS.respond(&req, "text/css; charset=utf-8")
+    CSS.respond(&req, "text/css; charset=utf-8", Caching::Content)
 }
 
 /// Serves the pages' script.
 pub async fn script(req: HttpRequest) -> HttpResponse {
-    JS.respond(&req, "text/javascript; charset=utf-8")
+    JS.respond(&req, "text/javascript; charset=utf-8", Caching::Content)
 }

@@ -2,6 +2,7 @@
 //! approved ones. Posting is rate limited per client and safe to retry with
 //! an `Idempotency-Key`.
 
+use crate::representation::Caching;
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
 use super::params::{ArticlePath, JsonBody, NoQuery, Pagination, ReplyPath};
@@ -178,7 +179,7 @@ pub async fn reply_list(
         total,
         page,
         &base,
-        super::PUBLIC_DYNAMIC,
+        Caching::Revalidate(super::PUBLIC_DYNAMIC),
     ))
 }
 
@@ -215,5 +216,9 @@ pub async fn reply_view(
                 path.id, path.slug
             ))
         })?;
-    Ok(super::dynamic_json(&req, &reply, super::PUBLIC_DYNAMIC))
+    Ok(super::dynamic_json(
+        &req,
+        &reply,
+        Caching::Revalidate(super::PUBLIC_DYNAMIC),
+    ))
 }

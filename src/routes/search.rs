@@ -1,12 +1,12 @@
 //! `/v1/search`: full-text search over every article and its parts.
 
+use crate::representation::Caching;
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use super::params::{SearchFilter, SearchQuery};
 use crate::{
     content::{LiveContent, Page, Search, SearchHit},
     error::{ApiError, BadRequest, Unavailable},
-    representation::CachePolicy,
 };
 
 /// Search articles and their parts
@@ -56,7 +56,7 @@ pub async fn search_list(
         serde_urlencoded::to_string(&base).unwrap_or_default()
     );
     let mut response =
-        super::page_response(&req, hits, total, filter.page, &base, CachePolicy::of(&req));
+        super::page_response(&req, hits, total, filter.page, &base, Caching::Content);
     response
         .headers_mut()
         .insert(super::CONTENT_REVISION, store.revision_header().clone());
