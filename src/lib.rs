@@ -10,6 +10,7 @@ pub mod healthcheck;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod reload;
 pub mod replies;
 pub mod representation;
 pub mod response_cache;

@@ -1,8 +1,6 @@
 //! Building the server: load and prepare everything once, then hand each
-//! worker cheap shared handles to it. The one place routes and middleware are
-//! registered, and where reloads (SIGHUP, `--watch`) are wired in.
+//! worker cheap shared handles to it, and run it. Reloading is `reload`'s.
 
-use crate::representation::Caching;
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{
@@ -19,13 +17,14 @@ use crate::{
     abuse::{ReplyRateLimit, TrustedProxies},
     auth::{Moderators, TokensFileError},
     config::Config,
-    content::{ContentError, ContentSource, LiveContent, Store},
+    content::{ContentError, LiveContent, Store},
     error::{ApiError, problem_renderer},
     metrics::Metrics,
     middleware::{self, Edge, Limits, RouteTemplates},
     openapi,
+    reload::{Reloader, WatchError, prepare, reload_on_sighup, watch},
     replies::{Database, DatabaseUrlError},
-    representation::{CachePolicy, Representation, exact},
+    representation::{CachePolicy, Caching, Representation, exact},
     response_cache::ResponseCache,
     routes,
 };
@@ -40,62 +39,14 @@ pub enum StartupError {
         addr: String,
         source: std::io::Error,
     },
-    #[error("cannot watch {dir}: {reason}")]
-    Watch { dir: String, reason: String },
+    #[error(transparent)]
+    Watch(#[from] WatchError),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
     #[error(transparent)]
     Database(#[from] DatabaseUrlError),
     #[error(transparent)]
     Tokens(#[from] TokensFileError),
-}
-
-/// Reloads the live content (and the moderator tokens) and reports how it
-/// went: in the log, in the metrics. SIGHUP, the file watcher and tests all
-/// reload through it.
-#[derive(Clone)]
-pub struct Reloader {
-    content: web::Data<LiveContent>,
-    metrics: web::Data<Metrics>,
-    moderators: web::Data<Moderators>,
-    responses: Arc<ResponseCache>,
-}
-
-impl Reloader {
-    /// Loads the content anew; serves it if valid, else keeps what is served.
-    /// Blocking. Returns whether the new content is now served.
-    pub fn reload(&self) -> bool {
-        match self.moderators.reload() {
-            Ok(None) => {}
-            Ok(Some(tokens)) => tracing::info!(tokens, "moderator tokens reloaded"),
-            Err(error) => tracing::error!(
-                "moderator tokens not reloaded; the previous ones stay in use\n{error}"
-            ),
-        }
-        let started = std::time::Instant::now();
-        match self.content.reload() {
-            Ok(store) => {
-                self.metrics.reloaded(true);
-                self.metrics.content_served(&store);
-                tracing::info!(
-                    revision = store.revision(),
-                    articles = store.len(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "content reloaded"
-                );
-                self.responses.clear();
-                prepare(store);
-                true
-            }
-            Err(error) => {
-                self.metrics.reloaded(false);
-                tracing::error!(
-                    "content reload failed; still serving the previous content\n{error}"
-                );
-                false
-            }
-        }
-    }
 }
 
 /// A server bound to its port, ready to run.
@@ -166,12 +117,12 @@ impl Application {
         let listener_addr = listener.local_addr().map_err(bind_error)?;
         let port = listener_addr.port();
         let replies = Replies::new(config)?;
-        let reloader = Reloader {
-            content: content.clone(),
-            metrics: metrics.clone(),
-            moderators: replies.moderators.clone(),
-            responses: Arc::clone(&responses),
-        };
+        let reloader = Reloader::new(
+            content.clone(),
+            metrics.clone(),
+            replies.moderators.clone(),
+            Arc::clone(&responses),
+        );
         // Migrations run now, beside the start rather than before it: a
         // database that is down holds up neither the start nor the content;
         // each replies request tries again.
@@ -203,12 +154,12 @@ impl Application {
 
     /// How many articles are served.
     pub fn articles(&self) -> usize {
-        self.reloader.content.current().len()
+        self.reloader.content().current().len()
     }
 
     /// The content revision served.
     pub fn revision(&self) -> String {
-        self.reloader.content.current().revision().to_owned()
+        self.reloader.content().current().revision().to_owned()
     }
 
     /// A handle that reloads the content.
@@ -233,7 +184,7 @@ impl Application {
             "listening on http://{} with {} article(s) from {} (revision {})",
             self.addr,
             self.articles(),
-            self.reloader.content.source(),
+            self.reloader.content().source(),
             self.revision()
         );
         let server = self.server;
@@ -258,115 +209,6 @@ fn prepare_replies(replies: &Replies) {
             rate.forget_idle();
         }
     });
-}
-
-/// Content up to this size is indexed for search and compressed before it
-/// is served (a few milliseconds); larger content sets are on a background
-/// thread, so that start-up stays short (10,000 articles take seconds).
-const PREPARE_BEFORE_SERVING_BYTES: usize = 4 << 20;
-
-/// Builds the search index, then the compressed variants of every
-/// response: now for small content, else off the request path.
-fn prepare(store: Arc<Store>) {
-    let small = store.prepared_bytes() <= PREPARE_BEFORE_SERVING_BYTES;
-    let work = move || {
-        let started = std::time::Instant::now();
-        store.index_for_search();
-        if let Some(index) = store.search_index() {
-            tracing::info!(
-                ms = started.elapsed().as_millis() as u64,
-                documents = index.documents(),
-                bytes = index.heap_bytes(),
-                "search index ready"
-            );
-        }
-        let started = std::time::Instant::now();
-        store.compress_all();
-        tracing::info!(
-            ms = started.elapsed().as_millis() as u64,
-            "compressed variants ready"
-        );
-    };
-    if small {
-        work();
-        return;
-    }
-    if let Err(error) = std::thread::Builder::new()
-        .name("prepare".into())
-        .spawn(work)
-    {
-        // Not fatal for compression (each variant is then made by the first
-        // request that wants it); search answers 503 until a reload.
-        tracing::warn!("cannot start the thread that indexes and compresses the content: {error}");
-    }
-}
-
-fn reload_on_sighup(reloader: Reloader) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hangups = match signal(SignalKind::hangup()) {
-        Ok(hangups) => hangups,
-        Err(error) => {
-            tracing::warn!("cannot listen for SIGHUP; reload by restarting: {error}");
-            return;
-        }
-    };
-    actix_web::rt::spawn(async move {
-        while hangups.recv().await.is_some() {
-            tracing::info!("SIGHUP: reloading content and moderator tokens");
-            let reloader = reloader.clone();
-            let _ = actix_web::rt::task::spawn_blocking(move || reloader.reload()).await;
-        }
-    });
-}
-
-/// Watches the content directory; a burst of changes becomes one reload.
-/// Only changes count: reading the files (as a reload does) must not
-/// trigger another reload.
-fn watch(reloader: Reloader) -> Result<notify::RecommendedWatcher, StartupError> {
-    use notify::{Event, EventKind, RecursiveMode, Watcher};
-    const QUIET: Duration = Duration::from_millis(300);
-
-    let ContentSource::Dir { path: dir, .. } = reloader.content.source().clone() else {
-        return Err(StartupError::Watch {
-            dir: "embedded content".into(),
-            reason: "pass --content-dir DIR to watch a directory".into(),
-        });
-    };
-    let watch_error = |reason: String| StartupError::Watch {
-        dir: dir.display().to_string(),
-        reason,
-    };
-    let (changes, changed) = std::sync::mpsc::channel::<()>();
-    let mut watcher =
-        notify::recommended_watcher(move |event: notify::Result<Event>| match event {
-            Ok(event)
-                if matches!(
-                    event.kind,
-                    EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
-                ) =>
-            {
-                let _ = changes.send(());
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!("watching the content failed: {error}"),
-        })
-        .map_err(|e| watch_error(e.to_string()))?;
-    watcher
-        .watch(&dir, RecursiveMode::Recursive)
-        .map_err(|e| watch_error(e.to_string()))?;
-    std::thread::Builder::new()
-        .name("content-watch".into())
-        .spawn(move || {
-            // Ends when the watcher, and with it the sender, is dropped.
-            while changed.recv().is_ok() {
-                while changed.recv_timeout(QUIET).is_ok() {}
-                tracing::info!("content files changed: reloading");
-                reloader.reload();
-            }
-        })
-        .map_err(|e| watch_error(e.to_string()))?;
-    tracing::info!(dir = %dir.display(), "watching the content for changes");
-    Ok(watcher)
 }
 
 /// The OpenAPI document, pretty-printed and prepared once at start.

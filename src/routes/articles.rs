@@ -1,7 +1,6 @@
 //! `/v1/articles`: the list of articles, each article whole and as
 //! schema.org JSON-LD, and `/v1/bundle`, every article at once.
 
-use crate::representation::Caching;
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
 use super::params::{
@@ -11,6 +10,7 @@ use super::params::{
 use crate::{
     content::{Article, ArticleSummary, Bundle, LiveContent, Page},
     error::{ApiError, BadRequest, NotFound},
+    representation::Caching,
 };
 
 /// List articles

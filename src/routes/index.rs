@@ -1,6 +1,5 @@
 //! `/`: where a client starts, linking every resource and the docs.
 
-use crate::representation::Caching;
 use std::sync::LazyLock;
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
@@ -8,7 +7,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::params::NoQuery;
-use crate::{content::LiveContent, error::BadRequest, representation::Representation};
+use crate::{
+    content::LiveContent,
+    error::BadRequest,
+    representation::{Caching, Representation},
+};
 
 /// The API's entry point: links to everything else.
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,7 +14,6 @@ mod replies;
 mod search;
 mod sections;
 
-use crate::representation::Caching;
 use actix_web::{
     HttpRequest, HttpResponse,
     http::header::{self, HeaderName, HeaderValue},
@@ -25,7 +24,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 use crate::{
     content::{Collection, Entry, LangPreference, Page, Slug, Store, link_header},
     error::ApiError,
-    representation::Representation,
+    representation::{Caching, Representation},
 };
 use params::{ArticlePath, ContentOptions, Pagination, PartPath};
 

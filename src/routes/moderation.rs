@@ -2,7 +2,6 @@
 //! reject or mark them as spam, and delete them. Every operation needs a
 //! moderator's bearer token ([`Moderator`]).
 
-use crate::representation::Caching;
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
 use super::params::{JsonBody, ModeratedReplyPath, ModerationFilter, ModerationQuery, NoQuery};
@@ -14,6 +13,7 @@ use crate::{
         UnsupportedMediaType,
     },
     replies::{self, Database, ModeratedReply, ModerationDecision, ReplyId},
+    representation::Caching,
 };
 
 fn no_reply(id: ReplyId) -> ApiError {

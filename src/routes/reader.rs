@@ -7,7 +7,6 @@
 //! every value; the JSON-LD is embedded with `<` escaped, so no text can
 //! close its script element.
 
-use crate::representation::Caching;
 use std::sync::LazyLock;
 
 use actix_web::{
@@ -23,7 +22,7 @@ use crate::{
     content::{LangPreference, LiveContent, Store},
     error::ApiError,
     replies::{Database, Reply, db::Submission},
-    representation::Representation,
+    representation::{Caching, Representation},
 };
 
 use super::params::{ArticlePath, FormBody};

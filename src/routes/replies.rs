@@ -2,7 +2,6 @@
 //! approved ones. Posting is rate limited per client and safe to retry with
 //! an `Idempotency-Key`.
 
-use crate::representation::Caching;
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
 use super::params::{ArticlePath, JsonBody, NoQuery, Pagination, ReplyPath};
@@ -14,6 +13,7 @@ use crate::{
         UnsupportedMediaType,
     },
     replies::{self, Created, Database, NewReply, Reply, ReplyReceipt, db::Submission},
+    representation::Caching,
 };
 
 /// The header that makes a POST safe to retry (as in Stripe's API).

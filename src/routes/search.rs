@@ -1,12 +1,12 @@
 //! `/v1/search`: full-text search over every article and its parts.
 
-use crate::representation::Caching;
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use super::params::{SearchFilter, SearchQuery};
 use crate::{
     content::{LiveContent, Page, Search, SearchHit},
     error::{ApiError, BadRequest, Unavailable},
+    representation::Caching,
 };
 
 /// Search articles and their parts

@@ -9,10 +9,7 @@ use std::{
 };
 
 use actix_web::{http::StatusCode, web::Bytes};
-use relief_api::{
-    config::Config,
-    startup::{Application, Reloader},
-};
+use relief_api::{config::Config, reload::Reloader, startup::Application};
 use serde_json::Value;
 
 pub const SLUG: &str = "deep-tissue-massage-for-back-pain";
