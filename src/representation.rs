@@ -251,9 +251,9 @@ impl Representation {
         caching: Caching,
         last_modified: Option<SystemTime>,
     ) -> HttpResponse {
-        let cache_control = match &caching {
-            Caching::Content => CachePolicy::of(req),
-            Caching::Revalidate(cache_control) => cache_control.clone(),
+        let (cache_control, cacheable) = match caching {
+            Caching::Content => (CachePolicy::of(req), true),
+            Caching::Revalidate(cache_control) => (cache_control, false),
         };
         let headers = req.headers();
         if !accepts(headers, content_type) {
@@ -287,7 +287,7 @@ impl Representation {
             HeaderValue::from_bytes(etag.as_bytes()).expect("hex is a valid header"),
         );
         set(&mut response, header::CACHE_CONTROL, cache_control);
-        if matches!(caching, Caching::Content) {
+        if cacheable {
             response.extensions_mut().insert(Cacheable);
         }
         if let Some(modified) = last_modified {
