@@ -9,8 +9,8 @@ use actix_web::web;
 use crate::{
     auth::Moderators,
     content::{ContentSource, LiveContent, Store},
+    http::response_cache::ResponseCache,
     metrics::Metrics,
-    response_cache::ResponseCache,
 };
 
 /// The content directory cannot be watched.

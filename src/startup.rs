@@ -18,14 +18,18 @@ use crate::{
     auth::{Moderators, TokensFileError},
     config::Config,
     content::{ContentError, LiveContent, Store},
-    error::{ApiError, problem_renderer},
+    error::ApiError,
+    http::{
+        cache::{CachePolicy, Caching},
+        edge::{self, Edge, Limits, RouteTemplates},
+        problem::problem_renderer,
+        representation::{Representation, exact},
+        response_cache::ResponseCache,
+    },
     metrics::Metrics,
-    middleware::{self, Edge, Limits, RouteTemplates},
     openapi,
     reload::{Reloader, WatchError, prepare, reload_on_sighup, watch},
     replies::{Database, DatabaseUrlError},
-    representation::{CachePolicy, Caching, Representation, exact},
-    response_cache::ResponseCache,
     routes,
 };
 
@@ -104,7 +108,7 @@ impl Application {
         let (hits, misses) = metrics.response_cache();
         let responses = Arc::new(ResponseCache::new(
             config.response_cache_bytes,
-            content.clone(),
+            content.clone().into_inner(),
             hits,
             misses,
         ));
@@ -240,8 +244,11 @@ fn serve(
             .collect()
     };
     let edge = web::Data::new(Edge {
-        limits: Limits::from(config),
-        any_origin: middleware::any_origin(&origins),
+        limits: Limits {
+            max_url_bytes: config.max_url_bytes,
+            max_header_bytes: config.max_header_bytes,
+        },
+        any_origin: edge::any_origin(&origins),
         named_origins: header_values(&origins),
         write_origins: header_values(&config.write_origins),
         metrics: metrics.clone(),
@@ -296,8 +303,8 @@ fn serve(
             // edge is outermost: what it answers from the response cache
             // (kept with the CORS headers it was given) passes nothing else.
             .wrap(problem_renderer())
-            .wrap(middleware::cors(&origins))
-            .wrap(middleware::EdgeLayer(edge.clone()))
+            .wrap(edge::cors(&origins))
+            .wrap(edge::EdgeLayer(edge.clone()))
     })
     .client_request_timeout(Duration::from_secs(config.client_timeout))
     .shutdown_timeout(config.shutdown_grace_period)

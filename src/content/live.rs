@@ -72,3 +72,9 @@ impl LiveContent {
         Ok(store)
     }
 }
+
+impl crate::http::response_cache::Generation for LiveContent {
+    fn generation(&self) -> u64 {
+        LiveContent::generation(self)
+    }
+}

@@ -3,8 +3,6 @@
 //! default language; a translation that is missing falls back to the
 //! default language, then to any.
 
-use actix_web::http::header::{self, HeaderMap};
-
 use super::Lang;
 
 /// Which translation a request asks for.
@@ -17,22 +15,10 @@ pub struct LangPreference {
 }
 
 impl LangPreference {
-    /// Reads `Accept-Language`; `explicit` is the validated `?lang=`.
-    pub fn new(explicit: Option<Lang>, headers: &HeaderMap) -> Self {
-        let mut ranges = Vec::new();
-        for value in headers.get_all(header::ACCEPT_LANGUAGE) {
-            let Ok(value) = value.to_str() else { continue };
-            for entry in value.split(',') {
-                let mut parts = entry.split(';');
-                let range = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-                if range.is_empty() {
-                    continue;
-                }
-                if let Some(q) = crate::representation::weight(parts) {
-                    ranges.push((range, q));
-                }
-            }
-        }
+    /// `explicit` is the validated `?lang=`; `ranges` are those of
+    /// `Accept-Language` (lowercase, q-values in thousandths), as the HTTP
+    /// layer reads them.
+    pub fn new(explicit: Option<Lang>, ranges: Vec<(String, u16)>) -> Self {
         Self { explicit, ranges }
     }
 
@@ -110,49 +96,52 @@ fn matches(range: &str, tag: &str) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::http::header::HeaderValue;
 
     fn lang(tag: &str) -> Lang {
         tag.parse().unwrap()
     }
 
-    fn choose(explicit: Option<&str>, accept: Option<&str>, available: &[&str]) -> String {
-        let mut headers = HeaderMap::new();
-        if let Some(accept) = accept {
-            headers.insert(
-                header::ACCEPT_LANGUAGE,
-                HeaderValue::from_str(accept).unwrap(),
-            );
-        }
+    /// `accept` as `Accept-Language` ranges: `[("es-mx", 1000), ("en", 500)]`.
+    fn choose(explicit: Option<&str>, accept: &[(&str, u16)], available: &[&str]) -> String {
+        let ranges = accept
+            .iter()
+            .map(|&(range, q)| (range.to_owned(), q))
+            .collect();
         let available: Vec<Lang> = available.iter().map(|tag| lang(tag)).collect();
         let refs: Vec<&Lang> = available.iter().collect();
-        let preference = LangPreference::new(explicit.map(lang), &headers);
+        let preference = LangPreference::new(explicit.map(lang), ranges);
         available[preference.choose(&refs, &lang("en"))].to_string()
     }
 
     #[test]
     fn the_query_parameter_wins_over_the_header() {
-        assert_eq!(choose(Some("es"), Some("en"), &["en", "es"]), "es");
-        assert_eq!(choose(Some("es-MX"), None, &["en", "es"]), "es");
+        assert_eq!(choose(Some("es"), &[("en", 1000)], &["en", "es"]), "es");
+        assert_eq!(choose(Some("es-MX"), &[], &["en", "es"]), "es");
     }
 
     #[test]
     fn a_missing_translation_falls_back_to_the_default_language() {
-        assert_eq!(choose(Some("fr"), None, &["en", "es"]), "en");
-        assert_eq!(choose(None, Some("fr, de;q=0.5"), &["es", "en"]), "en");
-        assert_eq!(choose(None, None, &["en", "es"]), "en");
-        assert_eq!(choose(None, Some("fr"), &["es"]), "es");
+        assert_eq!(choose(Some("fr"), &[], &["en", "es"]), "en");
+        assert_eq!(
+            choose(None, &[("fr", 1000), ("de", 500)], &["es", "en"]),
+            "en"
+        );
+        assert_eq!(choose(None, &[], &["en", "es"]), "en");
+        assert_eq!(choose(None, &[("fr", 1000)], &["es"]), "es");
     }
 
     #[test]
     fn accept_language_is_read_by_q_value_and_prefix() {
-        assert_eq!(choose(None, Some("es-MX, en;q=0.5"), &["en", "es"]), "es");
         assert_eq!(
-            choose(None, Some("en;q=0.4, es;q=0.8"), &["en", "es"]),
+            choose(None, &[("es-mx", 1000), ("en", 500)], &["en", "es"]),
             "es"
         );
-        assert_eq!(choose(None, Some("es;q=0, *"), &["es", "en"]), "en");
-        assert_eq!(choose(None, Some("*"), &["es", "en"]), "en");
+        assert_eq!(
+            choose(None, &[("en", 400), ("es", 800)], &["en", "es"]),
+            "es"
+        );
+        assert_eq!(choose(None, &[("es", 0), ("*", 1000)], &["es", "en"]), "en");
+        assert_eq!(choose(None, &[("*", 1000)], &["es", "en"]), "en");
     }
 
     #[test]

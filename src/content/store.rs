@@ -17,7 +17,7 @@ use super::{
     Article, ArticleSummary, ContentError, ContentSource, Date, Lang, LangPreference, Part,
     SearchIndex, Section,
 };
-use crate::representation::{Representation, exact, to_json};
+use crate::http::representation::{Representation, exact, to_json};
 
 /// An article's parts, as a list: `{"items": [...], "total": N}`.
 #[derive(Debug, Serialize, ToSchema)]

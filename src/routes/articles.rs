@@ -10,7 +10,7 @@ use super::params::{
 use crate::{
     content::{Article, ArticleSummary, Bundle, LiveContent, Page},
     error::{ApiError, BadRequest, NotFound},
-    representation::Caching,
+    http::cache::Caching,
 };
 
 /// List articles

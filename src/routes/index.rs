@@ -10,7 +10,7 @@ use super::params::NoQuery;
 use crate::{
     content::LiveContent,
     error::BadRequest,
-    representation::{Caching, Representation},
+    http::{cache::Caching, representation::Representation},
 };
 
 /// The API's entry point: links to everything else.

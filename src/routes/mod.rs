@@ -24,7 +24,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 use crate::{
     content::{Collection, Entry, LangPreference, Page, Slug, Store, link_header},
     error::ApiError,
-    representation::{Caching, Representation},
+    http::{cache::Caching, representation::Representation},
 };
 use params::{ArticlePath, ContentOptions, Pagination, PartPath};
 

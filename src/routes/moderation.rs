@@ -12,8 +12,8 @@ use crate::{
         ApiError, BadRequest, NotFound, Unauthorized, Unavailable, Unprocessable,
         UnsupportedMediaType,
     },
+    http::cache::Caching,
     replies::{self, Database, ModeratedReply, ModerationDecision, ReplyId},
-    representation::Caching,
 };
 
 fn no_reply(id: ReplyId) -> ApiError {

@@ -20,6 +20,7 @@ use utoipa::IntoParams;
 use crate::{
     content::{HitType, Lang, LangPreference, Slug},
     error::ApiError,
+    http::negotiation::language_ranges,
     replies::{ReplyId, ReplyStatus},
 };
 
@@ -360,7 +361,7 @@ impl FromRequest for ContentOptions {
                 })
                 .transpose()?;
             Ok(Self {
-                lang: LangPreference::new(explicit, req.headers()),
+                lang: LangPreference::new(explicit, language_ranges(req.headers())),
                 fields,
             })
         }))

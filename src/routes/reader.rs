@@ -21,8 +21,8 @@ use crate::{
     abuse::{ClientAddr, ReplyRateLimit},
     content::{LangPreference, LiveContent, Store},
     error::ApiError,
+    http::{cache::Caching, negotiation::language_ranges, representation::Representation},
     replies::{Database, Reply, db::Submission},
-    representation::{Caching, Representation},
 };
 
 use super::params::{ArticlePath, FormBody};
@@ -230,7 +230,7 @@ async fn render(
     form: &FormState,
 ) -> Result<HttpResponse, ApiError> {
     let store = content.current();
-    let preference = LangPreference::new(None, req.headers());
+    let preference = LangPreference::new(None, language_ranges(req.headers()));
     let entry = super::article(&store, &path.slug, &preference)?;
     let article: Value =
         serde_json::from_slice(entry.whole.unframed()).expect("prepared bodies are JSON");
@@ -341,7 +341,7 @@ fn html_response(req: &HttpRequest, markup: Markup) -> HttpResponse {
         .respond(req, HTML, Caching::Revalidate(REVALIDATE));
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(crate::middleware::PAGE_POLICY),
+        HeaderValue::from_static(crate::http::edge::PAGE_POLICY),
     );
     response
 }

@@ -12,8 +12,8 @@ use crate::{
         ApiError, BadRequest, Conflict, NotFound, TooManyRequests, Unavailable, Unprocessable,
         UnsupportedMediaType,
     },
+    http::cache::Caching,
     replies::{self, Created, Database, NewReply, Reply, ReplyReceipt, db::Submission},
-    representation::Caching,
 };
 
 /// The header that makes a POST safe to retry (as in Stripe's API).

@@ -6,7 +6,7 @@ use super::params::{SearchFilter, SearchQuery};
 use crate::{
     content::{LiveContent, Page, Search, SearchHit},
     error::{ApiError, BadRequest, Unavailable},
-    representation::Caching,
+    http::cache::Caching,
 };
 
 /// Search articles and their parts

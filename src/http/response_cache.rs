@@ -10,7 +10,7 @@
 //! exactly those and hands out a copy of its head and its shared body bytes.
 //!
 //! Only content responses are kept: a 200 or 304 whose handler answered with
-//! [`Caching::Content`](crate::representation::Caching), which marks it
+//! [`Caching::Content`](super::cache::Caching), which marks it
 //! [`Cacheable`] (a type in its extensions, never a header compared as a
 //! string). Errors, replies (they change without a reload), moderation and
 //! pages that show replies are answered with `Caching::Revalidate` and always
@@ -31,12 +31,22 @@ use actix_web::{
         Method, StatusCode,
         header::{self, HeaderMap, HeaderName, HeaderValue},
     },
-    web::{self, Bytes},
+    web::Bytes,
 };
 use prometheus::IntCounter;
 use smallvec::SmallVec;
 
-use crate::{content::LiveContent, metrics::RouteMetrics, representation::Cacheable};
+use super::cache::Cacheable;
+use crate::metrics::RouteMetrics;
+
+/// What the response cache's entries are made from, as a number that
+/// changes whenever it does: part of every key, so that a request never gets
+/// an answer made from an older generation than the one it would be served.
+pub trait Generation: Send + Sync {
+    /// The current generation. Read before the content a response is made
+    /// from, so that what is made is from this generation or a newer one.
+    fn generation(&self) -> u64;
+}
 
 /// How many headers are [`KEYED`].
 const KEYED_COUNT: usize = 8;
@@ -64,7 +74,7 @@ const ENTRY_OVERHEAD: usize = 512;
 pub struct ResponseCache {
     /// `None` when the cache is turned off (`--response-cache-bytes 0`).
     entries: Option<quick_cache::sync::Cache<Box<[u8]>, Arc<Stored>, ByBytes>>,
-    content: web::Data<LiveContent>,
+    generation: Arc<dyn Generation>,
     hits: IntCounter,
     misses: IntCounter,
 }
@@ -128,7 +138,7 @@ impl ResponseCache {
     /// A cache holding up to `capacity` bytes of responses; 0 turns it off.
     pub fn new(
         capacity: u64,
-        content: web::Data<LiveContent>,
+        generation: Arc<dyn Generation>,
         hits: IntCounter,
         misses: IntCounter,
     ) -> Self {
@@ -142,7 +152,7 @@ impl ResponseCache {
                     ByBytes,
                 )
             }),
-            content,
+            generation,
             hits,
             misses,
         }
@@ -172,7 +182,7 @@ impl ResponseCache {
         }
         let target = req.uri().path_and_query().map_or("", |pq| pq.as_str());
         let mut key = Key::new();
-        key.extend_from_slice(&self.content.generation().to_le_bytes());
+        key.extend_from_slice(&self.generation.generation().to_le_bytes());
         key.push(method);
         push_field(&mut key, target.as_bytes());
         for value in keyed {

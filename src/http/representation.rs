@@ -22,14 +22,22 @@ use std::{
 };
 
 use actix_web::{
-    HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError,
-    http::header::{self, HeaderMap, HeaderValue, HttpDate},
-    web::{self, Bytes},
+    HttpRequest, HttpResponse, HttpResponseBuilder,
+    http::{
+        StatusCode,
+        header::{self, HeaderValue, HttpDate},
+    },
+    web::Bytes,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{config::defaults, error::ApiError};
+use super::{
+    cache::{CachePolicy, Cacheable, Caching},
+    conditional::{none_match, not_modified_since},
+    negotiation::{Coding, accepts, negotiate},
+    problem,
+};
 
 /// Bodies smaller than this are served as they are: they fit in one TCP
 /// segment either way, so compressing them saves no round trip, and each
@@ -70,24 +78,6 @@ struct Frame {
 pub struct Compressed {
     gzip: Bytes,
     br: Bytes,
-}
-
-/// A content coding this server can send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coding {
-    Identity,
-    Gzip,
-    Br,
-}
-
-impl Coding {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Identity => "identity",
-            Self::Gzip => "gzip",
-            Self::Br => "br",
-        }
-    }
 }
 
 impl Representation {
@@ -240,7 +230,7 @@ impl Representation {
         self.respond_full(req, content_type, caching, None)
     }
 
-    /// [`Self::respond_with`] for a resource with a modification date:
+    /// [`Self::respond`] for a resource with a modification date:
     /// sends `Last-Modified`, and answers `If-Modified-Since` with 304 when
     /// the resource is no newer (only when there is no `If-None-Match`,
     /// which takes precedence, RFC 9110 13.2.2).
@@ -257,17 +247,18 @@ impl Representation {
         };
         let headers = req.headers();
         if !accepts(headers, content_type) {
-            return ApiError::NotAcceptable(format!(
-                "this resource is only available as {content_type}; the Accept header refuses it"
-            ))
-            .error_response();
+            return problem::refusal(
+                StatusCode::NOT_ACCEPTABLE,
+                format!(
+                    "this resource is only available as {content_type}; the Accept header refuses it"
+                ),
+            );
         }
         let Some(coding) = negotiate(headers, self.compressed.is_some()) else {
-            return ApiError::NotAcceptable(
-                "no acceptable content coding: this resource is available as identity, gzip or br"
-                    .into(),
-            )
-            .error_response();
+            return problem::refusal(
+                StatusCode::NOT_ACCEPTABLE,
+                "no acceptable content coding: this resource is available as identity, gzip or br",
+            );
         };
         let etag = self.etag_bytes(coding);
 
@@ -375,296 +366,9 @@ fn brotli(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// How a response may be cached, chosen by its handler: the choice is a
-/// type, so that no handler gets the content policy (and a place in the
-/// response cache) by default.
-#[derive(Debug, Clone)]
-pub enum Caching {
-    /// Content: the same until the content is reloaded. Sent with the
-    /// configured [`CachePolicy`] and marked [`Cacheable`].
-    Content,
-    /// Anything else (replies, moderation, pages with replies): sent with
-    /// this `Cache-Control`, never kept by the response cache.
-    Revalidate(HeaderValue),
-}
-
-/// The mark a content response carries in its extensions: the response
-/// cache keeps a response only when its handler set it (see [`Caching`]),
-/// whatever its `Cache-Control` says.
-#[derive(Debug, Clone, Copy)]
-pub struct Cacheable;
-
-/// The `Cache-Control` of content responses, built once from the settings.
-#[derive(Debug, Clone)]
-pub struct CachePolicy {
-    header: HeaderValue,
-}
-
-impl CachePolicy {
-    /// The `Cache-Control` of content responses, as configured for this app.
-    pub fn of(req: &HttpRequest) -> HeaderValue {
-        req.app_data::<web::Data<CachePolicy>>().map_or_else(
-            || CachePolicy::default().header.clone(),
-            |policy| policy.header.clone(),
-        )
-    }
-
-    pub fn new(max_age: u32, stale_while_revalidate: u32) -> Self {
-        let value =
-            format!("public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}");
-        Self {
-            header: HeaderValue::from_str(&value).expect("digits are a valid header"),
-        }
-    }
-}
-
-impl Default for CachePolicy {
-    fn default() -> Self {
-        Self::new(
-            defaults::CACHE_MAX_AGE,
-            defaults::CACHE_STALE_WHILE_REVALIDATE,
-        )
-    }
-}
-
-/// Whether `If-Modified-Since` names a time no earlier than `modified`
-/// (an unreadable date is ignored, as RFC 9110 13.1.3 asks).
-fn not_modified_since(headers: &HeaderMap, modified: SystemTime) -> bool {
-    headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|value| value.to_str().ok()?.parse::<HttpDate>().ok())
-        .is_some_and(|since| modified <= SystemTime::from(since))
-}
-
-/// Whether `If-None-Match` matches `etag` (weak comparison, RFC 9110 13.1.2):
-/// `*` matches any current representation, and a list matches if any member
-/// names the same opaque tag, `W/` or not. A malformed header is ignored.
-pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
-    let ours = etag.trim_matches('"');
-    headers.get_all(header::IF_NONE_MATCH).any(|value| {
-        let Ok(value) = value.to_str() else {
-            return false;
-        };
-        value.split(',').map(str::trim).any(|tag| {
-            tag == "*" || {
-                let tag = tag.strip_prefix("W/").unwrap_or(tag);
-                tag.len() >= 2
-                    && tag.starts_with('"')
-                    && tag.ends_with('"')
-                    && &tag[1..tag.len() - 1] == ours
-            }
-        })
-    })
-}
-
-/// Chooses the coding to send (RFC 9110 12.5.3): the highest q-value among
-/// the codings we have, `*` standing for codings not named, identity the
-/// last resort unless refused; ties go to the smaller body (br, gzip,
-/// identity). `None` means the client refuses everything we have.
-pub fn negotiate(headers: &HeaderMap, compressed: bool) -> Option<Coding> {
-    let mut values = headers.get_all(header::ACCEPT_ENCODING).peekable();
-    if values.peek().is_none() {
-        return Some(Coding::Identity);
-    }
-    // q-values in thousandths; None = not named.
-    let (mut br, mut gzip, mut identity, mut any) = (None, None, None, None);
-    for value in values {
-        let Ok(value) = value.to_str() else { continue };
-        for entry in value.split(',') {
-            let mut parts = entry.split(';');
-            let name = parts.next().unwrap_or_default().trim();
-            if name.is_empty() {
-                continue;
-            }
-            let Some(q) = weight(parts) else {
-                continue;
-            };
-            let slot = match name.to_ascii_lowercase().as_str() {
-                "br" => &mut br,
-                "gzip" | "x-gzip" => &mut gzip,
-                "identity" => &mut identity,
-                "*" => &mut any,
-                _ => continue,
-            };
-            *slot = Some(q);
-        }
-    }
-    // Identity, when not named, is the acceptable last resort: the lowest q above 0.
-    let identity_q = identity.or(any).unwrap_or(1);
-    let mut best = (0, None);
-    let candidates = [
-        (Coding::Br, compressed.then(|| br.or(any).unwrap_or(0))),
-        (Coding::Gzip, compressed.then(|| gzip.or(any).unwrap_or(0))),
-        (Coding::Identity, Some(identity_q)),
-    ];
-    for (coding, q) in candidates {
-        if let Some(q) = q.filter(|&q| q > best.0) {
-            best = (q, Some(coding));
-        }
-    }
-    best.1
-}
-
-/// Whether the `Accept` header allows `media_type` (`type/subtype`): absent,
-/// or naming it, its `type/*`, or `*/*`, with a q-value above 0. The most
-/// specific range decides, as RFC 9110 12.5.1 says.
-pub fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
-    // Parameters (`; charset=utf-8`) do not take part in matching.
-    let media_type = media_type.split(';').next().unwrap_or_default().trim();
-    let (kind, _) = media_type.split_once('/').unwrap_or((media_type, ""));
-    let mut best: Option<(u8, u16)> = None; // (specificity, q)
-    let mut present = false;
-    for value in headers.get_all(header::ACCEPT) {
-        present = true;
-        let Ok(value) = value.to_str() else { continue };
-        for entry in value.split(',') {
-            let mut parts = entry.split(';');
-            let range = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-            let specificity = if range == media_type {
-                3
-            } else if range.strip_suffix("/*") == Some(kind) {
-                2
-            } else if range == "*/*" {
-                1
-            } else {
-                continue;
-            };
-            let q = weight(parts).unwrap_or(0);
-            if best.is_none_or(|(s, _)| specificity > s) {
-                best = Some((specificity, q));
-            }
-        }
-    }
-    !present || best.is_some_and(|(_, q)| q > 0)
-}
-
-/// The q-value among an `Accept*` entry's parameters, in thousandths: 1000
-/// when absent, `None` when malformed.
-pub(crate) fn weight<'a>(parameters: impl Iterator<Item = &'a str>) -> Option<u16> {
-    parameters
-        .map(str::trim)
-        .find_map(|p| p.strip_prefix("q=").or(p.strip_prefix("Q=")))
-        .map_or(Some(1000), parse_q)
-}
-
-/// Parses a q-value (`0`, `0.5`, `1.000`) into thousandths.
-fn parse_q(raw: &str) -> Option<u16> {
-    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
-    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let thousandths = format!("{fraction:0<3}").parse::<u16>().ok()?;
-    match whole {
-        "0" => Some(thousandths),
-        "1" if thousandths == 0 => Some(1000),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::http::header::HeaderName;
-
-    fn headers(name: HeaderName, values: &[&str]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for value in values {
-            map.append(name.clone(), HeaderValue::from_str(value).unwrap());
-        }
-        map
-    }
-
-    fn choose(accept: &[&str]) -> Option<Coding> {
-        negotiate(&headers(header::ACCEPT_ENCODING, accept), true)
-    }
-
-    #[test]
-    fn no_accept_encoding_means_identity() {
-        assert_eq!(choose(&[]), Some(Coding::Identity));
-    }
-
-    #[test]
-    fn the_smallest_acceptable_coding_wins_a_tie() {
-        assert_eq!(choose(&["gzip, deflate, br"]), Some(Coding::Br));
-        assert_eq!(choose(&["gzip"]), Some(Coding::Gzip));
-        assert_eq!(choose(&["deflate"]), Some(Coding::Identity));
-        assert_eq!(choose(&["*"]), Some(Coding::Br));
-    }
-
-    #[test]
-    fn q_values_rank_codings() {
-        assert_eq!(choose(&["br;q=0.5, gzip;q=0.8"]), Some(Coding::Gzip));
-        assert_eq!(choose(&["br;q=0, gzip"]), Some(Coding::Gzip));
-        assert_eq!(
-            choose(&["br;q=0.1, identity;q=0.9"]),
-            Some(Coding::Identity)
-        );
-        assert_eq!(choose(&["*;q=0.2, gzip;q=0.1"]), Some(Coding::Br));
-        assert_eq!(choose(&["gzip;q=1.0", "br;q=0.999"]), Some(Coding::Gzip));
-    }
-
-    #[test]
-    fn identity_can_be_refused() {
-        assert_eq!(choose(&["identity;q=0"]), None);
-        assert_eq!(choose(&["*;q=0"]), None);
-        assert_eq!(choose(&["*;q=0, identity"]), Some(Coding::Identity));
-        assert_eq!(choose(&["identity;q=0, gzip"]), Some(Coding::Gzip));
-        assert_eq!(
-            negotiate(
-                &headers(header::ACCEPT_ENCODING, &["identity;q=0, gzip"]),
-                false
-            ),
-            None
-        );
-    }
-
-    #[test]
-    fn small_bodies_are_sent_as_identity() {
-        assert_eq!(
-            negotiate(&headers(header::ACCEPT_ENCODING, &["br, gzip"]), false),
-            Some(Coding::Identity)
-        );
-    }
-
-    #[test]
-    fn malformed_q_values_drop_their_entry() {
-        assert_eq!(choose(&["br;q=2, gzip"]), Some(Coding::Gzip));
-        assert_eq!(choose(&["br;q=abc"]), Some(Coding::Identity));
-        assert_eq!(parse_q("0.25"), Some(250));
-        assert_eq!(parse_q("1"), Some(1000));
-        assert_eq!(parse_q("0.0001"), None);
-    }
-
-    #[test]
-    fn json_is_acceptable_unless_the_accept_header_rules_it_out() {
-        let accepts_json =
-            |values: &[&str]| accepts(&headers(header::ACCEPT, values), "application/json");
-        assert!(accepts_json(&[]));
-        assert!(accepts_json(&["application/json"]));
-        assert!(accepts_json(&["*/*"]));
-        assert!(accepts_json(&["application/*;q=0.5"]));
-        assert!(accepts_json(&[
-            "text/html, application/xhtml+xml, */*;q=0.8"
-        ]));
-        assert!(!accepts_json(&["text/html"]));
-        assert!(!accepts_json(&["application/json;q=0"]));
-        assert!(!accepts_json(&["*/*, application/json;q=0"]));
-        assert!(!accepts_json(&["image/png, text/*"]));
-    }
-
-    #[test]
-    fn if_none_match_compares_weakly_and_understands_lists_and_star() {
-        let matches =
-            |values: &[&str]| none_match(&headers(header::IF_NONE_MATCH, values), "\"abc\"");
-        assert!(matches(&["\"abc\""]));
-        assert!(matches(&["W/\"abc\""]));
-        assert!(matches(&["\"x\", \"abc\""]));
-        assert!(matches(&["\"x\"", "\"abc\""]));
-        assert!(matches(&["*"]));
-        assert!(!matches(&["\"abcd\""]));
-        assert!(!matches(&["abc"]));
-        assert!(!matches(&[]));
-    }
 
     #[test]
     fn each_variant_has_its_own_strong_etag() {

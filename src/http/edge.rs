@@ -1,6 +1,8 @@
-//! The middleware every request passes through, outermost first: the
-//! [`EdgeLayer`] (request id, limits, the response cache, security headers,
-//! metrics, access log), CORS and the problem renderer.
+//! The edge: what every request passes through before and after its
+//! handler, outermost first: the [`EdgeLayer`] (request id, limits,
+//! cross-origin writes, the response cache, security headers, metrics,
+//! access log), then CORS for reading (see [`cors`]). Its settings come as
+//! values ([`Limits`], the origins); it knows nothing of the content.
 
 use std::{
     borrow::Cow,
@@ -14,22 +16,21 @@ use std::{
 use actix_cors::Cors;
 use actix_utils::future::Either;
 use actix_web::{
-    Error, HttpRequest, HttpResponse, ResponseError,
+    Error, HttpRequest, HttpResponse,
     body::{BoxBody, EitherBody, MessageBody},
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
     http::{
-        Method,
+        Method, StatusCode,
         header::{self, HeaderMap, HeaderName, HeaderValue},
     },
     web,
 };
 
-use crate::{
-    config::{Config, defaults},
-    error::ApiError,
-    metrics::Metrics,
+use super::{
+    problem,
     response_cache::{Key, ResponseCache, Stored},
 };
+use crate::metrics::Metrics;
 
 /// The request id header: taken from the client when valid, else generated.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -42,24 +43,6 @@ const PROBES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 pub struct Limits {
     pub max_url_bytes: usize,
     pub max_header_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_url_bytes: defaults::MAX_URL_BYTES,
-            max_header_bytes: defaults::MAX_HEADER_BYTES,
-        }
-    }
-}
-
-impl From<&Config> for Limits {
-    fn from(config: &Config) -> Self {
-        Self {
-            max_url_bytes: config.max_url_bytes,
-            max_header_bytes: config.max_header_bytes,
-        }
-    }
 }
 
 /// What the edge needs, shared by the workers: the limits, the metrics, the
@@ -100,7 +83,7 @@ impl Edge {
     /// form), is let through and its preflight answered; any other gets 403.
     /// Requests without `Origin` (native apps, servers) are not browsers'
     /// cross-origin writes and pass.
-    fn cross_origin_write(&self, req: &ServiceRequest) -> Option<Result<HttpResponse, ApiError>> {
+    fn cross_origin_write(&self, req: &ServiceRequest) -> Option<CrossOriginWrite> {
         let origin = req.headers().get(header::ORIGIN)?;
         let preflight = req.method() == Method::OPTIONS;
         let method = if preflight {
@@ -114,14 +97,25 @@ impl Edge {
             return None;
         }
         if self.write_origins.contains(origin) || same_origin(origin, req) {
-            return preflight.then(|| Ok(write_preflight(origin)));
+            return preflight.then(|| CrossOriginWrite::Preflight(write_preflight(origin)));
         }
         let shown = clip(origin.to_str().unwrap_or("(not text)"), MAX_LOGGED_ORIGIN);
-        Some(Err(ApiError::Forbidden(format!(
-            "a page on `{shown}` may read this API but not write to it from a browser; \
-             the origins that may are listed in the server's --write-origins"
-        ))))
+        Some(CrossOriginWrite::Refused(problem::refusal(
+            StatusCode::FORBIDDEN,
+            format!(
+                "a page on `{shown}` may read this API but not write to it from a browser; \
+                 the origins that may are listed in the server's --write-origins"
+            ),
+        )))
     }
+}
+
+/// What the edge answers a browser's cross-origin write with itself.
+enum CrossOriginWrite {
+    /// The preflight of an origin that may write.
+    Preflight(HttpResponse),
+    /// A 403 for an origin that may not.
+    Refused(HttpResponse),
 }
 
 /// Whether `origin` (`scheme://host[:port]`) is the host the request was
@@ -215,16 +209,16 @@ where
         };
         let edge = &self.edge;
         let refused = match edge.cross_origin_write(&req) {
-            Some(Ok(preflight)) => {
+            Some(CrossOriginWrite::Preflight(preflight)) => {
                 let mut response = req.into_response(preflight).map_into_right_body();
                 finish(edge, &request, None, false, &mut response);
                 return Either::left(ready(Ok(response)));
             }
-            Some(Err(error)) => Some(error),
+            Some(CrossOriginWrite::Refused(refusal)) => Some(refusal),
             None => refusal(&req, edge.limits),
         };
-        if let Some(error) = refused {
-            let mut problem = crate::error::problem_response(req.path(), error.error_response());
+        if let Some(refusal) = refused {
+            let mut problem = problem::problem_response(req.path(), refusal);
             edge.allow_named_origin(req.headers(), problem.headers_mut());
             let mut response = req.into_response(problem).map_into_right_body();
             finish(edge, &request, None, false, &mut response);
@@ -330,7 +324,7 @@ fn keep<B: MessageBody + 'static>(
     method: &Method,
     response: ServiceResponse<B>,
 ) -> Answer<B> {
-    if !crate::response_cache::keeps(response.response()) {
+    if !super::response_cache::keeps(response.response()) {
         return (response.map_into_left_body(), None);
     }
     let route = route_of(&edge.templates, response.request());
@@ -407,13 +401,16 @@ fn route_of<'a>(templates: &'a RouteTemplates, request: &HttpRequest) -> Cow<'a,
 pub struct RouteTemplates(pub std::collections::HashMap<String, String>);
 
 /// Why the request is refused before routing, if it is.
-fn refusal(req: &ServiceRequest, limits: Limits) -> Option<ApiError> {
+fn refusal(req: &ServiceRequest, limits: Limits) -> Option<HttpResponse> {
     let url_bytes = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if url_bytes > limits.max_url_bytes {
-        return Some(ApiError::UriTooLong(format!(
-            "the URL is {url_bytes} bytes long; the limit is {}",
-            limits.max_url_bytes
-        )));
+        return Some(problem::refusal(
+            StatusCode::URI_TOO_LONG,
+            format!(
+                "the URL is {url_bytes} bytes long; the limit is {}",
+                limits.max_url_bytes
+            ),
+        ));
     }
     let header_bytes: usize = req
         .headers()
@@ -421,20 +418,23 @@ fn refusal(req: &ServiceRequest, limits: Limits) -> Option<ApiError> {
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
     if header_bytes > limits.max_header_bytes {
-        return Some(ApiError::HeadersTooLarge(format!(
-            "the request headers are {header_bytes} bytes; the limit is {}",
-            limits.max_header_bytes
-        )));
+        return Some(problem::refusal(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!(
+                "the request headers are {header_bytes} bytes; the limit is {}",
+                limits.max_header_bytes
+            ),
+        ));
     }
     let bodiless = matches!(
         *req.method(),
         Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
     );
     if bodiless && has_body(req) {
-        return Some(ApiError::PayloadTooLarge(format!(
-            "{} requests take no body",
-            req.method()
-        )));
+        return Some(problem::refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("{} requests take no body", req.method()),
+        ));
     }
     None
 }

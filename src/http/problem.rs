@@ -1,0 +1,208 @@
+//! Problem details (RFC 9457): the body of every error response, whoever
+//! made it (a handler, an extractor, the edge, or actix-web itself), and the
+//! middleware that renders it.
+//!
+//! A refusal is made with [`refusal`] (or, for the API's own errors, by
+//! `error::ApiError`); either way the response carries its [`Detail`] in its
+//! extensions and the renderer writes the body, so there is one place where
+//! an error's bytes are made.
+
+use actix_web::{
+    HttpResponse, HttpResponseBuilder,
+    body::{BoxBody, EitherBody},
+    dev::ServiceResponse,
+    http::{
+        StatusCode,
+        header::{self, HeaderValue},
+    },
+    middleware::{ErrorHandlerResponse, ErrorHandlers},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One problem with one field of a request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field, by its name in the body (empty for the body as a whole).
+    #[schema(example = "author_name")]
+    pub field: String,
+    /// The rule it breaks: `required`, `type`, `min_length`, `max_length`
+    /// (counted in characters after NFC normalisation), `not_blank`,
+    /// `no_control_characters`, `no_invisible_characters` (bidirectional
+    /// controls and zero-width characters), `email`, `minimum`, `enum`,
+    /// `unknown_field` or `approved_parent`.
+    #[schema(example = "max_length")]
+    pub rule: String,
+    /// What to fix, for a person to read.
+    #[schema(example = "must be at most 80 characters, not 93")]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, rule: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            rule: rule.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What a client may learn about an error, carried from whoever refused
+/// the request to the renderer in the response's extensions.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub text: String,
+    pub errors: Vec<FieldError>,
+}
+
+/// A refusal with `status` and a `detail` for the client: a response
+/// the problem renderer gives its body.
+pub fn refusal(status: StatusCode, detail: impl Into<String>) -> HttpResponse {
+    with_detail(HttpResponse::build(status), detail.into(), Vec::new())
+}
+
+/// Finishes an error response whose status and headers are set: `text`
+/// becomes its `detail`, `errors` its `errors`.
+pub fn with_detail(
+    mut response: HttpResponseBuilder,
+    text: String,
+    errors: Vec<FieldError>,
+) -> HttpResponse {
+    response.extensions_mut().insert(Detail { text, errors });
+    response.finish()
+}
+
+/// A problem details object (RFC 9457), the body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference identifying the problem type; `about:blank` means the
+    /// HTTP status says it all.
+    #[serde(rename = "type")]
+    #[schema(example = "about:blank")]
+    pub problem_type: String,
+    /// The HTTP status phrase.
+    #[schema(example = "Not Found")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 404, minimum = 400, maximum = 599)]
+    pub status: u16,
+    /// What went wrong with this request, for a person to read.
+    #[schema(example = "no benefit `better-sleep` in article `deep-tissue-massage-for-back-pain`")]
+    pub detail: String,
+    /// The path of the request that failed.
+    #[schema(example = "/v1/articles/deep-tissue-massage-for-back-pain/benefits/better-sleep")]
+    pub instance: String,
+    /// For 422 responses: each field that breaks a rule. Absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(nullable = false)]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, detail: Option<Detail>, instance: &str) -> Self {
+        let (detail, errors) = match detail {
+            Some(Detail { text, errors }) => (Some(text), errors),
+            None => (None, Vec::new()),
+        };
+        let title = status.canonical_reason().unwrap_or("Error").to_owned();
+        let detail = detail.unwrap_or_else(|| match status.as_u16() {
+            404 => "no resource at this path; see /openapi.json for the API".to_owned(),
+            s if s >= 500 => "the server failed to answer; try again later".to_owned(),
+            _ => format!("the request was refused: {}", title.to_lowercase()),
+        });
+        Self {
+            problem_type: "about:blank".into(),
+            title,
+            status: status.as_u16(),
+            detail,
+            instance: instance.to_owned(),
+            errors,
+        }
+    }
+}
+
+/// The middleware that renders every 4xx and 5xx response as a problem,
+/// whoever produced it, so no client ever sees actix-web's plain-text errors
+/// (HTML pages for people excepted).
+pub fn problem_renderer<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(render_problem)
+}
+
+fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    // A page for people (the reader page saying what to fix in the reply
+    // form) is already the answer; every other error becomes a problem.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+    if is_page {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let (request, response) = response.into_parts();
+    let response = problem_response(request.path(), response);
+    let response =
+        ServiceResponse::new(request, response).map_body(|_, body| EitherBody::right(body));
+    Ok(ErrorHandlerResponse::Response(response))
+}
+
+/// Gives an error response its problem+json body; `path` is the `instance`.
+pub fn problem_response<B>(path: &str, mut response: HttpResponse<B>) -> HttpResponse<BoxBody> {
+    let status = response.status();
+    let detail = response.extensions_mut().remove::<Detail>();
+    let problem = Problem::new(status, detail, path);
+    let body = serde_json::to_vec(&problem).expect("a problem always serializes");
+
+    let mut response = response.set_body(BoxBody::new(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    // Errors are about one moment (a typo, a slug not yet published): never cache them.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for stale in [
+        header::ETAG,
+        header::LAST_MODIFIED,
+        header::CONTENT_ENCODING,
+        header::CONTENT_LENGTH,
+    ] {
+        headers.remove(stale);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_error_says_nothing_of_its_cause() {
+        let problem = Problem::new(StatusCode::INTERNAL_SERVER_ERROR, None, "/v1/articles");
+        assert_eq!(problem.title, "Internal Server Error");
+        assert_eq!(
+            problem.detail,
+            "the server failed to answer; try again later"
+        );
+    }
+
+    #[test]
+    fn a_refusal_is_an_uncacheable_problem_carrying_what_to_fix() {
+        let response = refusal(
+            StatusCode::BAD_REQUEST,
+            "query parameter `limit` must be ...",
+        );
+        let problem = problem_response("/v1/articles", response);
+        assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            problem.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+        assert_eq!(
+            problem.headers().get(header::CACHE_CONTROL).unwrap(),
+            "no-store"
+        );
+    }
+}
