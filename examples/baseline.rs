@@ -6,7 +6,8 @@
 //! Run: `cargo run --release --example baseline -- 127.0.0.1:8091 [WORKERS]`
 
 use actix_web::{App, HttpResponse, HttpServer, http::header::ContentType, web};
-use relief_api::content::{ContentSource, Store};
+use relief_api::content::ContentSource;
+use relief_api::store::Store;
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {

@@ -13,5 +13,8 @@ pub mod openapi;
 pub mod reload;
 pub mod replies;
 pub mod routes;
+pub mod search;
 pub mod startup;
+pub mod store;
 pub mod telemetry;
+pub mod urls;

@@ -7,7 +7,7 @@ use prometheus::{
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-use crate::content::Store;
+use crate::store::Store;
 
 /// The server's metrics, in a registry of their own (so that several servers
 /// in one process, as in tests, do not mix their numbers).

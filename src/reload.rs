@@ -8,9 +8,10 @@ use actix_web::web;
 
 use crate::{
     auth::Moderators,
-    content::{ContentSource, LiveContent, Store},
+    content::ContentSource,
     http::response_cache::ResponseCache,
     metrics::Metrics,
+    store::{LiveContent, Store},
 };
 
 /// The content directory cannot be watched.

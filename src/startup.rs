@@ -17,7 +17,7 @@ use crate::{
     abuse::{ReplyRateLimit, TrustedProxies},
     auth::{Moderators, TokensFileError},
     config::Config,
-    content::{ContentError, LiveContent, Store},
+    content::ContentError,
     error::ApiError,
     http::{
         cache::{CachePolicy, Caching},
@@ -31,6 +31,7 @@ use crate::{
     reload::{Reloader, WatchError, prepare, reload_on_sighup, watch},
     replies::{Database, DatabaseUrlError},
     routes,
+    store::{LiveContent, Store},
 };
 
 /// Why the server could not start, or stopped with an error.

@@ -1,23 +1,23 @@
 //! schema.org JSON-LD for search engines: a `MedicalWebPage` about the
 //! article's subject, and an `FAQPage` of its questions. Every value is
-//! taken from the article as served; nothing is made up, and what the
+//! taken from the article's typed fields; nothing is made up, and what the
 //! content does not say (dates, authors) is left out.
 
 use serde_json::{Map, Value, json};
 
-/// The JSON-LD of an article, from its JSON as served.
-pub fn article_jsonld(article: &Value) -> Value {
-    let text = |key: &str| article.get(key).and_then(Value::as_str);
-    let people = |key: &str| -> Option<Value> {
-        let names = article.get(key)?.as_array()?;
-        Some(Value::Array(
+use super::Article;
+
+/// The JSON-LD of an article.
+pub fn article_jsonld(article: &Article) -> Value {
+    let people = |names: &[String]| -> Option<Value> {
+        (!names.is_empty()).then(|| {
             names
                 .iter()
-                .filter_map(Value::as_str)
                 .map(|name| json!({ "@type": "Person", "name": name }))
-                .collect(),
-        ))
+                .collect()
+        })
     };
+    let date = |date: Option<super::Date>| date.map(|date| Value::from(date.to_string()));
 
     let mut page = Map::new();
     page.insert("@type".into(), "MedicalWebPage".into());
@@ -26,47 +26,55 @@ pub fn article_jsonld(article: &Value) -> Value {
             page.insert(key.into(), value);
         }
     };
-    put("name", text("title").map(Into::into));
-    put("headline", text("title").map(Into::into));
-    put("inLanguage", text("lang").map(Into::into));
+    put("name", Some(article.title.as_str().into()));
+    put("headline", Some(article.title.as_str().into()));
+    put("inLanguage", Some(article.lang.as_str().into()));
     put(
         "description",
         article
-            .pointer("/intro/body")
-            .and_then(Value::as_str)
-            .map(Into::into),
+            .intro
+            .as_ref()
+            .map(|intro| intro.body.as_str().into()),
     );
     put(
         "about",
-        text("about").map(|name| json!({ "@type": "MedicalTherapy", "name": name })),
+        article
+            .about
+            .as_ref()
+            .map(|name| json!({ "@type": "MedicalTherapy", "name": name })),
     );
-    put("datePublished", text("published_at").map(Into::into));
-    put("dateModified", text("updated_at").map(Into::into));
-    put("lastReviewed", text("last_reviewed").map(Into::into));
-    put("author", people("authors"));
-    put("reviewedBy", people("reviewed_by"));
-    put("license", text("license").map(Into::into));
+    put("datePublished", date(article.published_at));
+    put("dateModified", date(article.updated_at));
+    put("lastReviewed", date(article.last_reviewed));
+    put("author", people(&article.authors));
+    put("reviewedBy", people(&article.reviewed_by));
+    put(
+        "license",
+        article
+            .license
+            .as_ref()
+            .map(|license| license.as_str().into()),
+    );
 
     let mut graph = vec![Value::Object(page)];
     let questions: Vec<Value> = article
-        .pointer("/faqs/items")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+        .faqs
+        .items
+        .iter()
         .map(|faq| {
             json!({
                 "@type": "Question",
-                "name": faq["question"],
-                "acceptedAnswer": { "@type": "Answer", "text": faq["answer"] },
+                "name": faq.question,
+                "acceptedAnswer": { "@type": "Answer", "text": faq.answer },
             })
         })
         .collect();
     if !questions.is_empty() {
-        let mut faq_page = json!({ "@type": "FAQPage", "mainEntity": questions });
-        if let Some(lang) = text("lang") {
-            faq_page["inLanguage"] = lang.into();
-        }
-        graph.push(faq_page);
+        graph.push(json!({
+            "@type": "FAQPage",
+            "mainEntity": questions,
+            "inLanguage": article.lang.as_str(),
+        }));
     }
     json!({ "@context": "https://schema.org", "@graph": graph })
 }
@@ -77,7 +85,9 @@ mod tests {
 
     #[test]
     fn what_the_article_does_not_say_is_left_out() {
-        let article = json!({ "title": "T", "lang": "en", "faqs": { "items": [] } });
+        let article: Article =
+            serde_json::from_value(json!({ "title": "T", "lang": "en", "faqs": { "items": [] } }))
+                .unwrap();
         let jsonld = article_jsonld(&article);
         let graph = jsonld["@graph"].as_array().unwrap();
         assert_eq!(graph.len(), 1, "no FAQPage without questions");

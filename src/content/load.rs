@@ -348,6 +348,17 @@ pub fn parse_article(name: &str, text: &str) -> Result<Article, Vec<Problem>> {
         let offset = e.span().map_or(0, |span| span.start);
         vec![at(offset, e.message().trim_end().to_owned())]
     })?;
+    let typed = derived_fields_typed(&article);
+    if !typed.is_empty() {
+        let document = spans(text);
+        return Err(typed
+            .into_iter()
+            .map(|(path, message)| {
+                let offset = document.as_ref().map_or(0, |doc| span_of(doc, &path));
+                at(offset, message.to_owned())
+            })
+            .collect());
+    }
     article.slug = slug;
     if !suffix.is_empty() && suffix.parse::<Lang>().ok().as_ref() != Some(&article.lang) {
         return Err(vec![at(
@@ -366,9 +377,7 @@ pub fn parse_article(name: &str, text: &str) -> Result<Article, Vec<Problem>> {
         return Ok(article);
     }
     // Only a broken file pays for the second, span-keeping parse.
-    let document = toml::de::DeTable::parse(text).ok().map(|table| {
-        toml::Spanned::new(table.span(), toml::de::DeValue::Table(table.into_inner()))
-    });
+    let document = spans(text);
     Err(check
         .problems
         .into_iter()
@@ -377,6 +386,61 @@ pub fn parse_article(name: &str, text: &str) -> Result<Article, Vec<Problem>> {
             at(offset, format!("{}: {message}", display_path(&path)))
         })
         .collect())
+}
+
+/// The file parsed again, keeping where each value is.
+fn spans(text: &str) -> Option<toml::Spanned<toml::de::DeValue<'_>>> {
+    toml::de::DeTable::parse(text)
+        .ok()
+        .map(|table| toml::Spanned::new(table.span(), toml::de::DeValue::Table(table.into_inner())))
+}
+
+/// The fields the loader derives (the slug from the file name, positions
+/// from file order) that the file gives a value anyway, each with why it
+/// may not: an editor must not be able to make them disagree. A field not
+/// given keeps its default, the unset slug or position 0.
+fn derived_fields_typed(article: &Article) -> Vec<(Vec<Key>, &'static str)> {
+    const SLUG: &str =
+        "`slug` is the file's name, not a field; remove it (rename the file to change the slug)";
+    const POSITION: &str = "`position` follows the order of items in the file, not a field; \
+         remove it (move the item to change its position)";
+    let mut typed = Vec::new();
+    if article.slug != Slug::unset() {
+        typed.push((vec![Key::Field("slug")], SLUG));
+    }
+    let mut positions = |path: Vec<Key>, position: u32| {
+        if position != 0 {
+            let mut path = path;
+            path.push(Key::Field("position"));
+            typed.push((path, POSITION));
+        }
+    };
+    for (field, section) in [
+        ("intro", &article.intro),
+        ("conclusion", &article.conclusion),
+    ] {
+        if let Some(section) = section {
+            positions(vec![Key::Field(field)], section.position);
+        }
+    }
+    for (i, section) in article.sections.iter().enumerate() {
+        positions(
+            vec![Key::Field("sections"), Key::Index(i)],
+            section.position,
+        );
+    }
+    let items =
+        |field: &'static str, i: usize| vec![Key::Field(field), Key::Field("items"), Key::Index(i)];
+    for (i, item) in article.benefits.items.iter().enumerate() {
+        positions(items("benefits", i), item.position);
+    }
+    for (i, item) in article.precautions.items.iter().enumerate() {
+        positions(items("precautions", i), item.position);
+    }
+    for (i, item) in article.faqs.items.iter().enumerate() {
+        positions(items("faqs", i), item.position);
+    }
+    typed
 }
 
 /// A step in the path from the top of a file to a value in it.

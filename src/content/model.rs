@@ -3,8 +3,10 @@
 //!
 //! An article file deserializes straight into [`Article`]; the loader then
 //! fills in what is derived rather than written (the slug from the file name,
-//! positions from file order) and validates the rest. Fields that are derived
-//! reject a value typed into the file, so an editor cannot make them disagree.
+//! positions from file order) and validates the rest. The loader refuses a
+//! derived field typed into a file, so an editor cannot make them disagree.
+//! Served JSON deserializes back into the same types, which is how the
+//! typed view of a prepared article is made.
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -16,7 +18,7 @@ use super::Slug;
 #[serde(deny_unknown_fields)]
 pub struct Article {
     /// The article's identifier in URLs: the name of its content file.
-    #[serde(default = "Slug::unset", deserialize_with = "derived_slug")]
+    #[serde(default = "Slug::unset")]
     #[schema(required = true)]
     pub slug: Slug,
     /// The article's language (a BCP 47 tag); translations of an article
@@ -128,16 +130,44 @@ impl Serialize for Date {
     }
 }
 
+/// Reads a TOML date (in a content file) or a string (in served JSON).
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = toml::value::Datetime::deserialize(deserializer)?;
+        struct DateVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for DateVisitor {
+            type Value = Date;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a date such as 2024-05-01")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Date, A::Error> {
+                let value = toml::value::Datetime::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                Date::from_datetime(value)
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Date, E> {
+                let value = text.parse::<toml::value::Datetime>().map_err(E::custom)?;
+                Date::from_datetime(value)
+            }
+        }
+
+        deserializer.deserialize_any(DateVisitor)
+    }
+}
+
+impl Date {
+    fn from_datetime<E: serde::de::Error>(value: toml::value::Datetime) -> Result<Self, E> {
         match (value.date, value.time, value.offset) {
             (Some(date), None, None) => Ok(Self {
                 year: date.year,
                 month: date.month,
                 day: date.day,
             }),
-            _ => Err(serde::de::Error::custom(
+            _ => Err(E::custom(
                 "must be a date such as 2024-05-01, without a time",
             )),
         }
@@ -230,7 +260,7 @@ pub struct Section {
     #[schema(value_type = Slug, example = "understanding-deep-tissue-massage")]
     pub id: String,
     /// 1-based place among the article's sections (intro, sections, conclusion), in reading order.
-    #[serde(default, deserialize_with = "derived_position")]
+    #[serde(default)]
     #[schema(required = true, minimum = 1, example = 2)]
     pub position: u32,
     /// The heading; absent for the opening text.
@@ -280,7 +310,7 @@ pub struct Benefit {
     #[schema(value_type = Slug, example = "reduces-muscle-tension")]
     pub id: String,
     /// 1-based place in the numbered list.
-    #[serde(default, deserialize_with = "derived_position")]
+    #[serde(default)]
     #[schema(required = true, minimum = 1, example = 1)]
     pub position: u32,
     /// The benefit in a few words.
@@ -301,7 +331,7 @@ pub struct Precaution {
     #[schema(value_type = Slug, example = "professional-massage-therapist")]
     pub id: String,
     /// 1-based place in the numbered list.
-    #[serde(default, deserialize_with = "derived_position")]
+    #[serde(default)]
     #[schema(required = true, minimum = 1, example = 1)]
     pub position: u32,
     /// The precaution in a few words.
@@ -322,7 +352,7 @@ pub struct Faq {
     #[schema(value_type = Slug, example = "what-is-deep-tissue-massage")]
     pub id: String,
     /// 1-based place in the FAQ.
-    #[serde(default, deserialize_with = "derived_position")]
+    #[serde(default)]
     #[schema(required = true, minimum = 1, example = 1)]
     pub position: u32,
     /// The question, without a "Q:" marker.
@@ -362,17 +392,6 @@ pub struct ArticleSummary {
     pub languages: Vec<Lang>,
 }
 
-impl From<&Article> for ArticleSummary {
-    fn from(article: &Article) -> Self {
-        Self {
-            url: format!("/v1/articles/{}", article.slug),
-            slug: article.slug.clone(),
-            title: article.title.clone(),
-            languages: vec![article.lang.clone()],
-        }
-    }
-}
-
 /// An item of an article that has an id and a place in a list.
 pub trait Part {
     /// How the part is named in messages and URLs, singular: "benefit".
@@ -381,14 +400,25 @@ pub trait Part {
     fn set_position(&mut self, position: u32);
     /// The required text fields, by key, for validation and normalising.
     fn texts_mut(&mut self) -> Vec<(&'static str, &mut String)>;
+    /// What the part is called: a heading, a title, a question.
+    fn title(&self) -> &str;
+    /// What it says: a body, an answer.
+    fn text(&self) -> &str;
 }
 
 macro_rules! part {
-    ($ty:ty, $kind:literal, $($field:ident),+) => {
+    ($ty:ty, $kind:literal, title: $title:expr, text: $text:ident, $($field:ident),+) => {
         impl Part for $ty {
             const KIND: &'static str = $kind;
             fn id(&self) -> &str {
                 &self.id
+            }
+            fn title(&self) -> &str {
+                let title: fn(&Self) -> &str = $title;
+                title(self)
+            }
+            fn text(&self) -> &str {
+                &self.$text
             }
             fn set_position(&mut self, position: u32) {
                 self.position = position;
@@ -400,29 +430,25 @@ macro_rules! part {
     };
 }
 
-part!(Section, "section", body);
-part!(Benefit, "benefit", title, body);
-part!(Precaution, "precaution", title, body);
-part!(Faq, "faq", question, answer);
+part!(Section, "section", title: |s| s.heading.as_deref().unwrap_or_default(), text: body, body);
+part!(Benefit, "benefit", title: |b| &b.title, text: body, title, body);
+part!(Precaution, "precaution", title: |p| &p.title, text: body, title, body);
+part!(Faq, "faq", title: |f| &f.question, text: answer, question, answer);
+
+impl Article {
+    /// The article's prose in reading order: intro, sections, conclusion;
+    /// what `/sections` lists.
+    pub fn prose(&self) -> impl Iterator<Item = &Section> {
+        self.intro
+            .iter()
+            .chain(&self.sections)
+            .chain(&self.conclusion)
+    }
+}
 
 impl Slug {
     /// Stands in until the loader sets the slug from the file name.
     pub(crate) fn unset() -> Self {
         "unset".parse().expect("a valid slug")
     }
-}
-
-// The loader derives these fields; a value typed into the file is refused
-// with a message that tells the editor why.
-
-fn derived_slug<'de, D: Deserializer<'de>>(_: D) -> Result<Slug, D::Error> {
-    Err(serde::de::Error::custom(
-        "`slug` is the file's name, not a field; remove it (rename the file to change the slug)",
-    ))
-}
-
-fn derived_position<'de, D: Deserializer<'de>>(_: D) -> Result<u32, D::Error> {
-    Err(serde::de::Error::custom(
-        "`position` follows the order of items in the file, not a field; remove it (move the item to change its position)",
-    ))
 }

@@ -8,9 +8,10 @@ use super::params::{
     Pagination,
 };
 use crate::{
-    content::{Article, ArticleSummary, Bundle, LiveContent, Page},
+    content::{Article, ArticleSummary},
     error::{ApiError, BadRequest, NotFound},
     http::cache::Caching,
+    store::{Bundle, LiveContent, Page},
 };
 
 /// List articles

@@ -7,8 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use super::params::{ArticlePath, ContentOptions, PartPath, PartQuery};
 use crate::{
-    content::{Benefit, List, LiveContent, Slug},
+    content::{Benefit, Slug},
     error::{ApiError, BadRequest, NotFound},
+    store::{List, LiveContent},
 };
 
 /// List an article's benefits

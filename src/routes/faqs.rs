@@ -7,8 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use super::params::{ArticlePath, ContentOptions, PartPath, PartQuery};
 use crate::{
-    content::{Faq, List, LiveContent, Slug},
+    content::{Faq, Slug},
     error::{ApiError, BadRequest, NotFound},
+    store::{List, LiveContent},
 };
 
 /// List an article's FAQs

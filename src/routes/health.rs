@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{CONTENT_REVISION, params::NoQuery};
-use crate::{content::LiveContent, error::BadRequest, metrics::Metrics};
+use crate::{error::BadRequest, metrics::Metrics, store::LiveContent};
 
 /// The liveness answer.
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 
 use super::params::NoQuery;
 use crate::{
-    content::LiveContent,
     error::BadRequest,
     http::{cache::Caching, representation::Representation},
+    store::LiveContent,
 };
 
 /// The API's entry point: links to everything else.

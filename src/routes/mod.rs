@@ -22,9 +22,11 @@ use serde::Serialize;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    content::{Collection, Entry, LangPreference, Page, Slug, Store, link_header},
+    content::{LangPreference, Slug},
     error::ApiError,
     http::{cache::Caching, representation::Representation},
+    store::{Collection, Entry, Page, Store},
+    urls::link_header,
 };
 use params::{ArticlePath, ContentOptions, Pagination, PartPath};
 

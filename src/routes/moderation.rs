@@ -7,13 +7,14 @@ use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 use super::params::{JsonBody, ModeratedReplyPath, ModerationFilter, ModerationQuery, NoQuery};
 use crate::{
     auth::Moderator,
-    content::Page,
     error::{
         ApiError, BadRequest, NotFound, Unauthorized, Unavailable, Unprocessable,
         UnsupportedMediaType,
     },
     http::cache::Caching,
     replies::{self, Database, ModeratedReply, ModerationDecision, ReplyId},
+    store::Page,
+    urls,
 };
 
 fn no_reply(id: ReplyId) -> ApiError {
@@ -50,7 +51,7 @@ pub async fn moderation_reply_list(
 ) -> Result<HttpResponse, ApiError> {
     let page = filter.page;
     let (items, total) = db.by_status(filter.status, page.limit, page.offset).await?;
-    let base = format!("/v1/moderation/replies?status={}", filter.status);
+    let base = format!("{}?status={}", urls::MODERATION_REPLIES, filter.status);
     Ok(super::page_response(
         &req,
         items,

@@ -18,10 +18,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::{
-    content::{HitType, Lang, LangPreference, Slug},
+    content::{Lang, LangPreference, Slug},
     error::ApiError,
     http::negotiation::language_ranges,
     replies::{ReplyId, ReplyStatus},
+    search::HitType,
 };
 
 /// The path of one article.

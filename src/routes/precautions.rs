@@ -7,8 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use super::params::{ArticlePath, ContentOptions, PartPath, PartQuery};
 use crate::{
-    content::{List, LiveContent, Precaution, Slug},
+    content::{Precaution, Slug},
     error::{ApiError, BadRequest, NotFound},
+    store::{List, LiveContent},
 };
 
 /// List an article's precautions

@@ -15,14 +15,15 @@ use actix_web::{
     web,
 };
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use serde_json::Value;
 
 use crate::{
     abuse::{ClientAddr, ReplyRateLimit},
-    content::{LangPreference, LiveContent, Store},
+    content::{Article, Group, LangPreference, Part, Section},
     error::ApiError,
     http::{cache::Caching, negotiation::language_ranges, representation::Representation},
     replies::{Database, Reply, db::Submission},
+    store::{LiveContent, Store},
+    urls,
 };
 
 use super::params::{ArticlePath, FormBody};
@@ -64,41 +65,30 @@ fn paragraphs(text: &str) -> Markup {
     }
 }
 
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value.get(key).and_then(Value::as_str).unwrap_or_default()
-}
-
-fn items(value: &Value) -> &[Value] {
-    value
-        .get("items")
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
-}
-
 /// A section of prose: its heading, if any, and its paragraphs.
-fn prose(section: &Value) -> Markup {
+fn prose(section: &Section) -> Markup {
     html! {
         section {
-            @if let Some(heading) = section.get("heading").and_then(Value::as_str) {
+            @if let Some(heading) = &section.heading {
                 h2 { (heading) }
             }
-            (paragraphs(text(section, "body")))
+            (paragraphs(&section.body))
         }
     }
 }
 
 /// A numbered list (benefits, precautions): its heading, lead-in and items.
-fn numbered(id: &str, group: &Value) -> Markup {
+fn numbered<T: Part>(id: &str, group: &Group<T>) -> Markup {
     html! {
         section aria-labelledby=(id) {
-            h2 id=(id) { (text(group, "heading")) }
-            @if let Some(intro) = group.get("intro").and_then(Value::as_str) {
+            h2 id=(id) { (group.heading.as_deref().unwrap_or_default()) }
+            @if let Some(intro) = &group.intro {
                 p { (intro) }
             }
             ol {
-                @for item in items(group) {
-                    li id=(format!("{id}-{}", text(item, "id"))) {
-                        strong { (text(item, "title")) } ": " (text(item, "body"))
+                @for item in &group.items {
+                    li id=(format!("{id}-{}", item.id())) {
+                        strong { (item.title()) } ": " (item.text())
                     }
                 }
             }
@@ -121,14 +111,14 @@ const AWAITS_MODERATION: &str =
     "Thank you. Your reply awaits moderation and will appear once it is approved.";
 
 fn article_page(
-    article: &Value,
+    article: &Article,
     jsonld: &str,
     replies: Option<&[Reply]>,
     form: &FormState,
 ) -> Markup {
-    let slug = text(article, "slug");
-    let title = text(article, "title");
-    let faqs = &article["faqs"];
+    let slug = &article.slug;
+    let title = &article.title;
+    let faqs = &article.faqs;
     // `<` escaped: nothing in the JSON can end the script element early.
     let jsonld = jsonld.replace('<', "\\u003c");
     let head = html! {
@@ -139,24 +129,24 @@ fn article_page(
         nav { a href="/" { "All articles" } }
         article {
             h1 { (title) }
-            @if let Some(intro) = article.get("intro") {
-                (paragraphs(text(intro, "body")))
+            @if let Some(intro) = &article.intro {
+                (paragraphs(&intro.body))
             }
-            @for section in article.get("sections").and_then(Value::as_array).into_iter().flatten() {
+            @for section in &article.sections {
                 (prose(section))
             }
-            (numbered("benefits", &article["benefits"]))
-            (numbered("precautions", &article["precautions"]))
-            @if let Some(conclusion) = article.get("conclusion") {
+            (numbered("benefits", &article.benefits))
+            (numbered("precautions", &article.precautions))
+            @if let Some(conclusion) = &article.conclusion {
                 (prose(conclusion))
             }
-            @if !items(faqs).is_empty() {
+            @if !faqs.items.is_empty() {
                 section aria-labelledby="faqs" {
-                    h2 id="faqs" { (text(faqs, "heading")) }
+                    h2 id="faqs" { (faqs.heading.as_deref().unwrap_or_default()) }
                     dl {
-                        @for faq in items(faqs) {
-                            dt { (text(faq, "question")) }
-                            dd { (text(faq, "answer")) }
+                        @for faq in &faqs.items {
+                            dt { (faq.question) }
+                            dd { (faq.answer) }
                         }
                     }
                 }
@@ -182,11 +172,11 @@ fn article_page(
         }
         section aria-labelledby="leave-a-reply" {
             h2 id="leave-a-reply" {
-                (article.pointer("/replies/heading").and_then(Value::as_str).unwrap_or("Leave a Reply"))
+                (article.replies.as_ref().map_or("Leave a Reply", |part| part.heading.as_str()))
             }
             // Posts here without JavaScript; with it, reader.js posts JSON to the API.
             form id="reply-form" method="post" action=(format!("/articles/{slug}/replies"))
-                data-api=(format!("/v1/articles/{slug}/replies")) {
+                data-api=(urls::replies(slug)) {
                 label for="author_name" { "Name" }
                 input id="author_name" name="author_name" required maxlength="80" autocomplete="name"
                     value=(form.author_name);
@@ -202,7 +192,7 @@ fn article_page(
             }
         }
     };
-    page(text(article, "lang"), title, head, body)
+    page(article.lang.as_str(), title, head, body)
 }
 
 /// Serves the reader page of an article.
@@ -232,8 +222,7 @@ async fn render(
     let store = content.current();
     let preference = LangPreference::new(None, language_ranges(req.headers()));
     let entry = super::article(&store, &path.slug, &preference)?;
-    let article: Value =
-        serde_json::from_slice(entry.whole.unframed()).expect("prepared bodies are JSON");
+    let article = entry.article();
     let jsonld = entry.jsonld().body();
     let jsonld = std::str::from_utf8(&jsonld).expect("JSON is UTF-8");
     // The page is still served when replies are down; it says so.
@@ -242,7 +231,7 @@ async fn render(
         .await
         .ok()
         .map(|(replies, _)| replies);
-    let markup = article_page(&article, jsonld, replies.as_deref(), form);
+    let markup = article_page(article, jsonld, replies.as_deref(), form);
     let mut response = html_response(req, markup);
     super::article_headers(&mut response, &store, entry);
     Ok(response)

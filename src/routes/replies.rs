@@ -7,13 +7,15 @@ use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 use super::params::{ArticlePath, JsonBody, NoQuery, Pagination, ReplyPath};
 use crate::{
     abuse::{Allowance, ClientAddr, ReplyRateLimit},
-    content::{LangPreference, LiveContent, Page},
+    content::LangPreference,
     error::{
         ApiError, BadRequest, Conflict, NotFound, TooManyRequests, Unavailable, Unprocessable,
         UnsupportedMediaType,
     },
     http::cache::Caching,
     replies::{self, Created, Database, NewReply, Reply, ReplyReceipt, db::Submission},
+    store::{LiveContent, Page},
+    urls,
 };
 
 /// The header that makes a POST safe to retry (as in Stripe's API).
@@ -91,10 +93,7 @@ pub async fn reply_create(
     };
     let mut response = HttpResponse::Accepted();
     response
-        .insert_header((
-            header::LOCATION,
-            format!("/v1/articles/{}/replies/{}", path.slug, receipt.id),
-        ))
+        .insert_header((header::LOCATION, urls::reply(&path.slug, receipt.id)))
         .insert_header((header::CACHE_CONTROL, "no-store"));
     if let Some(allowance) = allowance {
         response
@@ -172,7 +171,7 @@ pub async fn reply_list(
     let (items, total) = db
         .approved(path.slug.as_str(), page.limit, page.offset)
         .await?;
-    let base = format!("/v1/articles/{}/replies", path.slug);
+    let base = urls::replies(&path.slug);
     Ok(super::page_response(
         &req,
         items,

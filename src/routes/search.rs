@@ -4,9 +4,11 @@ use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use super::params::{SearchFilter, SearchQuery};
 use crate::{
-    content::{LiveContent, Page, Search, SearchHit},
     error::{ApiError, BadRequest, Unavailable},
     http::cache::Caching,
+    search::{Search, SearchHit},
+    store::{LiveContent, Page},
+    urls,
 };
 
 /// Search articles and their parts
@@ -35,24 +37,25 @@ pub async fn search_list(
     filter: SearchFilter,
 ) -> Result<HttpResponse, ApiError> {
     let store = content.current();
-    let index = store.search_index().ok_or_else(|| {
-        ApiError::NotReady("the search index is still being built; try again in a second".into())
-    })?;
-    let (hits, total) = index.search(
-        &store,
-        &Search {
+    let (hits, total) = store
+        .search(&Search {
             query: &filter.query,
             kind: filter.kind,
             limit: filter.page.limit,
             offset: filter.page.offset,
-        },
-    );
+        })
+        .ok_or_else(|| {
+            ApiError::NotReady(
+                "the search index is still being built; try again in a second".into(),
+            )
+        })?;
     let mut base = vec![("q", filter.query.as_str())];
     if let Some(kind) = filter.kind {
         base.push(("type", kind.as_str()));
     }
     let base = format!(
-        "/v1/search?{}",
+        "{}?{}",
+        urls::SEARCH,
         serde_urlencoded::to_string(&base).unwrap_or_default()
     );
     let mut response =

@@ -1,5 +1,7 @@
-//! Full-text search over every article and its parts: an inverted index
-//! built from the prepared content, ranked by BM25.
+//! Search: the full-text engine over every article and its parts, an
+//! inverted index ranked by BM25. It reads the typed content it is given
+//! (the store feeds it each article) and answers with ranked positions;
+//! what a hit looks like to a client is the store's to say.
 //!
 //! Words are lowercased, stop words dropped, and each word reduced to its
 //! Snowball stem in the article's language (`rust-stemmers`), so "massages"
@@ -10,15 +12,13 @@
 //! Posting lists are delta- and varint-encoded bytes (about 2.5 bytes per
 //! posting), so 10,000 articles index in a few tens of megabytes.
 
-use std::collections::HashMap;
+use std::{borrow::Borrow, collections::HashMap};
 
 use rust_stemmers::{Algorithm, Stemmer};
-use std::borrow::Cow;
-
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Collection, Entry, Lang, Store};
+use crate::content::{Article, Lang, Part};
 
 /// The kinds of resource a hit can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
@@ -51,23 +51,13 @@ impl HitType {
     }
 
     /// The path segment of the part's collection.
-    fn collection(self) -> Option<&'static str> {
+    pub fn collection(self) -> Option<&'static str> {
         match self {
             Self::Article => None,
             Self::Section => Some("sections"),
             Self::Benefit => Some("benefits"),
             Self::Precaution => Some("precautions"),
             Self::Faq => Some("faqs"),
-        }
-    }
-
-    fn parts(self, entry: &Entry) -> Option<&Collection> {
-        match self {
-            Self::Article => None,
-            Self::Section => Some(&entry.sections),
-            Self::Benefit => Some(&entry.benefits),
-            Self::Precaution => Some(&entry.precautions),
-            Self::Faq => Some(&entry.faqs),
         }
     }
 }
@@ -219,119 +209,155 @@ fn term(word: &str, stemmer: Option<&Stemmer>) -> Option<String> {
     })
 }
 
-/// The texts of a prepared part, borrowed from its JSON where it has no
-/// escapes: indexing reads every part, so it should not copy each one.
-#[derive(Deserialize, Default)]
-struct PartText<'a> {
-    #[serde(borrow, alias = "heading", alias = "question")]
-    title: Option<Cow<'a, str>>,
-    #[serde(borrow, alias = "answer")]
-    body: Option<Cow<'a, str>>,
+/// A document found: where it is in the content the index was built from.
+#[derive(Debug, Clone, Copy)]
+pub struct Ranked {
+    /// The article, by its place in the order the index was given them.
+    pub article: usize,
+    pub kind: HitType,
+    /// The part, by its place in the article's list of that kind.
+    pub item: usize,
+    /// BM25 relevance, rounded to thousandths.
+    pub score: f32,
 }
 
-/// The title and body of a prepared part (its JSON).
-fn part_text(json: &[u8]) -> (Cow<'_, str>, Cow<'_, str>) {
-    let text: PartText<'_> = serde_json::from_slice(json).unwrap_or_default();
-    (
-        text.title.unwrap_or_default(),
-        text.body.unwrap_or_default(),
-    )
+/// The outcome of a search: one page of documents, how many match in all,
+/// and the terms matched (for [`SearchIndex::snippet`]).
+#[derive(Debug)]
+pub struct Found {
+    pub ranked: Vec<Ranked>,
+    pub total: usize,
+    marked: Vec<u32>,
+}
+
+/// What is gathered while documents are added, then dropped.
+#[derive(Default)]
+struct Building {
+    counts: HashMap<String, u16>,
+    surface: HashMap<String, u32>,
+    seen_words: Vec<(String, String)>,
+    last_doc: Vec<u32>,
+    total_len: u64,
 }
 
 impl SearchIndex {
-    /// Indexes every article of `store`, in every language.
-    pub fn build(store: &Store) -> Self {
+    /// Indexes `articles` (in every language), their titles and every
+    /// part; a hit names an article by its place in this order.
+    pub fn build<A: Borrow<Article>>(articles: impl IntoIterator<Item = A>) -> Self {
         let mut index = Self::default();
-        let mut counts: HashMap<String, u16> = HashMap::new();
-        let mut surface: HashMap<String, u32> = HashMap::new();
-        let mut seen_words: Vec<(String, String)> = Vec::new();
-        let mut last_doc: Vec<u32> = Vec::new();
-        let mut total_len: u64 = 0;
-        for (entry_index, entry) in store.entries().iter().enumerate() {
-            if !index.languages.contains(&entry.lang) {
-                index.languages.push(entry.lang.clone());
+        let mut building = Building::default();
+        for (article_index, article) in articles.into_iter().enumerate() {
+            let article = article.borrow();
+            if !index.languages.contains(&article.lang) {
+                index.languages.push(article.lang.clone());
             }
-            let stemmer = stemmer(&entry.lang);
+            let stemmer = stemmer(&article.lang);
             let mut add = |kind: HitType, item: usize, title: &str, body: &str| {
-                counts.clear();
-                let mut len: usize = 0;
-                seen_words.clear();
-                for (weight, text) in [(2, title), (1, body)] {
-                    for (_, word) in words(text) {
-                        if let Some(term) = term(word, stemmer.as_ref()) {
-                            if word.len() >= TYPO_MIN_CHARS {
-                                let lower = word.to_lowercase();
-                                if !surface.contains_key(&lower) {
-                                    seen_words.push((lower, term.clone()));
-                                }
-                            }
-                            *counts.entry(term).or_default() += weight;
-                            len += usize::from(weight);
-                        }
-                    }
-                }
-                let doc = u32::try_from(index.docs.len()).expect("fewer than 4 billion documents");
-                index.docs.push(Doc {
-                    entry: u32::try_from(entry_index).unwrap_or(u32::MAX),
-                    kind,
-                    item: u16::try_from(item).unwrap_or(u16::MAX),
-                    len: u16::try_from(len).unwrap_or(u16::MAX),
-                });
-                total_len += len as u64;
-                for (term, &tf) in &counts {
-                    let id = match index.terms.get(term.as_str()) {
-                        Some(&id) => id,
-                        None => {
-                            let id = u32::try_from(index.postings.len()).unwrap_or(u32::MAX);
-                            index.terms.insert(term.as_str().into(), id);
-                            index.postings.push(Vec::new());
-                            index.doc_freq.push(0);
-                            last_doc.push(0);
-                            id
-                        }
-                    };
-                    let id = id as usize;
-                    let list = &mut index.postings[id];
-                    let delta = doc - last_doc[id];
-                    last_doc[id] = doc;
-                    push_varint(list, delta);
-                    list.push(u8::try_from(tf).unwrap_or(u8::MAX));
-                    index.doc_freq[id] += 1;
-                }
-                for (word, term) in seen_words.drain(..) {
-                    surface
-                        .entry(word)
-                        .or_insert_with(|| index.terms[term.as_str()]);
-                }
+                index.add(
+                    &mut building,
+                    stemmer.as_ref(),
+                    (article_index, kind, item),
+                    title,
+                    body,
+                );
             };
-            add(HitType::Article, 0, &entry.summary.title, "");
-            for kind in [
-                HitType::Section,
-                HitType::Benefit,
-                HitType::Precaution,
-                HitType::Faq,
-            ] {
-                let parts = kind.parts(entry).expect("parts have a collection");
-                for (i, body) in parts.bodies().enumerate() {
-                    let (title, text) = part_text(body);
-                    add(kind, i, &title, &text);
-                }
+            add(HitType::Article, 0, &article.title, "");
+            for (i, section) in article.prose().enumerate() {
+                add(HitType::Section, i, section.title(), section.text());
+            }
+            for (i, part) in article.benefits.items.iter().enumerate() {
+                add(HitType::Benefit, i, part.title(), part.text());
+            }
+            for (i, part) in article.precautions.items.iter().enumerate() {
+                add(HitType::Precaution, i, part.title(), part.text());
+            }
+            for (i, part) in article.faqs.items.iter().enumerate() {
+                add(HitType::Faq, i, part.title(), part.text());
             }
         }
         index
             .postings
             .iter_mut()
             .for_each(|list| list.shrink_to_fit());
-        index.surface = surface
+        index.surface = building
+            .surface
             .into_iter()
             .map(|(word, term)| (word.into_boxed_str(), term))
             .collect();
         index.avg_len = if index.docs.is_empty() {
             1.0
         } else {
-            (total_len as f32 / index.docs.len() as f32).max(1.0)
+            (building.total_len as f32 / index.docs.len() as f32).max(1.0)
         };
         index
+    }
+
+    /// Adds one document: a title (weighing twice) and a body.
+    fn add(
+        &mut self,
+        building: &mut Building,
+        stemmer: Option<&Stemmer>,
+        (article, kind, item): (usize, HitType, usize),
+        title: &str,
+        body: &str,
+    ) {
+        let Building {
+            counts,
+            surface,
+            seen_words,
+            last_doc,
+            total_len,
+        } = building;
+        counts.clear();
+        let mut len: usize = 0;
+        seen_words.clear();
+        for (weight, text) in [(2, title), (1, body)] {
+            for (_, word) in words(text) {
+                if let Some(term) = term(word, stemmer) {
+                    if word.len() >= TYPO_MIN_CHARS {
+                        let lower = word.to_lowercase();
+                        if !surface.contains_key(&lower) {
+                            seen_words.push((lower, term.clone()));
+                        }
+                    }
+                    *counts.entry(term).or_default() += weight;
+                    len += usize::from(weight);
+                }
+            }
+        }
+        let doc = u32::try_from(self.docs.len()).expect("fewer than 4 billion documents");
+        self.docs.push(Doc {
+            entry: u32::try_from(article).unwrap_or(u32::MAX),
+            kind,
+            item: u16::try_from(item).unwrap_or(u16::MAX),
+            len: u16::try_from(len).unwrap_or(u16::MAX),
+        });
+        *total_len += len as u64;
+        for (term, &tf) in counts.iter() {
+            let id = match self.terms.get(term.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = u32::try_from(self.postings.len()).unwrap_or(u32::MAX);
+                    self.terms.insert(term.as_str().into(), id);
+                    self.postings.push(Vec::new());
+                    self.doc_freq.push(0);
+                    last_doc.push(0);
+                    id
+                }
+            };
+            let id = id as usize;
+            let list = &mut self.postings[id];
+            let delta = doc - last_doc[id];
+            last_doc[id] = doc;
+            push_varint(list, delta);
+            list.push(u8::try_from(tf).unwrap_or(u8::MAX));
+            self.doc_freq[id] += 1;
+        }
+        for (word, term) in seen_words.drain(..) {
+            surface
+                .entry(word)
+                .or_insert_with(|| self.terms[term.as_str()]);
+        }
     }
 
     /// The query's terms and their weights: each word's stem in every
@@ -387,7 +413,7 @@ impl SearchIndex {
     }
 
     /// Ranks the documents that match `search`: one page, and how many match.
-    pub fn search(&self, store: &Store, search: &Search<'_>) -> (Vec<SearchHit>, usize) {
+    pub fn search(&self, search: &Search<'_>) -> Found {
         let terms = self.query_terms(search.query);
         let mut scores = vec![0f32; self.docs.len()];
         let mut matched: Vec<u32> = Vec::new();
@@ -421,64 +447,48 @@ impl SearchIndex {
                 .then(a.cmp(b))
         };
         let end = (search.offset + search.limit).min(total);
+        let marked: Vec<u32> = terms.iter().map(|&(term, _)| term).collect();
         if search.offset >= total {
-            return (Vec::new(), total);
+            return Found {
+                ranked: Vec::new(),
+                total,
+                marked,
+            };
         }
         if end < total {
             matched.select_nth_unstable_by(end, by_rank);
             matched.truncate(end);
         }
         matched.sort_unstable_by(by_rank);
-        let marked: Vec<u32> = terms.iter().map(|&(term, _)| term).collect();
-        let hits = matched[search.offset..end]
+        let ranked = matched[search.offset..end]
             .iter()
-            .map(|&doc| self.hit(store, doc, scores[doc as usize], &marked))
+            .map(|&doc| {
+                let info = self.docs[doc as usize];
+                Ranked {
+                    article: info.entry as usize,
+                    kind: info.kind,
+                    item: usize::from(info.item),
+                    score: (scores[doc as usize] * 1000.0).round() / 1000.0,
+                }
+            })
             .collect();
-        (hits, total)
+        Found {
+            ranked,
+            total,
+            marked,
+        }
     }
 
-    fn hit(&self, store: &Store, doc: u32, score: f32, marked: &[u32]) -> SearchHit {
-        let info = self.docs[doc as usize];
-        let entry = &store.entries()[info.entry as usize];
-        let slug = entry.summary.slug.to_string();
-        let (id, title, body, mut url) = match info.kind.parts(entry) {
-            None => (
-                slug.clone(),
-                entry.summary.title.clone(),
-                String::new(),
-                format!("/v1/articles/{slug}"),
-            ),
-            Some(parts) => {
-                let (id, body) = parts
-                    .nth(usize::from(info.item))
-                    .expect("indexed parts exist");
-                let (title, text) = part_text(body);
-                let collection = info.kind.collection().expect("parts have a collection");
-                let url = format!("/v1/articles/{slug}/{collection}/{id}");
-                (id.to_owned(), title.into_owned(), text.into_owned(), url)
-            }
-        };
-        if entry.lang != Lang::default() {
-            url.push_str("?lang=");
-            url.push_str(entry.lang.as_str());
-        }
-        let stemmer = stemmer(&entry.lang);
+    /// A passage of `text` (in `lang`) around the first of the words
+    /// `found` matched, HTML-escaped, matched words in `<mark>`.
+    pub fn snippet(&self, found: &Found, lang: &Lang, text: &str) -> String {
+        let stemmer = stemmer(lang);
         let is_marked = |word: &str| {
             term(word, stemmer.as_ref())
                 .and_then(|term| self.terms.get(term.as_str()))
-                .is_some_and(|id| marked.contains(id))
+                .is_some_and(|id| found.marked.contains(id))
         };
-        let snippet = snippet(if body.is_empty() { &title } else { &body }, is_marked);
-        SearchHit {
-            kind: info.kind,
-            id,
-            article: slug,
-            lang: entry.lang.to_string(),
-            url,
-            title,
-            snippet,
-            score: (score * 1000.0).round() / 1000.0,
-        }
+        snippet(text, is_marked)
     }
 }
 

@@ -1,6 +1,8 @@
 //! The prepared store: every response the content can produce, serialized
 //! and hashed once when the content is loaded, and compressed once soon after
-//! (see `representation`).
+//! (see `http::representation`), with a typed view of each article for what
+//! reads fields (the reader page, JSON-LD) and the search index. [`LiveContent`]
+//! is the store being served, swapped whole on reload.
 //!
 //! Handlers only look representations up. To keep memory flat with many
 //! articles, a part fetched alone shares the bytes of its list: the JSON of
@@ -13,11 +15,19 @@ use actix_web::{http::header::HeaderValue, web::Bytes};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{
-    Article, ArticleSummary, ContentError, ContentSource, Date, Lang, LangPreference, Part,
-    SearchIndex, Section,
+mod live;
+
+pub use live::LiveContent;
+
+use crate::{
+    content::{
+        Article, ArticleSummary, ContentError, ContentSource, Date, Lang, LangPreference, Part,
+        Section, article_jsonld,
+    },
+    http::representation::{Representation, exact, to_json},
+    search::{HitType, Search, SearchHit, SearchIndex},
+    urls,
 };
-use crate::http::representation::{Representation, exact, to_json};
 
 /// An article's parts, as a list: `{"items": [...], "total": N}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -125,17 +135,6 @@ impl Collection {
     }
 }
 
-/// The article's prose as one list of sections: intro, sections, conclusion.
-fn prose_sections(article: &Article) -> Vec<Section> {
-    article
-        .intro
-        .iter()
-        .chain(&article.sections)
-        .chain(&article.conclusion)
-        .cloned()
-        .collect()
-}
-
 /// One article in one language, prepared.
 #[derive(Debug)]
 pub struct Entry {
@@ -149,6 +148,10 @@ pub struct Entry {
     /// The schema.org JSON-LD, made on first request: kept for every
     /// article at load, it would cost memory most articles never use.
     jsonld: OnceLock<Representation>,
+    /// The article typed, made from its JSON on first use and then shared:
+    /// kept for every article at load, it would double the memory the
+    /// text takes.
+    typed: OnceLock<Box<Article>>,
     pub sections: Collection,
     pub benefits: Collection,
     pub precautions: Collection,
@@ -156,13 +159,21 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The article's schema.org JSON-LD, made from its JSON on first use.
+    /// The article's schema.org JSON-LD, made on first use.
     pub fn jsonld(&self) -> &Representation {
-        self.jsonld.get_or_init(|| {
-            let article: serde_json::Value =
-                serde_json::from_slice(self.whole.unframed()).expect("prepared bodies are JSON");
-            Representation::json(&super::article_jsonld(&article))
-        })
+        self.jsonld
+            .get_or_init(|| Representation::json(&article_jsonld(self.article())))
+    }
+
+    /// The article, typed: made on first use, then kept.
+    pub fn article(&self) -> &Article {
+        self.typed.get_or_init(|| Box::new(self.parse()))
+    }
+
+    /// The article typed anew from its served JSON, for a use that reads
+    /// every article once (indexing) and should not keep them all.
+    fn parse(&self) -> Article {
+        parse_served(self.whole.unframed())
     }
 
     fn representations(&self) -> impl Iterator<Item = &Representation> {
@@ -174,21 +185,67 @@ impl Entry {
     }
 
     fn new(article: &Article) -> Self {
-        let sections = prose_sections(article);
+        let sections: Vec<Section> = article.prose().cloned().collect();
         let whole = Representation::json(article);
         let json = whole.unframed().clone();
         Self {
-            summary: ArticleSummary::from(article),
+            summary: summary(article),
             lang: article.lang.clone(),
             lang_header: HeaderValue::from_str(article.lang.as_str())
                 .expect("a language tag is a valid header"),
             last_modified: article.updated_at.map(Date::to_system_time),
             whole,
             jsonld: OnceLock::new(),
+            typed: OnceLock::new(),
             sections: Collection::new(&sections, &json),
             benefits: Collection::new(&article.benefits.items, &json),
             precautions: Collection::new(&article.precautions.items, &json),
             faqs: Collection::new(&article.faqs.items, &json),
+        }
+    }
+}
+
+/// An article as the list shows it; `languages` is filled in once every
+/// translation is loaded.
+fn summary(article: &Article) -> ArticleSummary {
+    ArticleSummary {
+        url: urls::article(&article.slug),
+        slug: article.slug.clone(),
+        title: article.title.clone(),
+        languages: vec![article.lang.clone()],
+    }
+}
+
+/// Served JSON typed again: it was serialized from this very type.
+fn parse_served<T: serde::de::DeserializeOwned>(json: &[u8]) -> T {
+    serde_json::from_slice(json).expect("served JSON deserializes into the type it was made from")
+}
+
+/// The typed part a hit names: its id, title and text.
+trait PartOf {
+    fn part(self, entry: &Entry, item: usize) -> Option<(String, String, String)>;
+}
+
+impl PartOf for HitType {
+    fn part(self, entry: &Entry, item: usize) -> Option<(String, String, String)> {
+        fn typed<T: Part + serde::de::DeserializeOwned>(
+            parts: &Collection,
+            item: usize,
+        ) -> Option<(String, String, String)> {
+            let (id, json) = parts.nth(item)?;
+            let part: T = parse_served(json);
+            Some((
+                id.to_owned(),
+                part.title().to_owned(),
+                part.text().to_owned(),
+            ))
+        }
+        match self {
+            Self::Article => None,
+            Self::Section => typed::<Section>(&entry.sections, item),
+            Self::Benefit => typed::<crate::content::Benefit>(&entry.benefits, item),
+            Self::Precaution => typed::<crate::content::Precaution>(&entry.precautions, item),
+            Self::Faq => typed::<crate::content::Faq>(&entry.faqs, item),
         }
     }
 }
@@ -239,7 +296,7 @@ impl Store {
     /// prepared as soon as it is read, and its typed form dropped, so memory
     /// holds the prepared responses and little else.
     pub fn load(source: &ContentSource) -> Result<Self, ContentError> {
-        let loaded = super::load_with(source, |article| Entry::new(&article))?;
+        let loaded = crate::content::load_with(source, |article| Entry::new(&article))?;
         Ok(Self::from_entries(loaded.items, loaded.revision))
     }
 
@@ -313,12 +370,48 @@ impl Store {
 
     /// Builds the full-text index; later calls return at once.
     pub fn index_for_search(&self) {
-        self.search.get_or_init(|| SearchIndex::build(self));
+        self.search
+            .get_or_init(|| SearchIndex::build(self.entries.iter().map(Entry::parse)));
     }
 
     /// The full-text index, once [`Self::index_for_search`] has built it.
     pub fn search_index(&self) -> Option<&SearchIndex> {
         self.search.get()
+    }
+
+    /// One page of what matches `search`, and how many match in all;
+    /// `None` until the index is built.
+    pub fn search(&self, search: &Search<'_>) -> Option<(Vec<SearchHit>, usize)> {
+        let index = self.search.get()?;
+        let found = index.search(search);
+        let hits = found
+            .ranked
+            .iter()
+            .map(|ranked| {
+                let entry = &self.entries[ranked.article];
+                let slug = &entry.summary.slug;
+                let (id, title, text) = match ranked.kind.part(entry, ranked.item) {
+                    None => (slug.to_string(), entry.summary.title.clone(), String::new()),
+                    Some(part) => part,
+                };
+                let snippet = index.snippet(
+                    &found,
+                    &entry.lang,
+                    if text.is_empty() { &title } else { &text },
+                );
+                SearchHit {
+                    kind: ranked.kind,
+                    url: urls::hit(slug, ranked.kind, &id, &entry.lang),
+                    id,
+                    article: slug.to_string(),
+                    lang: entry.lang.to_string(),
+                    title,
+                    snippet,
+                    score: ranked.score,
+                }
+            })
+            .collect();
+        Some((hits, found.total))
     }
 
     /// The [`Bundle`], made on first request from the prepared bodies of
@@ -409,29 +502,10 @@ impl Store {
                 limit,
                 offset,
             }),
-            link: HeaderValue::from_str(&link_header("/v1/articles", limit, offset, total))
+            link: HeaderValue::from_str(&urls::link_header(urls::ARTICLES, limit, offset, total))
                 .expect("a link header is ASCII"),
         }
     }
-}
-
-/// The `Link` header (RFC 8288) of the page at `offset` of the list at
-/// `base` (a path, with its other query parameters if any).
-pub fn link_header(base: &str, limit: usize, offset: usize, total: usize) -> String {
-    let link = |offset: usize, rel: &str| {
-        let separator = if base.contains('?') { '&' } else { '?' };
-        format!("<{base}{separator}limit={limit}&offset={offset}>; rel=\"{rel}\"")
-    };
-    let last = total.saturating_sub(1) / limit * limit;
-    let mut links = vec![link(0, "first")];
-    if offset > 0 {
-        links.push(link(offset.saturating_sub(limit).min(last), "prev"));
-    }
-    if offset + limit < total {
-        links.push(link(offset + limit, "next"));
-    }
-    links.push(link(last, "last"));
-    links.join(", ")
 }
 
 #[cfg(test)]
@@ -439,31 +513,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_single_page_links_only_to_itself() {
-        assert_eq!(
-            link_header("/v1/articles", 20, 0, 1),
-            "</v1/articles?limit=20&offset=0>; rel=\"first\", </v1/articles?limit=20&offset=0>; rel=\"last\""
-        );
-    }
-
-    #[test]
-    fn a_middle_page_links_both_ways() {
-        let header = link_header("/v1/articles", 2, 2, 5);
-        assert!(header.contains("</v1/articles?limit=2&offset=0>; rel=\"prev\""));
-        assert!(header.contains("</v1/articles?limit=2&offset=4>; rel=\"next\""));
-        assert!(header.contains("</v1/articles?limit=2&offset=4>; rel=\"last\""));
-    }
-
-    #[test]
-    fn a_page_past_the_end_links_back_to_the_last() {
-        let header = link_header("/v1/articles", 10, 50, 15);
-        assert!(header.contains("</v1/articles?limit=10&offset=10>; rel=\"prev\""));
-        assert!(!header.contains("next"));
+    fn the_typed_view_of_a_prepared_article_is_the_article_loaded() {
+        let mut articles = crate::content::load(&ContentSource::Embedded).unwrap();
+        let every_field = crate::content::parse_article(
+            "dated.es.toml",
+            r#"
+                lang = "es"
+                title = "Título"
+                about = "Masaje"
+                published_at = 2024-03-01
+                updated_at = 2024-05-01
+                last_reviewed = 2024-05-01
+                next_review = 2025-05-01
+                authors = ["A. Writer"]
+                reviewed_by = ["Dr. A. Reviewer"]
+                license = "CC BY 4.0"
+                intro = { id = "intro", body = "Texto <con> \"comillas\"." }
+                replies = { heading = "Deja una respuesta" }
+                [benefits]
+                heading = "Beneficios"
+                [[benefits.items]]
+                id = "uno"
+                title = "Uno"
+                body = "Cuerpo."
+            "#,
+        )
+        .unwrap();
+        articles.push(every_field);
+        for article in &articles {
+            let entry = Entry::new(article);
+            assert_eq!(entry.article(), article);
+            assert_eq!(&entry.parse(), article);
+        }
     }
 
     #[test]
     fn a_list_is_what_serializing_it_gives_and_holds_no_copy_of_the_article() {
-        let articles = super::super::load(&ContentSource::Embedded).unwrap();
+        let articles = crate::content::load(&ContentSource::Embedded).unwrap();
         let article = &articles[0];
         let entry = Entry::new(article);
         let whole = entry.whole.unframed();
@@ -478,7 +564,7 @@ mod tests {
         assert!(range.contains(&(first.as_ptr() as usize)));
         // The sections list (intro, sections, conclusion) is not one run of
         // the article's JSON, so it is its own; it serializes the same.
-        let sections = prose_sections(article);
+        let sections: Vec<Section> = article.prose().cloned().collect();
         let expected = to_json(&List {
             items: sections.iter().collect(),
             total: sections.len(),

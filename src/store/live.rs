@@ -12,7 +12,8 @@ use std::sync::{
 
 use arc_swap::{ArcSwap, Guard};
 
-use super::{ContentError, ContentSource, Store};
+use super::Store;
+use crate::content::{ContentError, ContentSource};
 
 /// The live content and where it is reloaded from.
 #[derive(Debug)]

@@ -1,0 +1,91 @@
+//! URLs: the one place that spells the API's paths for what it links to
+//! (search hits, article summaries, the index, pages), for `Location` and for
+//! `Link` headers. Route templates themselves live on the handlers.
+
+use crate::{
+    content::{Lang, Slug},
+    search::HitType,
+};
+
+/// The list of articles.
+pub const ARTICLES: &str = "/v1/articles";
+/// Search.
+pub const SEARCH: &str = "/v1/search";
+/// The moderators' list of replies.
+pub const MODERATION_REPLIES: &str = "/v1/moderation/replies";
+
+/// One article, whole.
+pub fn article(slug: &Slug) -> String {
+    format!("{ARTICLES}/{slug}")
+}
+
+/// An article's replies.
+pub fn replies(slug: &Slug) -> String {
+    format!("{ARTICLES}/{slug}/replies")
+}
+
+/// One reply to an article.
+pub fn reply(slug: &Slug, id: impl std::fmt::Display) -> String {
+    format!("{ARTICLES}/{slug}/replies/{id}")
+}
+
+/// What a search hit points at: the article, or one of its parts, with
+/// `?lang=` when it is not in the default language.
+pub fn hit(slug: &Slug, kind: HitType, id: &str, lang: &Lang) -> String {
+    let mut url = match kind.collection() {
+        None => article(slug),
+        Some(collection) => format!("{ARTICLES}/{slug}/{collection}/{id}"),
+    };
+    if *lang != Lang::default() {
+        url.push_str("?lang=");
+        url.push_str(lang.as_str());
+    }
+    url
+}
+
+/// The `Link` header (RFC 8288) of the page at `offset` of the list at
+/// `base` (a path, with its other query parameters if any).
+pub fn link_header(base: &str, limit: usize, offset: usize, total: usize) -> String {
+    let link = |offset: usize, rel: &str| {
+        let separator = if base.contains('?') { '&' } else { '?' };
+        format!("<{base}{separator}limit={limit}&offset={offset}>; rel=\"{rel}\"")
+    };
+    let last = total.saturating_sub(1) / limit * limit;
+    let mut links = vec![link(0, "first")];
+    if offset > 0 {
+        links.push(link(offset.saturating_sub(limit).min(last), "prev"));
+    }
+    if offset + limit < total {
+        links.push(link(offset + limit, "next"));
+    }
+    links.push(link(last, "last"));
+    links.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_single_page_links_only_to_itself() {
+        assert_eq!(
+            link_header("/v1/articles", 20, 0, 1),
+            "</v1/articles?limit=20&offset=0>; rel=\"first\", </v1/articles?limit=20&offset=0>; rel=\"last\""
+        );
+    }
+
+    #[test]
+    fn a_middle_page_links_both_ways() {
+        let header = link_header("/v1/articles", 2, 2, 5);
+        assert!(header.contains("</v1/articles?limit=2&offset=0>; rel=\"prev\""));
+        assert!(header.contains("</v1/articles?limit=2&offset=4>; rel=\"next\""));
+        assert!(header.contains("</v1/articles?limit=2&offset=4>; rel=\"last\""));
+    }
+
+    #[test]
+    fn a_page_past_the_end_links_back_to_the_last() {
+        let header = link_header("/v1/articles", 10, 50, 15);
+        assert!(header.contains("</v1/articles?limit=10&offset=10>; rel=\"prev\""));
+        assert!(!header.contains("next"));
+    }
+}
