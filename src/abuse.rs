@@ -18,8 +18,6 @@ use governor::{
 };
 use ipnet::IpNet;
 
-use crate::error::ApiError;
-
 /// The proxies whose `X-Forwarded-For` is believed.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(pub Vec<IpNet>);
@@ -65,8 +63,8 @@ pub fn parse_proxy(raw: &str) -> Result<IpNet, String> {
 pub struct ClientAddr(pub IpAddr);
 
 impl FromRequest for ClientAddr {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = std::convert::Infallible;
+    type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let peer = req
@@ -94,6 +92,16 @@ pub struct ReplyRateLimit {
     limiter: Option<Limiter>,
 }
 
+/// A client that has posted all it may for now. `error.rs` makes it a 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many requests: try again in {retry_after} second(s)")]
+pub struct RateLimited {
+    /// Seconds until the client may post again.
+    pub retry_after: u64,
+    /// Posts a client may make per minute.
+    pub limit: u32,
+}
+
 /// Where a client stands after a post that was allowed.
 #[derive(Debug, Clone, Copy)]
 pub struct Allowance {
@@ -113,8 +121,8 @@ impl ReplyRateLimit {
     }
 
     /// Counts one post by `client`: its allowance, `None` when unlimited,
-    /// or 429 with the seconds to wait.
-    pub fn check(&self, client: IpAddr) -> Result<Option<Allowance>, ApiError> {
+    /// or [`RateLimited`] with the seconds to wait.
+    pub fn check(&self, client: IpAddr) -> Result<Option<Allowance>, RateLimited> {
         let Some(limiter) = &self.limiter else {
             return Ok(None);
         };
@@ -125,7 +133,7 @@ impl ReplyRateLimit {
             })),
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(ApiError::TooManyRequests {
+                Err(RateLimited {
                     retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
                     limit: self.per_minute,
                 })
@@ -199,7 +207,7 @@ mod tests {
         assert_eq!(limit.check(client).unwrap().unwrap().remaining, 1);
         assert_eq!(limit.check(client).unwrap().unwrap().remaining, 0);
         match limit.check(client) {
-            Err(ApiError::TooManyRequests { retry_after, .. }) => {
+            Err(RateLimited { retry_after, .. }) => {
                 assert!((1..=30).contains(&retry_after), "{retry_after}")
             }
             other => panic!("{other:?}"),

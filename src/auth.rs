@@ -16,8 +16,6 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::ApiError;
-
 /// The digests of the tokens that moderators hold.
 #[derive(Debug, Default, Clone)]
 pub struct ModeratorTokens {
@@ -149,39 +147,49 @@ pub fn hash_token(token: &str) -> String {
 #[derive(Debug)]
 pub struct Moderator;
 
+/// Why a request is not a moderator's. `error.rs` says what each is in HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No moderator tokens are configured: moderation is off.
+    #[error("moderation is off: the server has no moderator tokens (see --moderator-tokens-file)")]
+    Off,
+    /// No `Authorization` header.
+    #[error("moderation needs `Authorization: Bearer <token>`")]
+    Missing,
+    /// More than one `Authorization` header.
+    #[error("the request has more than one Authorization header; send exactly one")]
+    Several,
+    /// An `Authorization` header that is not `Bearer <token>`.
+    #[error("the Authorization header must be `Bearer <token>`")]
+    Malformed,
+    /// A token that is not a moderator's.
+    #[error("this token is not a moderator's")]
+    NotAModerator,
+}
+
 impl FromRequest for Moderator {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = AuthError;
+    type Future = Ready<Result<Self, AuthError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(authenticate(req))
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Moderator, ApiError> {
+fn authenticate(req: &HttpRequest) -> Result<Moderator, AuthError> {
     let tokens = req
         .app_data::<web::Data<Moderators>>()
         .map(|moderators| moderators.current())
         .filter(|tokens| !tokens.is_empty())
-        .ok_or_else(|| ApiError::Unavailable {
-            detail: "moderation is off: the server has no moderator tokens \
-                         (see --moderator-tokens-file)"
-                .into(),
-            retry_after: None,
-        })?;
+        .ok_or(AuthError::Off)?;
     let mut sent = req.headers().get_all(header::AUTHORIZATION);
     let Some(value) = sent.next() else {
-        return Err(ApiError::Unauthorized {
-            detail: "moderation needs `Authorization: Bearer <token>`".into(),
-            challenge_error: None,
-        });
+        return Err(AuthError::Missing);
     };
     // Which of several credentials counts is a choice proxies and servers
     // make differently; judging by one of them would be a guess.
     if sent.next().is_some() {
-        return Err(ApiError::bad_request(
-            "the request has more than one Authorization header; send exactly one",
-        ));
+        return Err(AuthError::Several);
     }
     let token = value
         .to_str()
@@ -190,17 +198,11 @@ fn authenticate(req: &HttpRequest) -> Result<Moderator, ApiError> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized {
-            detail: "the Authorization header must be `Bearer <token>`".into(),
-            challenge_error: Some("invalid_request"),
-        })?;
+        .ok_or(AuthError::Malformed)?;
     if tokens.admits(token) {
         Ok(Moderator)
     } else {
-        Err(ApiError::Unauthorized {
-            detail: "this token is not a moderator's".into(),
-            challenge_error: Some("invalid_token"),
-        })
+        Err(AuthError::NotAModerator)
     }
 }
 

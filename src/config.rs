@@ -6,6 +6,7 @@ use std::{net::SocketAddr, path::PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use crate::content::ContentSource;
+pub use crate::telemetry::LogFormat;
 
 /// A JSON content API for the article "Back Pain Relief With Deep Tissue Massage".
 ///
@@ -175,15 +176,6 @@ pub struct Config {
         value_parser = crate::abuse::parse_proxy
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
-}
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// One human-readable line per event.
-    Text,
-    /// One JSON object per line, for log collectors.
-    Json,
 }
 
 impl Config {

@@ -8,8 +8,13 @@ use actix_web::{
     http::{StatusCode, header},
 };
 
-use crate::http::problem;
 pub use crate::http::problem::{FieldError, PROBLEM_JSON, Problem};
+use crate::{
+    abuse::RateLimited,
+    auth::AuthError,
+    http::problem,
+    replies::{ReplyError, Violation},
+};
 
 /// Everything a request can fail with. Build it where the failure is known,
 /// with the context a client needs to fix its request.
@@ -162,6 +167,71 @@ impl ResponseError for ApiError {
             _ => Vec::new(),
         };
         problem::with_detail(response, self.to_string(), errors)
+    }
+}
+
+// Each domain error, in HTTP: here and nowhere else.
+
+impl From<ReplyError> for ApiError {
+    fn from(error: ReplyError) -> Self {
+        match error {
+            ReplyError::Malformed(detail) => Self::BadRequest(detail),
+            ReplyError::Invalid { detail, violations } => Self::Unprocessable {
+                detail,
+                errors: violations.into_iter().map(FieldError::from).collect(),
+            },
+            ReplyError::Conflict(detail) => Self::Conflict(detail),
+            // The client learns that replies are down, not why, and when to try again.
+            ReplyError::Down { retry_after } => Self::Unavailable {
+                detail: "replies are unavailable right now (their database cannot be reached); \
+                         article content is still served"
+                    .into(),
+                retry_after: Some(retry_after),
+            },
+        }
+    }
+}
+
+impl From<Violation> for FieldError {
+    fn from(violation: Violation) -> Self {
+        Self::new(&violation.field, &violation.rule, violation.message)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        let unauthorized = |challenge_error| Self::Unauthorized {
+            detail: error.to_string(),
+            challenge_error,
+        };
+        match error {
+            AuthError::Off => Self::Unavailable {
+                detail: error.to_string(),
+                retry_after: None,
+            },
+            AuthError::Missing => unauthorized(None),
+            AuthError::Several => Self::BadRequest(error.to_string()),
+            AuthError::Malformed => unauthorized(Some("invalid_request")),
+            AuthError::NotAModerator => unauthorized(Some("invalid_token")),
+        }
+    }
+}
+
+/// The moderator extractor refuses with an [`AuthError`]; it is answered
+/// as the [`ApiError`] it maps to.
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        ApiError::from(*self).status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        ApiError::from(*self).error_response()
+    }
+}
+
+impl From<RateLimited> for ApiError {
+    fn from(RateLimited { retry_after, limit }: RateLimited) -> Self {
+        Self::TooManyRequests { retry_after, limit }
     }
 }
 

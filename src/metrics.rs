@@ -2,12 +2,23 @@
 //! status, latency, requests in flight), what it serves (content reloads, the
 //! revision, the article count) and the process itself.
 
+use std::sync::LazyLock;
+
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-use crate::store::Store;
+/// Requests actix-http refused while parsing them, counted for `/metrics`
+/// (shared by every server in the process, as the log is).
+pub static MALFORMED_REQUESTS: LazyLock<IntCounter> = LazyLock::new(|| {
+    IntCounter::new(
+        "http_malformed_requests_total",
+        "Requests refused while their head was parsed (malformed or oversized), before routing; \
+         counted, not logged.",
+    )
+    .expect("valid metric")
+});
 
 /// The server's metrics, in a registry of their own (so that several servers
 /// in one process, as in tests, do not mix their numbers).
@@ -103,7 +114,7 @@ impl Metrics {
             Box::new(revision.clone()),
             Box::new(articles.clone()),
             Box::new(response_cache.clone()),
-            Box::new(crate::telemetry::MALFORMED_REQUESTS.clone()),
+            Box::new(MALFORMED_REQUESTS.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
             registry
@@ -160,12 +171,12 @@ impl Metrics {
         )
     }
 
-    /// Records the content now served.
-    pub fn content_served(&self, store: &Store) {
+    /// Records the content now served: its revision and how many articles.
+    pub fn content_served(&self, revision: &str, articles: usize) {
         self.revision.reset();
-        self.revision.with_label_values(&[store.revision()]).set(1);
+        self.revision.with_label_values(&[revision]).set(1);
         self.articles
-            .set(i64::try_from(store.len()).unwrap_or(i64::MAX));
+            .set(i64::try_from(articles).unwrap_or(i64::MAX));
     }
 
     /// Counts a reload.

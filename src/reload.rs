@@ -67,7 +67,7 @@ impl Reloader {
         match self.content.reload() {
             Ok(store) => {
                 self.metrics.reloaded(true);
-                self.metrics.content_served(&store);
+                self.metrics.content_served(store.revision(), store.len());
                 tracing::info!(
                     revision = store.revision(),
                     articles = store.len(),

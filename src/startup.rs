@@ -101,7 +101,7 @@ impl Application {
             "content loaded and prepared"
         );
         let metrics = web::Data::new(Metrics::new());
-        metrics.content_served(&store);
+        metrics.content_served(store.revision(), store.len());
         let content = web::Data::new(LiveContent::new(store, source));
         prepare(Arc::clone(&content.current()));
         let cache_policy =

@@ -7,9 +7,6 @@
 //! (`relief_http_malformed_requests_total`) instead of logged, unless
 //! `RUST_LOG` names `actix_http` to ask for them.
 
-use std::sync::LazyLock;
-
-use prometheus::IntCounter;
 use tracing::{
     Event, Level, Metadata,
     field::{Field, Visit},
@@ -20,18 +17,16 @@ use tracing_subscriber::{
     util::SubscriberInitExt,
 };
 
-use crate::config::LogFormat;
+use crate::metrics::MALFORMED_REQUESTS;
 
-/// Requests actix-http refused while parsing them, counted for `/metrics`
-/// (shared by every server in the process, as the log is).
-pub static MALFORMED_REQUESTS: LazyLock<IntCounter> = LazyLock::new(|| {
-    IntCounter::new(
-        "http_malformed_requests_total",
-        "Requests refused while their head was parsed (malformed or oversized), before routing; \
-         counted, not logged.",
-    )
-    .expect("valid metric")
-});
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
 
 /// Installs the global subscriber; call once, first thing in `main`.
 pub fn init(format: LogFormat) {

@@ -38,8 +38,10 @@ use sqlx::{
     },
 };
 
-use super::{ModeratedReply, NewReply, Reply, ReplyId, ReplyReceipt, ReplyStatus, Timestamp};
-use crate::error::{ApiError, FieldError};
+use super::{
+    ModeratedReply, NewReply, Reply, ReplyError, ReplyId, ReplyReceipt, ReplyStatus, Timestamp,
+    Violation,
+};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -326,14 +328,14 @@ impl Database {
 
     /// Runs the migrations if they have not run yet; fails (503) while the
     /// database cannot be reached.
-    pub async fn ready(&self) -> Result<(), ApiError> {
+    pub async fn ready(&self) -> Result<(), ReplyError> {
         self.live().await.map(|_| ())
     }
 
     /// The live pool, once its migrations have run (they run now if they
     /// have not); 503 at once while the database is taken to be down, and
     /// when a SQLite file is no longer the one at the configured path.
-    async fn live(&self) -> Result<Arc<Live>, ApiError> {
+    async fn live(&self) -> Result<Arc<Live>, ReplyError> {
         self.check_up()?;
         let live = self.live.load_full();
         let migrated = live
@@ -367,7 +369,7 @@ impl Database {
     /// 503 at once while the database is taken to be down. When the time is
     /// up, one request goes on to try it (and takes the wait if it is still
     /// down) while the others keep answering 503.
-    fn check_up(&self) -> Result<(), ApiError> {
+    fn check_up(&self) -> Result<(), ReplyError> {
         let until = self.down_until.load(Ordering::Acquire);
         if until == 0 {
             return Ok(());
@@ -404,7 +406,7 @@ impl Database {
         live: &Arc<Live>,
         file: &SqliteFile,
         opened: FileId,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ReplyError> {
         if file.current() == Some(opened) {
             return Ok(());
         }
@@ -433,7 +435,7 @@ impl Database {
 
     /// After a write: 503 (and a new pool) unless the configured path still
     /// names the SQLite file the write went to.
-    fn still_there(&self, live: &Arc<Live>) -> Result<(), ApiError> {
+    fn still_there(&self, live: &Arc<Live>) -> Result<(), ReplyError> {
         match (&self.file, live.opened.get().copied().flatten()) {
             (Some(file), Some(opened)) => self.check_file(live, file, opened),
             _ => Ok(()),
@@ -442,7 +444,7 @@ impl Database {
 
     /// Logs a database failure with what was being done, settles what it
     /// says about the database, and answers 503.
-    fn failed(&self, live: &Arc<Live>, doing: &str, error: &sqlx::Error) -> ApiError {
+    fn failed(&self, live: &Arc<Live>, doing: &str, error: &sqlx::Error) -> ReplyError {
         tracing::error!(database = %self.display, "replies database: {doing} failed: {error}");
         match Failure::of(error) {
             Failure::Unreachable => {
@@ -463,7 +465,10 @@ impl Database {
     /// The stored answer to `submission` if its Idempotency-Key was used
     /// before: asked first, so that a retry is answered however many posts
     /// the client has made since.
-    pub async fn replayed(&self, submission: &Submission<'_>) -> Result<Option<Created>, ApiError> {
+    pub async fn replayed(
+        &self,
+        submission: &Submission<'_>,
+    ) -> Result<Option<Created>, ReplyError> {
         let Some(key) = submission.idempotency_key else {
             return Ok(None);
         };
@@ -475,7 +480,7 @@ impl Database {
 
     /// Stores a reply as pending, in one transaction with its
     /// Idempotency-Key; returns once it is committed.
-    pub async fn create(&self, submission: Submission<'_>) -> Result<Created, ApiError> {
+    pub async fn create(&self, submission: Submission<'_>) -> Result<Created, ReplyError> {
         if let Some(replayed) = self.replayed(&submission).await? {
             return Ok(replayed);
         }
@@ -554,9 +559,9 @@ impl Database {
                     created_at: now.to_string(),
                 }))
             }
-            Outcome::ParentNotApproved(parent) => Err(ApiError::unprocessable(
-                "the reply is not valid: 1 problem, listed in `errors`",
-                vec![FieldError::new(
+            Outcome::ParentNotApproved(parent) => Err(ReplyError::Invalid {
+                detail: "the reply is not valid: 1 problem, listed in `errors`".into(),
+                violations: vec![Violation::new(
                     "parent_id",
                     "approved_parent",
                     format!(
@@ -564,7 +569,7 @@ impl Database {
                         submission.article
                     ),
                 )],
-            )),
+            }),
             Outcome::KeyTaken => {
                 // A request with the same key committed first: answer as it did.
                 let (key, fingerprint) = key.expect("only a keyed request can find its key taken");
@@ -579,7 +584,7 @@ impl Database {
         }
     }
 
-    async fn stored_key(&self, key: &str) -> Result<Option<StoredKey>, ApiError> {
+    async fn stored_key(&self, key: &str) -> Result<Option<StoredKey>, ReplyError> {
         let oldest = Timestamp::now().millis() - KEY_LIFETIME_MS;
         let query = "SELECT k.fingerprint, k.reply_id, k.reply_created_at, \
                      (r.id IS NOT NULL) AS reply_exists \
@@ -601,7 +606,7 @@ impl Database {
         article: &str,
         limit: usize,
         offset: usize,
-    ) -> Result<(Vec<Reply>, usize), ApiError> {
+    ) -> Result<(Vec<Reply>, usize), ReplyError> {
         let items = "SELECT id, parent_id, author_name, body, created_at FROM replies \
                      WHERE article = $1 AND status = 'approved' ORDER BY id LIMIT $2 OFFSET $3";
         let count = "SELECT COUNT(*) FROM replies WHERE article = $1 AND status = 'approved'";
@@ -626,7 +631,7 @@ impl Database {
         &self,
         article: &str,
         id: ReplyId,
-    ) -> Result<Option<Reply>, ApiError> {
+    ) -> Result<Option<Reply>, ReplyError> {
         let query = "SELECT id, parent_id, author_name, body, created_at FROM replies \
                      WHERE article = $1 AND id = $2 AND status = 'approved'";
         on_pool!(self, "reading a reply", |pool, _begin| {
@@ -645,7 +650,7 @@ impl Database {
         status: ReplyStatus,
         limit: usize,
         offset: usize,
-    ) -> Result<(Vec<ModeratedReply>, usize), ApiError> {
+    ) -> Result<(Vec<ModeratedReply>, usize), ReplyError> {
         let items = format!(
             "SELECT {MODERATED_COLUMNS} FROM replies WHERE status = $1 ORDER BY id LIMIT $2 OFFSET $3"
         );
@@ -667,7 +672,7 @@ impl Database {
     }
 
     /// One reply, whatever its status.
-    pub async fn moderated(&self, id: ReplyId) -> Result<Option<ModeratedReply>, ApiError> {
+    pub async fn moderated(&self, id: ReplyId) -> Result<Option<ModeratedReply>, ReplyError> {
         let query = format!("SELECT {MODERATED_COLUMNS} FROM replies WHERE id = $1");
         on_pool!(self, "reading a reply", |pool, _begin| {
             sqlx::query_as(&query)
@@ -683,7 +688,7 @@ impl Database {
         &self,
         id: ReplyId,
         status: ReplyStatus,
-    ) -> Result<Option<ModeratedReply>, ApiError> {
+    ) -> Result<Option<ModeratedReply>, ReplyError> {
         let query = format!(
             "UPDATE replies SET status = $1, updated_at = $2 WHERE id = $3 RETURNING {MODERATED_COLUMNS}"
         );
@@ -701,7 +706,7 @@ impl Database {
 
     /// Deletes a reply for good; replies that answered it stay, without a
     /// parent. `false` if there was no such reply.
-    pub async fn delete(&self, id: ReplyId) -> Result<bool, ApiError> {
+    pub async fn delete(&self, id: ReplyId) -> Result<bool, ReplyError> {
         let query = "DELETE FROM replies WHERE id = $1";
         let (live, deleted) = on_pool!(self, "deleting a reply", |pool, _begin| {
             sqlx::query(query)
@@ -719,16 +724,17 @@ impl Database {
 /// first answer if the request is the same, else 422; 409 if the reply it
 /// stored has since been deleted (a 202 would point at nothing, and storing
 /// it again would undo the moderator).
-fn replay(stored: StoredKey, fingerprint: &str) -> Result<Created, ApiError> {
+fn replay(stored: StoredKey, fingerprint: &str) -> Result<Created, ReplyError> {
     if stored.fingerprint != fingerprint {
-        return Err(ApiError::unprocessable(
-            "this Idempotency-Key was already used for a different request (another body or \
-             article); send a new key for a new reply",
-            Vec::new(),
-        ));
+        return Err(ReplyError::Invalid {
+            detail: "this Idempotency-Key was already used for a different request (another body \
+                     or article); send a new key for a new reply"
+                .into(),
+            violations: Vec::new(),
+        });
     }
     if !stored.reply_exists {
-        return Err(ApiError::Conflict(format!(
+        return Err(ReplyError::Conflict(format!(
             "the reply stored with this Idempotency-Key ({}) has been deleted by a moderator; \
              it is not stored again",
             stored.reply_id
@@ -759,14 +765,11 @@ fn to_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// The 503 every database failure becomes: the client learns that replies
+/// What every database failure becomes: the caller learns that replies
 /// are down, not why, and when to try again.
-fn unavailable(retry_after: u64) -> ApiError {
-    ApiError::Unavailable {
-        detail: "replies are unavailable right now (their database cannot be reached); \
-                 article content is still served"
-            .into(),
-        retry_after: Some(retry_after.max(1)),
+fn unavailable(retry_after: u64) -> ReplyError {
+    ReplyError::Down {
+        retry_after: retry_after.max(1),
     }
 }
 

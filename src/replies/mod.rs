@@ -18,7 +18,50 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use db::{Created, Database, DatabaseUrlError};
-pub use validate::{FieldError, MAX_REPLY_BYTES, parse_decision, parse_reply};
+pub use validate::{MAX_REPLY_BYTES, parse_decision, parse_reply};
+
+/// Why replies refused a request, or could not carry it out. `error.rs`
+/// says what each is in HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyError {
+    /// The body is not JSON at all.
+    #[error("{0}")]
+    Malformed(String),
+    /// The body breaks the rules: each broken rule is in `violations`.
+    #[error("{detail}")]
+    Invalid {
+        detail: String,
+        violations: Vec<Violation>,
+    },
+    /// The request cannot be carried out in the present state (a retried
+    /// post whose reply a moderator has deleted since).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database cannot answer now; it may in `retry_after` seconds.
+    #[error("the replies database cannot answer now")]
+    Down { retry_after: u64 },
+}
+
+/// One rule one field of a posted body breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The field, by its name in the body (empty for the body as a whole).
+    pub field: String,
+    /// The rule: `required`, `type`, `min_length`, `max_length`, ...
+    pub rule: String,
+    /// What to fix, for a person.
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(field: &str, rule: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            rule: rule.to_owned(),
+            message: message.into(),
+        }
+    }
+}
 
 /// Where a reply stands in moderation. Only `approved` replies are public.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -7,10 +7,7 @@
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::error::ApiError;
-pub use crate::error::FieldError;
-
-use super::{ModerationDecision, NewReply, ReplyId};
+use super::{ModerationDecision, NewReply, ReplyError, ReplyId, Violation};
 
 const NAME_MAX: usize = 80;
 const BODY_MAX: usize = 5000;
@@ -34,7 +31,7 @@ fn is_invisible(c: char) -> bool {
 
 /// Validates the JSON body of `POST /v1/articles/{slug}/replies`. Whether a
 /// `parent_id` names an approved reply of the article is checked on storing.
-pub fn parse_reply(body: &[u8]) -> Result<NewReply, ApiError> {
+pub fn parse_reply(body: &[u8]) -> Result<NewReply, ReplyError> {
     let mut fields = Fields::parse(body, &["author_name", "author_email", "body", "parent_id"])?;
     let author_name = fields.text("author_name", NAME_MAX, false);
     let author_email = fields.optional_email("author_email");
@@ -50,7 +47,7 @@ pub fn parse_reply(body: &[u8]) -> Result<NewReply, ApiError> {
 }
 
 /// Validates the JSON body of `PATCH /v1/moderation/replies/{id}`.
-pub fn parse_decision(body: &[u8]) -> Result<ModerationDecision, ApiError> {
+pub fn parse_decision(body: &[u8]) -> Result<ModerationDecision, ReplyError> {
     let mut fields = Fields::parse(body, &["status"])?;
     let status = fields
         .take("status")
@@ -68,25 +65,25 @@ pub fn parse_decision(body: &[u8]) -> Result<ModerationDecision, ApiError> {
 /// A JSON object being checked, and the problems found so far.
 struct Fields {
     object: Map<String, Value>,
-    errors: Vec<FieldError>,
+    errors: Vec<Violation>,
 }
 
 impl Fields {
     /// Parses `body` as a JSON object; fields other than `known` are errors.
-    fn parse(body: &[u8], known: &[&str]) -> Result<Self, ApiError> {
+    fn parse(body: &[u8], known: &[&str]) -> Result<Self, ReplyError> {
         let value: Value = serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+            .map_err(|e| ReplyError::Malformed(format!("the body is not valid JSON: {e}")))?;
         let Value::Object(object) = value else {
-            return Err(ApiError::unprocessable(
-                "the body must be a JSON object",
-                vec![FieldError::new("", "type", "must be a JSON object")],
-            ));
+            return Err(ReplyError::Invalid {
+                detail: "the body must be a JSON object".into(),
+                violations: vec![Violation::new("", "type", "must be a JSON object")],
+            });
         };
         let errors = object
             .keys()
             .filter(|key| !known.contains(&key.as_str()))
             .map(|key| {
-                FieldError::new(
+                Violation::new(
                     key,
                     "unknown_field",
                     format!("is not a field; the fields are {}", known.join(", ")),
@@ -98,7 +95,7 @@ impl Fields {
 
     /// Records a problem with `field`; returns `None` for the caller's convenience.
     fn error<T>(&mut self, field: &str, rule: &str, message: impl Into<String>) -> Option<T> {
-        self.errors.push(FieldError::new(field, rule, message));
+        self.errors.push(Violation::new(field, rule, message));
         None
     }
 
@@ -198,18 +195,18 @@ impl Fields {
     }
 
     /// Fails with every problem found, if any.
-    fn finish(self, what: &str) -> Result<(), ApiError> {
+    fn finish(self, what: &str) -> Result<(), ReplyError> {
         if self.errors.is_empty() {
             return Ok(());
         }
         let count = self.errors.len();
-        Err(ApiError::unprocessable(
-            format!(
+        Err(ReplyError::Invalid {
+            detail: format!(
                 "the {what} is not valid: {count} problem{}, listed in `errors`",
                 if count == 1 { "" } else { "s" }
             ),
-            self.errors,
-        ))
+            violations: self.errors,
+        })
     }
 }
 
@@ -220,9 +217,9 @@ mod tests {
     fn errors(body: &str) -> Vec<(String, String)> {
         match parse_reply(body.as_bytes()) {
             Ok(reply) => panic!("accepted: {reply:?}"),
-            Err(ApiError::Unprocessable { errors, .. }) => {
-                errors.into_iter().map(|e| (e.field, e.rule)).collect()
-            }
+            Err(ReplyError::Invalid {
+                violations: errors, ..
+            }) => errors.into_iter().map(|e| (e.field, e.rule)).collect(),
             Err(other) => vec![("-".into(), other.to_string())],
         }
     }
@@ -371,7 +368,7 @@ mod tests {
     fn malformed_json_is_a_bad_request() {
         assert!(matches!(
             parse_reply(b"{\"author_name\":"),
-            Err(ApiError::BadRequest(_))
+            Err(ReplyError::Malformed(_))
         ));
     }
 
@@ -383,11 +380,11 @@ mod tests {
         );
         assert!(matches!(
             parse_decision(br#"{"status":"published"}"#),
-            Err(ApiError::Unprocessable { .. })
+            Err(ReplyError::Invalid { .. })
         ));
         assert!(matches!(
             parse_decision(br#"{}"#),
-            Err(ApiError::Unprocessable { .. })
+            Err(ReplyError::Invalid { .. })
         ));
     }
 }
