@@ -1,17 +1,55 @@
 //! Conditional requests (RFC 9110 13): whether the client's copy, named by
 //! `If-None-Match` or `If-Modified-Since`, is still current.
 
-use std::time::SystemTime;
+use std::{
+    convert::Infallible,
+    future::{Ready, ready},
+    time::SystemTime,
+};
 
-use actix_web::http::header::{self, HeaderMap, HttpDate};
+use actix_web::{
+    FromRequest, HttpRequest,
+    dev::Payload,
+    http::header::{self, HeaderMap, HttpDate},
+};
+use utoipa::IntoParams;
 
-/// Whether `If-Modified-Since` names a time no earlier than `modified`
-/// (an unreadable date is ignored, as RFC 9110 13.1.3 asks).
-pub fn not_modified_since(headers: &HeaderMap, modified: SystemTime) -> bool {
-    headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|value| value.to_str().ok()?.parse::<HttpDate>().ok())
-        .is_some_and(|since| modified <= SystemTime::from(since))
+/// `If-Modified-Since`, where `Last-Modified` is sent.
+#[derive(Debug, Clone, Copy, Default, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfModifiedSince {
+    /// An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+    /// article's `updated_at` is no later, the answer is `304` (ignored when
+    /// `If-None-Match` is sent).
+    #[param(rename = "If-Modified-Since", value_type = Option<String>)]
+    pub since: Option<SystemTime>,
+}
+
+impl IfModifiedSince {
+    /// Reads the header; an unreadable date is ignored, as RFC 9110 13.1.3 asks.
+    pub fn read(headers: &HeaderMap) -> Self {
+        Self {
+            since: headers
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|value| value.to_str().ok()?.parse::<HttpDate>().ok())
+                .map(SystemTime::from),
+        }
+    }
+
+    /// Whether a resource last modified at `modified` is no newer than the
+    /// client's copy.
+    pub fn not_modified(self, modified: SystemTime) -> bool {
+        self.since.is_some_and(|since| modified <= since)
+    }
+}
+
+impl FromRequest for IfModifiedSince {
+    type Error = Infallible;
+    type Future = Ready<Result<Self, Infallible>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self::read(req.headers())))
+    }
 }
 
 /// Whether `If-None-Match` matches `etag` (weak comparison, RFC 9110 13.1.2):

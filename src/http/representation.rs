@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     cache::{CachePolicy, Cacheable, Caching},
-    conditional::{none_match, not_modified_since},
+    conditional::{IfModifiedSince, none_match},
     negotiation::{Coding, accepts, negotiate},
     problem,
 };
@@ -227,11 +227,11 @@ impl Representation {
         content_type: &'static str,
         caching: Caching,
     ) -> HttpResponse {
-        self.respond_full(req, content_type, caching, None)
+        self.respond_full(req, content_type, caching, None, IfModifiedSince::default())
     }
 
     /// [`Self::respond`] for a resource with a modification date:
-    /// sends `Last-Modified`, and answers `If-Modified-Since` with 304 when
+    /// sends `Last-Modified`, and answers `since` (`If-Modified-Since`) with 304 when
     /// the resource is no newer (only when there is no `If-None-Match`,
     /// which takes precedence, RFC 9110 13.2.2).
     pub fn respond_full(
@@ -240,6 +240,7 @@ impl Representation {
         content_type: &'static str,
         caching: Caching,
         last_modified: Option<SystemTime>,
+        since: IfModifiedSince,
     ) -> HttpResponse {
         let (cache_control, cacheable) = match caching {
             Caching::Content => (CachePolicy::of(req), true),
@@ -265,7 +266,7 @@ impl Representation {
         let not_modified = if headers.contains_key(header::IF_NONE_MATCH) {
             none_match(headers, etag.as_str())
         } else {
-            last_modified.is_some_and(|modified| not_modified_since(headers, modified))
+            last_modified.is_some_and(|modified| since.not_modified(modified))
         };
         let mut response = if not_modified {
             HttpResponse::NotModified()

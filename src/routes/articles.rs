@@ -3,14 +3,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
-use super::params::{
-    ArticlePath, ArticleQuery, ContentOptions, IfModifiedSince, LangQuery, NoQuery, PageQuery,
-    Pagination,
-};
+use super::params::{ArticlePath, ArticleQuery, LangQuery, NoQuery, PageQuery, Pagination};
 use crate::{
     content::{Article, ArticleSummary},
     error::{ApiError, BadRequest, NotFound},
-    http::cache::Caching,
+    http::{cache::Caching, conditional::IfModifiedSince},
     store::{Bundle, LiveContent, Page},
 };
 
@@ -76,7 +73,8 @@ pub async fn article_view(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: ArticlePath,
-    options: ContentOptions,
+    ArticleQuery { options, .. }: ArticleQuery,
+    since: IfModifiedSince,
 ) -> Result<HttpResponse, ApiError> {
     let fields = options.fields_of::<Article>()?;
     let store = content.current();
@@ -88,6 +86,7 @@ pub async fn article_view(
         &entry.whole,
         fields.as_deref(),
         false,
+        since,
     ))
 }
 
@@ -138,9 +137,9 @@ pub async fn article_jsonld_view(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: ArticlePath,
-    options: ContentOptions,
+    LangQuery { options, .. }: LangQuery,
+    since: IfModifiedSince,
 ) -> Result<HttpResponse, ApiError> {
-    options.fields(&[])?;
     let store = content.current();
     let entry = super::article(&store, &path.slug, &options.lang)?;
     let mut response = entry.jsonld().respond_full(
@@ -148,6 +147,7 @@ pub async fn article_jsonld_view(
         "application/ld+json",
         Caching::Content,
         entry.last_modified,
+        since,
     );
     super::article_headers(&mut response, &store, entry);
     Ok(response)

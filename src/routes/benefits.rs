@@ -5,7 +5,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
-use super::params::{ArticlePath, ContentOptions, PartPath, PartQuery};
+use super::params::{ArticlePath, PartPath, PartQuery};
 use crate::{
     content::{Benefit, Slug},
     error::{ApiError, BadRequest, NotFound},
@@ -33,9 +33,9 @@ pub async fn benefit_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: ArticlePath,
-    options: ContentOptions,
+    query: PartQuery,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list::<Benefit>(&req, &content.current(), &path, &options, |entry| {
+    super::part_list::<Benefit>(&req, &content.current(), &path, &query.options, |entry| {
         &entry.benefits
     })
 }
@@ -62,13 +62,13 @@ pub async fn benefit_view(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: PartPath,
-    options: ContentOptions,
+    query: PartQuery,
 ) -> Result<HttpResponse, ApiError> {
     super::part_view::<Benefit>(
         &req,
         &content.current(),
         &path,
-        &options,
+        &query.options,
         "benefit",
         |entry| &entry.benefits,
     )

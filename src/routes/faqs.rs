@@ -5,7 +5,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
-use super::params::{ArticlePath, ContentOptions, PartPath, PartQuery};
+use super::params::{ArticlePath, PartPath, PartQuery};
 use crate::{
     content::{Faq, Slug},
     error::{ApiError, BadRequest, NotFound},
@@ -33,9 +33,9 @@ pub async fn faq_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: ArticlePath,
-    options: ContentOptions,
+    query: PartQuery,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list::<Faq>(&req, &content.current(), &path, &options, |entry| {
+    super::part_list::<Faq>(&req, &content.current(), &path, &query.options, |entry| {
         &entry.faqs
     })
 }
@@ -62,9 +62,14 @@ pub async fn faq_view(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: PartPath,
-    options: ContentOptions,
+    query: PartQuery,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_view::<Faq>(&req, &content.current(), &path, &options, "FAQ", |entry| {
-        &entry.faqs
-    })
+    super::part_view::<Faq>(
+        &req,
+        &content.current(),
+        &path,
+        &query.options,
+        "FAQ",
+        |entry| &entry.faqs,
+    )
 }

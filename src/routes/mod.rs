@@ -24,7 +24,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 use crate::{
     content::{LangPreference, Slug},
     error::ApiError,
-    http::{cache::Caching, representation::Representation},
+    http::{cache::Caching, conditional::IfModifiedSince, representation::Representation},
     store::{Collection, Entry, Page, Store},
     urls::link_header,
 };
@@ -159,6 +159,7 @@ fn article_json(
     representation: &Representation,
     fields: Option<&[String]>,
     list: bool,
+    since: IfModifiedSince,
 ) -> HttpResponse {
     let selected;
     let representation = match fields {
@@ -173,6 +174,7 @@ fn article_json(
         "application/json",
         Caching::Content,
         entry.last_modified,
+        since,
     );
     article_headers(&mut response, store, entry);
     response
@@ -234,6 +236,7 @@ fn part_list<T: utoipa::PartialSchema>(
         &parts(entry).list,
         fields.as_deref(),
         true,
+        IfModifiedSince::read(req.headers()),
     ))
 }
 
@@ -261,5 +264,6 @@ fn part_view<T: utoipa::PartialSchema>(
         part,
         fields.as_deref(),
         false,
+        IfModifiedSince::read(req.headers()),
     ))
 }

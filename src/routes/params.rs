@@ -245,60 +245,69 @@ fn limited_body(
     })
 }
 
-/// The query string of an article and its parts, as documented for the
-/// article; see [`ContentOptions`].
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ArticleQuery {
-    /// The language to serve (a BCP 47 tag such as `es`); overrides
-    /// `Accept-Language`. A missing translation falls back to `en`.
-    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
-    lang: Option<String>,
-    /// The fields to return, comma-separated (the rest are left out), for
-    /// example `title,benefits`. Without it, the whole article.
-    #[param(value_type = Option<String>)]
-    fields: Option<String>,
+/// Declares the query string of a resource that comes in languages: its
+/// `lang` (documented here once), the fields given, and an extractor that
+/// parses it into [`ContentOptions`] (with `Accept-Language`). Anything
+/// else in the query string is refused.
+macro_rules! content_query {
+    ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* $field:ident),* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, IntoParams)]
+        #[into_params(parameter_in = Query)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// The language to serve (a BCP 47 tag such as `es`); overrides
+            /// `Accept-Language`. A missing translation falls back to `en`.
+            #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
+            lang: Option<String>,
+            $(
+                $(#[$field_meta])*
+                #[param(value_type = Option<String>)]
+                $field: Option<String>,
+            )*
+            /// What the query string asks for, parsed.
+            #[serde(skip)]
+            #[param(ignore)]
+            pub options: ContentOptions,
+        }
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Ready<Result<Self, ApiError>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                ready(query::<Self>(req).and_then(|mut query| {
+                    let fields = None $(.or(query.$field.take()))*;
+                    query.options = ContentOptions::parse(req, query.lang.take(), fields)?;
+                    Ok(query)
+                }))
+            }
+        }
+    };
 }
 
-/// The query string of a list or item of an article's parts, as
-/// documented (parsed as [`ArticleQuery`]); see [`ContentOptions`].
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct PartQuery {
-    /// The language to serve (a BCP 47 tag such as `es`); overrides
-    /// `Accept-Language`. A missing translation falls back to `en`.
-    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
-    lang: Option<String>,
-    /// The fields of each item to return, comma-separated (the rest are left
-    /// out), for example `id,position`. Without it, whole items.
-    #[param(value_type = Option<String>)]
-    fields: Option<String>,
+content_query! {
+    /// The query string of an article.
+    ArticleQuery {
+        /// The fields to return, comma-separated (the rest are left out), for
+        /// example `title,benefits`. Without it, the whole article.
+        fields
+    }
 }
 
-/// The query string of a resource that comes in languages but has no
-/// fields to choose (JSON-LD), as documented (parsed as [`ArticleQuery`]).
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct LangQuery {
-    /// The language to serve (a BCP 47 tag such as `es`); overrides
-    /// `Accept-Language`. A missing translation falls back to `en`.
-    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
-    lang: Option<String>,
+content_query! {
+    /// The query string of a list or item of an article's parts.
+    PartQuery {
+        /// The fields of each item to return, comma-separated (the rest are left
+        /// out), for example `id,position`. Without it, whole items.
+        fields
+    }
 }
 
-/// `If-Modified-Since`, documented where `Last-Modified` is sent.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Header)]
-#[allow(dead_code)]
-pub struct IfModifiedSince {
-    /// An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
-    /// article's `updated_at` is no later, the answer is `304` (ignored when
-    /// `If-None-Match` is sent).
-    #[param(rename = "If-Modified-Since", value_type = Option<String>)]
-    if_modified_since: Option<String>,
+content_query! {
+    /// The query string of a resource that comes in languages but has no
+    /// fields to choose (JSON-LD).
+    LangQuery {}
 }
 
 /// How a client wants an article's resource: in which language, with which fields.
@@ -336,21 +345,22 @@ impl ContentOptions {
     }
 }
 
-impl FromRequest for ContentOptions {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(query::<ArticleQuery>(req).and_then(|query| {
-            let explicit = query
-                .lang
+impl ContentOptions {
+    /// Parses `?lang=` and `?fields=` as given, and the request's
+    /// `Accept-Language`.
+    fn parse(
+        req: &HttpRequest,
+        lang: Option<String>,
+        fields: Option<String>,
+    ) -> Result<Self, ApiError> {
+        {
+            let explicit = lang
                 .map(|raw| {
                     raw.parse::<Lang>()
                         .map_err(|e| ApiError::bad_request(format!("query parameter `lang`: {e}")))
                 })
                 .transpose()?;
-            let fields = query
-                .fields
+            let fields = fields
                 .map(|raw| {
                     let fields: Vec<String> = raw.split(',').map(|f| f.trim().to_owned()).collect();
                     if fields.iter().any(String::is_empty) {
@@ -365,7 +375,7 @@ impl FromRequest for ContentOptions {
                 lang: LangPreference::new(explicit, language_ranges(req.headers())),
                 fields,
             })
-        }))
+        }
     }
 }
 

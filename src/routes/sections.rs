@@ -5,7 +5,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
-use super::params::{ArticlePath, ContentOptions, PartPath, PartQuery};
+use super::params::{ArticlePath, PartPath, PartQuery};
 use crate::{
     content::{Section, Slug},
     error::{ApiError, BadRequest, NotFound},
@@ -33,9 +33,9 @@ pub async fn section_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: ArticlePath,
-    options: ContentOptions,
+    query: PartQuery,
 ) -> Result<HttpResponse, ApiError> {
-    super::part_list::<Section>(&req, &content.current(), &path, &options, |entry| {
+    super::part_list::<Section>(&req, &content.current(), &path, &query.options, |entry| {
         &entry.sections
     })
 }
@@ -62,13 +62,13 @@ pub async fn section_view(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     path: PartPath,
-    options: ContentOptions,
+    query: PartQuery,
 ) -> Result<HttpResponse, ApiError> {
     super::part_view::<Section>(
         &req,
         &content.current(),
         &path,
-        &options,
+        &query.options,
         "section",
         |entry| &entry.sections,
     )

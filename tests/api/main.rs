@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real app on a free port and talks HTTP
 //! to it, as a front end would.
 
+mod architecture;
 mod articles;
 mod caching;
 mod content_files;
