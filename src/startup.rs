@@ -3,25 +3,17 @@
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_web::{
-    App, HttpRequest, HttpResponse, HttpServer,
-    dev::{ResourceDef, Server},
-    http::header::HeaderValue,
-    web,
-};
-use utoipa::openapi::{OpenApi, PathItem, path::Operation};
+use actix_web::{App, HttpServer, dev::Server, http::header::HeaderValue, web};
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::{
     abuse::{ReplyRateLimit, TrustedProxies},
     auth::{Moderators, TokensFileError},
     config::Config,
     content::ContentError,
-    error::ApiError,
     http::{
-        cache::{CachePolicy, Caching},
-        edge::{self, Edge, Limits, RouteTemplates},
+        cache::CachePolicy,
+        edge::{self, Edge, Limits},
         problem::problem_renderer,
         representation::{Representation, exact},
         response_cache::ResponseCache,
@@ -30,7 +22,11 @@ use crate::{
     openapi,
     reload::{Reloader, WatchError, prepare, reload_on_sighup, watch},
     replies::{Database, DatabaseUrlError},
-    routes,
+    routes::{
+        self,
+        docs::Spec,
+        fallback::{MethodTable, route_templates},
+    },
     store::{LiveContent, Store},
 };
 
@@ -216,9 +212,6 @@ fn prepare_replies(replies: &Replies) {
     });
 }
 
-/// The OpenAPI document, pretty-printed and prepared once at start.
-struct Spec(Representation);
-
 fn serve(
     config: &Config,
     content: web::Data<LiveContent>,
@@ -277,29 +270,6 @@ fn serve(
             .into_utoipa_app()
             .configure(routes::configure)
             .into_app()
-            .service(
-                web::resource("/openapi.json")
-                    .route(web::get().to(spec_view))
-                    .route(web::head().to(spec_view)),
-            )
-            .service(web::redirect("/docs", "/docs/"))
-            // Pages for browsers: not part of the API, so not in the spec.
-            .service(
-                web::resource("/articles/{slug}")
-                    .route(web::get().to(routes::reader::article_page_view))
-                    .route(web::head().to(routes::reader::article_page_view)),
-            )
-            .route(
-                "/articles/{slug}/replies",
-                web::post().to(routes::reader::reply_form_submit),
-            )
-            .route(
-                "/assets/reader.css",
-                web::get().to(routes::reader::stylesheet),
-            )
-            .route("/assets/reader.js", web::get().to(routes::reader::script))
-            .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/openapi.json"])))
-            .default_service(web::to(fallback))
             // Innermost first: the last `wrap` sees the request first. The
             // edge is outermost: what it answers from the response cache
             // (kept with the CORS headers it was given) passes nothing else.
@@ -314,79 +284,4 @@ fn serve(
         server = server.workers(workers);
     }
     Ok(server.run())
-}
-
-async fn spec_view(req: HttpRequest, spec: web::Data<Spec>) -> HttpResponse {
-    spec.0.respond(&req, "application/json", Caching::Content)
-}
-
-/// Each documented operation's route template, by operationId.
-fn route_templates(document: &OpenApi) -> RouteTemplates {
-    let mut templates = std::collections::HashMap::new();
-    for (path, item) in &document.paths.paths {
-        for (_, operation) in operations(item) {
-            if let Some(id) = &operation.operation_id {
-                templates.insert(id.clone(), path.clone());
-            }
-        }
-    }
-    RouteTemplates(templates)
-}
-
-/// Which methods each documented path allows, to tell a wrong method (405)
-/// from a wrong path (404).
-struct MethodTable(Vec<(ResourceDef, String)>);
-
-impl MethodTable {
-    fn new(document: &OpenApi) -> Self {
-        let table = document
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| (ResourceDef::new(path.as_str()), allow(item)))
-            .collect();
-        Self(table)
-    }
-
-    fn allowed(&self, path: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(def, _)| def.is_match(path))
-            .map(|(_, allow)| allow.as_str())
-    }
-}
-
-/// The operations a path documents, each with the methods that reach it
-/// (`HEAD` goes with `GET`).
-fn operations(item: &PathItem) -> impl Iterator<Item = (&'static str, &Operation)> {
-    [
-        ("GET, HEAD", &item.get),
-        ("POST", &item.post),
-        ("PUT", &item.put),
-        ("PATCH", &item.patch),
-        ("DELETE", &item.delete),
-    ]
-    .into_iter()
-    .filter_map(|(methods, operation)| operation.as_ref().map(|operation| (methods, operation)))
-}
-
-/// The `Allow` header value for a path: its documented methods.
-fn allow(item: &PathItem) -> String {
-    operations(item)
-        .map(|(methods, _)| methods)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-async fn fallback(
-    request: HttpRequest,
-    methods: web::Data<MethodTable>,
-) -> Result<HttpResponse, ApiError> {
-    Err(match methods.allowed(request.path()) {
-        Some(allow) => ApiError::MethodNotAllowed {
-            method: request.method().to_string(),
-            allow: allow.to_owned(),
-        },
-        None => ApiError::not_found(format!("no resource at `{}`", request.path())),
-    })
 }

@@ -3,13 +3,15 @@
 
 mod articles;
 mod benefits;
+pub mod docs;
+pub mod fallback;
 mod faqs;
 mod health;
 mod index;
 mod moderation;
 pub mod params;
 mod precautions;
-pub mod reader;
+mod reader;
 mod replies;
 mod search;
 mod sections;
@@ -17,6 +19,7 @@ mod sections;
 use actix_web::{
     HttpRequest, HttpResponse,
     http::header::{self, HeaderName, HeaderValue},
+    web,
 };
 use serde::Serialize;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
@@ -66,7 +69,9 @@ fn page_response<T: Serialize>(
     response
 }
 
-/// Registers every resource, for the server and for the spec alike.
+/// Registers every route: the API's operations (for the server and the
+/// spec alike), then what is not in the spec (the documentation, the
+/// reader pages and their assets) and the fallback (404 or 405).
 ///
 /// Routes nest in scopes by path prefix: actix-web tries resources in turn,
 /// and each path with a parameter costs a regex match, so a flat list made
@@ -118,7 +123,10 @@ pub fn configure(config: &mut ServiceConfig) {
                 .service(moderation::moderation_reply_view)
                 .service(moderation::moderation_reply_update)
                 .service(moderation::moderation_reply_delete),
-        );
+        )
+        .map(docs::configure)
+        .map(reader::configure)
+        .default_service(web::to(fallback::fallback));
 }
 
 /// The header naming the content revision a response was served from.

@@ -360,3 +360,19 @@ pub async fn stylesheet(req: HttpRequest) -> HttpResponse {
 pub async fn script(req: HttpRequest) -> HttpResponse {
     JS.respond(&req, "text/javascript; charset=utf-8", Caching::Content)
 }
+
+/// Registers the pages and their assets.
+pub fn configure(config: &mut web::ServiceConfig) -> &mut web::ServiceConfig {
+    config
+        .service(
+            web::resource("/articles/{slug}")
+                .route(web::get().to(article_page_view))
+                .route(web::head().to(article_page_view)),
+        )
+        .route(
+            "/articles/{slug}/replies",
+            web::post().to(reply_form_submit),
+        )
+        .route("/assets/reader.css", web::get().to(stylesheet))
+        .route("/assets/reader.js", web::get().to(script))
+}

@@ -1,0 +1,28 @@
+//! The API's documentation: `/openapi.json` (the generated document,
+//! prepared once at start) and Swagger UI at `/docs/`, served from this
+//! origin (`utoipa-swagger-ui`, vendored). Not operations of the API, so not
+//! in the document.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+use crate::http::{cache::Caching, representation::Representation};
+
+/// The OpenAPI document, pretty-printed and prepared once at start.
+pub struct Spec(pub Representation);
+
+/// Registers `/openapi.json`, `/docs` and Swagger UI.
+pub fn configure(config: &mut web::ServiceConfig) -> &mut web::ServiceConfig {
+    config
+        .service(
+            web::resource("/openapi.json")
+                .route(web::get().to(spec_view))
+                .route(web::head().to(spec_view)),
+        )
+        .service(web::redirect("/docs", "/docs/"))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/openapi.json"])))
+}
+
+async fn spec_view(req: HttpRequest, spec: web::Data<Spec>) -> HttpResponse {
+    spec.0.respond(&req, "application/json", Caching::Content)
+}
