@@ -585,6 +585,92 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::{cache::Caching, representation::Representation, response_cache::Generation};
+    use actix_web::{App, test as actix_test};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Unchanging;
+
+    impl Generation for Unchanging {
+        fn generation(&self) -> u64 {
+            0
+        }
+    }
+
+    /// How many requests reached a handler.
+    #[derive(Default)]
+    struct Reached {
+        unmarked: AtomicUsize,
+        marked: AtomicUsize,
+    }
+
+    /// The content policy, sent by a handler that does not say it is content.
+    async fn unmarked(reached: web::Data<Reached>) -> HttpResponse {
+        reached.unmarked.fetch_add(1, Ordering::SeqCst);
+        HttpResponse::Ok()
+            .insert_header((
+                header::CACHE_CONTROL,
+                "public, max-age=300, stale-while-revalidate=86400",
+            ))
+            .body("from the database")
+    }
+
+    async fn marked(req: HttpRequest, reached: web::Data<Reached>) -> HttpResponse {
+        reached.marked.fetch_add(1, Ordering::SeqCst);
+        Representation::new("content".into()).respond(&req, "text/plain", Caching::Content)
+    }
+
+    #[actix_web::test]
+    async fn a_handler_that_does_not_mark_its_response_is_never_answered_from_the_cache() {
+        let metrics = web::Data::new(Metrics::new());
+        let (hits, misses) = metrics.response_cache();
+        let edge = web::Data::new(Edge {
+            limits: Limits {
+                max_url_bytes: 8192,
+                max_header_bytes: 16384,
+            },
+            any_origin: true,
+            named_origins: Vec::new(),
+            write_origins: Vec::new(),
+            metrics,
+            templates: RouteTemplates(std::collections::HashMap::new()),
+            responses: Arc::new(ResponseCache::new(
+                1 << 20,
+                Arc::new(Unchanging),
+                hits,
+                misses,
+            )),
+        });
+        let reached = web::Data::new(Reached::default());
+        let app = actix_test::init_service(
+            App::new()
+                .app_data(reached.clone())
+                .route("/unmarked", web::get().to(unmarked))
+                .route("/marked", web::get().to(marked))
+                .wrap(EdgeLayer(edge)),
+        )
+        .await;
+        for _ in 0..3 {
+            for path in ["/unmarked", "/marked"] {
+                let response = actix_test::call_service(
+                    &app,
+                    actix_test::TestRequest::get().uri(path).to_request(),
+                )
+                .await;
+                assert_eq!(response.status(), StatusCode::OK);
+            }
+        }
+        assert_eq!(
+            reached.unmarked.load(Ordering::SeqCst),
+            3,
+            "every request reached it"
+        );
+        assert_eq!(
+            reached.marked.load(Ordering::SeqCst),
+            1,
+            "the cache answered the repeats"
+        );
+    }
 
     #[test]
     fn request_ids_are_short_plain_tokens() {
