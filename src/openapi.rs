@@ -235,7 +235,7 @@ impl Modify for ModeratorToken {
 }
 
 /// Documents the refusals every operation may answer before routing (see
-/// `middleware::EdgeLayer`), the 403 of every one that writes (a browser
+/// `http::edge::EdgeLayer`), the 403 of every one that writes (a browser
 /// on an origin not in `--write-origins`) and the 408 of every one that
 /// reads a body (see `routes::params::BodyDeadline`): one rule each, stated
 /// once.
