@@ -64,10 +64,11 @@ impl Violation {
 }
 
 /// Where a reply stands in moderation. Only `approved` replies are public.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReplyStatus {
     /// Waiting for a moderator; every reply starts here.
+    #[default]
     Pending,
     /// Public.
     Approved,

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
-use super::params::{ArticlePath, ArticleQuery, LangQuery, NoQuery, PageQuery, Pagination};
+use super::params::{ArticlePath, NoQuery, PageQuery, content_query};
 use crate::{
     content::{Article, ArticleSummary},
     error::{ApiError, BadRequest, NotFound},
@@ -32,7 +32,7 @@ use crate::{
 pub async fn article_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
-    page: Pagination,
+    PageQuery { page, .. }: PageQuery,
 ) -> HttpResponse {
     let store = content.current();
     let page = store.page(page.limit, page.offset);
@@ -174,4 +174,19 @@ pub async fn article_bundle(
 ) -> HttpResponse {
     let store = content.current();
     super::json(&req, &store, store.bundle())
+}
+
+content_query! {
+    /// The query string of an article.
+    ArticleQuery {
+        /// The fields to return, comma-separated (the rest are left out), for
+        /// example `title,benefits`. Without it, the whole article.
+        fields
+    }
+}
+
+content_query! {
+    /// The query string of a resource that comes in languages but has no
+    /// fields to choose (JSON-LD).
+    LangQuery {}
 }

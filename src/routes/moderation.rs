@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
-use super::params::{JsonBody, ModeratedReplyPath, ModerationFilter, ModerationQuery, NoQuery};
+use super::params::{JsonBody, NoQuery};
 use crate::{
     auth::Moderator,
     error::{
@@ -12,10 +12,17 @@ use crate::{
         UnsupportedMediaType,
     },
     http::cache::Caching,
-    replies::{self, Database, ModeratedReply, ModerationDecision, ReplyId},
+    replies::{self, Database, ModeratedReply, ModerationDecision, ReplyId, ReplyStatus},
     store::Page,
     urls,
 };
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, dev::Payload};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::params::{Pagination, clip, path_param, query};
 
 fn no_reply(id: ReplyId) -> ApiError {
     ApiError::not_found(format!("no reply {id}"))
@@ -47,7 +54,7 @@ pub async fn moderation_reply_list(
     req: HttpRequest,
     _: Moderator,
     db: web::Data<Database>,
-    filter: ModerationFilter,
+    ModerationQuery { filter, .. }: ModerationQuery,
 ) -> Result<HttpResponse, ApiError> {
     let page = filter.page;
     let (items, total) = db.by_status(filter.status, page.limit, page.offset).await?;
@@ -164,4 +171,71 @@ pub async fn moderation_reply_delete(
     }
     tracing::info!(reply = path.id.get(), "reply deleted");
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The path of one reply, for moderators.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ModeratedReplyPath {
+    /// The reply's id.
+    #[param(value_type = i64, minimum = 1, example = 1)]
+    pub id: ReplyId,
+}
+
+impl FromRequest for ModeratedReplyPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(path_param(req, "id").map(|id| Self { id }))
+    }
+}
+
+/// The query string of the moderation queue: a status and a page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationQuery {
+    /// Which replies to list.
+    #[param(value_type = Option<ReplyStatus>, default = "pending")]
+    status: Option<String>,
+    /// The most items to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
+    limit: Option<String>,
+    /// How many items to skip.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
+    offset: Option<String>,
+    /// What the query string asks for, parsed.
+    #[serde(skip)]
+    #[param(ignore)]
+    pub filter: ModerationFilter,
+}
+
+/// Which replies a moderator asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ModerationFilter {
+    pub status: ReplyStatus,
+    pub page: Pagination,
+}
+
+impl FromRequest for ModerationQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query::<Self>(req).and_then(|mut query| {
+            let status = match query.status.take() {
+                None => ReplyStatus::Pending,
+                Some(raw) => raw.parse().map_err(|rule| {
+                    ApiError::bad_request(format!(
+                        "query parameter `status` {rule}, not `{}`",
+                        clip(&raw)
+                    ))
+                })?,
+            };
+            let page = Pagination::parse(query.limit.take(), query.offset.take())?;
+            query.filter = ModerationFilter { status, page };
+            Ok(query)
+        }))
+    }
 }

@@ -21,8 +21,6 @@ use crate::{
     content::{Lang, LangPreference, Slug},
     error::ApiError,
     http::negotiation::language_ranges,
-    replies::{ReplyId, ReplyStatus},
-    search::HitType,
 };
 
 /// The path of one article.
@@ -43,7 +41,7 @@ pub struct PartPath {
 }
 
 /// The `slug` and `id` path parameters, each validated into its type.
-fn slug_and_id<T>(req: &HttpRequest) -> Result<(Slug, T), ApiError>
+pub(super) fn slug_and_id<T>(req: &HttpRequest) -> Result<(Slug, T), ApiError>
 where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,
@@ -52,7 +50,7 @@ where
 }
 
 /// The path parameter `name`, validated into its type.
-fn path_param<T>(req: &HttpRequest, name: &str) -> Result<T, ApiError>
+pub(super) fn path_param<T>(req: &HttpRequest, name: &str) -> Result<T, ApiError>
 where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,
@@ -77,45 +75,6 @@ impl FromRequest for PartPath {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(slug_and_id(req).map(|(slug, id)| Self { slug, id }))
-    }
-}
-
-/// The path of one reply to an article.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct ReplyPath {
-    /// The article's slug.
-    #[param(example = "deep-tissue-massage-for-back-pain")]
-    pub slug: Slug,
-    /// The reply's id.
-    #[param(value_type = i64, minimum = 1, example = 1)]
-    pub id: ReplyId,
-}
-
-impl FromRequest for ReplyPath {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(slug_and_id(req).map(|(slug, id)| Self { slug, id }))
-    }
-}
-
-/// The path of one reply, for moderators.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct ModeratedReplyPath {
-    /// The reply's id.
-    #[param(value_type = i64, minimum = 1, example = 1)]
-    pub id: ReplyId,
-}
-
-impl FromRequest for ModeratedReplyPath {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(path_param(req, "id").map(|id| Self { id }))
     }
 }
 
@@ -252,7 +211,7 @@ fn limited_body(
 macro_rules! content_query {
     ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* $field:ident),* }) => {
         $(#[$meta])*
-        #[derive(Debug, Deserialize, IntoParams)]
+        #[derive(Debug, ::serde::Deserialize, ::utoipa::IntoParams)]
         #[into_params(parameter_in = Query)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
@@ -268,15 +227,19 @@ macro_rules! content_query {
             /// What the query string asks for, parsed.
             #[serde(skip)]
             #[param(ignore)]
-            pub options: ContentOptions,
+            pub options: $crate::routes::params::ContentOptions,
         }
 
-        impl FromRequest for $name {
-            type Error = ApiError;
-            type Future = Ready<Result<Self, ApiError>>;
+        impl ::actix_web::FromRequest for $name {
+            type Error = $crate::error::ApiError;
+            type Future = ::std::future::Ready<Result<Self, Self::Error>>;
 
-            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-                ready(query::<Self>(req).and_then(|mut query| {
+            fn from_request(
+                req: &::actix_web::HttpRequest,
+                _: &mut ::actix_web::dev::Payload,
+            ) -> Self::Future {
+                use $crate::routes::params::{ContentOptions, query};
+                ::std::future::ready(query::<Self>(req).and_then(|mut query| {
                     let fields = None $(.or(query.$field.take()))*;
                     query.options = ContentOptions::parse(req, query.lang.take(), fields)?;
                     Ok(query)
@@ -286,14 +249,7 @@ macro_rules! content_query {
     };
 }
 
-content_query! {
-    /// The query string of an article.
-    ArticleQuery {
-        /// The fields to return, comma-separated (the rest are left out), for
-        /// example `title,benefits`. Without it, the whole article.
-        fields
-    }
-}
+pub(super) use content_query;
 
 content_query! {
     /// The query string of a list or item of an article's parts.
@@ -302,12 +258,6 @@ content_query! {
         /// out), for example `id,position`. Without it, whole items.
         fields
     }
-}
-
-content_query! {
-    /// The query string of a resource that comes in languages but has no
-    /// fields to choose (JSON-LD).
-    LangQuery {}
 }
 
 /// How a client wants an article's resource: in which language, with which fields.
@@ -348,7 +298,7 @@ impl ContentOptions {
 impl ContentOptions {
     /// Parses `?lang=` and `?fields=` as given, and the request's
     /// `Accept-Language`.
-    fn parse(
+    pub(super) fn parse(
         req: &HttpRequest,
         lang: Option<String>,
         fields: Option<String>,
@@ -416,7 +366,7 @@ impl FromRequest for NoQuery {
 }
 
 /// Echoes at most 64 bytes of what a client sent.
-fn clip(raw: &str) -> &str {
+pub(super) fn clip(raw: &str) -> &str {
     let mut end = raw.len().min(64);
     while !raw.is_char_boundary(end) {
         end -= 1;
@@ -424,7 +374,7 @@ fn clip(raw: &str) -> &str {
     &raw[..end]
 }
 
-/// The query string of a paginated list, as documented; see [`Pagination`].
+/// The query string of a paginated list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -435,137 +385,26 @@ pub struct PageQuery {
     /// How many items to skip.
     #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
     offset: Option<String>,
-}
-
-/// The query string of the moderation queue: a status and a page.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ModerationQuery {
-    /// Which replies to list.
-    #[param(value_type = Option<ReplyStatus>, default = "pending")]
-    status: Option<String>,
-    /// The most items to return.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
-    limit: Option<String>,
-    /// How many items to skip.
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
-    offset: Option<String>,
-}
-
-/// Which replies a moderator asked for.
-#[derive(Debug, Clone, Copy)]
-pub struct ModerationFilter {
-    pub status: ReplyStatus,
+    /// The page asked for, parsed.
+    #[serde(skip)]
+    #[param(ignore)]
     pub page: Pagination,
 }
 
-impl FromRequest for ModerationFilter {
+impl FromRequest for PageQuery {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(query::<ModerationQuery>(req).and_then(|query| {
-            let status = match query.status {
-                None => ReplyStatus::Pending,
-                Some(raw) => raw.parse().map_err(|rule| {
-                    ApiError::bad_request(format!(
-                        "query parameter `status` {rule}, not `{}`",
-                        clip(&raw)
-                    ))
-                })?,
-            };
-            let page = PageQuery {
-                limit: query.limit,
-                offset: query.offset,
-            }
-            .try_into()?;
-            Ok(Self { status, page })
-        }))
-    }
-}
-
-/// The query string of a search.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct SearchQuery {
-    /// The words to find: 1 to 200 characters.
-    #[param(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"\S",
-        example = "relaxing massage"
-    )]
-    q: String,
-    /// Only hits of this kind, for example `benefit`.
-    #[serde(rename = "type")]
-    #[param(rename = "type", value_type = Option<HitType>)]
-    kind: Option<String>,
-    /// The most hits to return.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
-    limit: Option<String>,
-    /// How many hits to skip.
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
-    offset: Option<String>,
-}
-
-/// The longest search query, in characters.
-pub const MAX_QUERY_CHARS: usize = 200;
-
-/// A search, validated.
-#[derive(Debug, Clone)]
-pub struct SearchFilter {
-    pub query: String,
-    pub kind: Option<HitType>,
-    pub page: Pagination,
-}
-
-impl FromRequest for SearchFilter {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(query::<SearchQuery>(req).and_then(|query| {
-            let trimmed = query.q.trim();
-            if trimmed.is_empty() {
-                return Err(ApiError::bad_request(
-                    "query parameter `q` is required: the words to search for",
-                ));
-            }
-            let chars = trimmed.chars().count();
-            if chars > MAX_QUERY_CHARS {
-                return Err(ApiError::bad_request(format!(
-                    "query parameter `q` must be at most {MAX_QUERY_CHARS} characters, not {chars}"
-                )));
-            }
-            let kind = query
-                .kind
-                .map(|raw| {
-                    raw.parse().map_err(|rule| {
-                        ApiError::bad_request(format!(
-                            "query parameter `type` {rule}, not `{}`",
-                            clip(&raw)
-                        ))
-                    })
-                })
-                .transpose()?;
-            let page = PageQuery {
-                limit: query.limit,
-                offset: query.offset,
-            }
-            .try_into()?;
-            Ok(Self {
-                query: trimmed.to_owned(),
-                kind,
-                page,
-            })
+        ready(query::<Self>(req).and_then(|mut query| {
+            query.page = Pagination::parse(query.limit.take(), query.offset.take())?;
+            Ok(query)
         }))
     }
 }
 
 /// Deserializes the query string, naming what is wrong with it.
-fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+pub(super) fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
     web::Query::<T>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .map_err(|e| {
@@ -591,11 +430,19 @@ impl Pagination {
     pub const MAX_OFFSET: usize = i32::MAX as usize;
 }
 
-impl TryFrom<PageQuery> for Pagination {
-    type Error = ApiError;
+impl Default for Pagination {
+    fn default() -> Self {
+        Self {
+            limit: Self::DEFAULT_LIMIT,
+            offset: 0,
+        }
+    }
+}
 
-    fn try_from(query: PageQuery) -> Result<Self, ApiError> {
-        let limit = match query.limit {
+impl Pagination {
+    /// Parses `limit` and `offset` as given in a query string.
+    pub fn parse(limit: Option<String>, offset: Option<String>) -> Result<Self, ApiError> {
+        let limit = match limit {
             None => Self::DEFAULT_LIMIT,
             Some(raw) => raw
                 .parse()
@@ -609,7 +456,7 @@ impl TryFrom<PageQuery> for Pagination {
                     ))
                 })?,
         };
-        let offset = match query.offset {
+        let offset = match offset {
             None => 0,
             Some(raw) => raw
                 .parse()
@@ -627,25 +474,12 @@ impl TryFrom<PageQuery> for Pagination {
     }
 }
 
-impl FromRequest for Pagination {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(query::<PageQuery>(req).and_then(TryInto::try_into))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn page(limit: Option<&str>, offset: Option<&str>) -> Result<Pagination, String> {
-        Pagination::try_from(PageQuery {
-            limit: limit.map(Into::into),
-            offset: offset.map(Into::into),
-        })
-        .map_err(|e| e.to_string())
+        Pagination::parse(limit.map(Into::into), offset.map(Into::into)).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -4,19 +4,25 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
-use super::params::{ArticlePath, JsonBody, NoQuery, Pagination, ReplyPath};
+use super::params::{ArticlePath, JsonBody, NoQuery};
 use crate::{
     abuse::{Allowance, ClientAddr, ReplyRateLimit},
-    content::LangPreference,
+    content::{LangPreference, Slug},
     error::{
         ApiError, BadRequest, Conflict, NotFound, TooManyRequests, Unavailable, Unprocessable,
         UnsupportedMediaType,
     },
     http::cache::Caching,
-    replies::{self, Created, Database, NewReply, Reply, ReplyReceipt, db::Submission},
+    replies::{self, Created, Database, NewReply, Reply, ReplyId, ReplyReceipt, db::Submission},
     store::{LiveContent, Page},
     urls,
 };
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, dev::Payload};
+use utoipa::IntoParams;
+
+use super::params::{PageQuery, slug_and_id};
 
 /// The header that makes a POST safe to retry (as in Stripe's API).
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -147,7 +153,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
 #[utoipa::path(
     get,
     tag = "replies",
-    params(ArticlePath, super::params::PageQuery),
+    params(ArticlePath, PageQuery),
     responses(
         (status = 200, description = "One page of approved replies.", body = Page<Reply>,
             headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288).")),
@@ -165,7 +171,7 @@ pub async fn reply_list(
     content: web::Data<LiveContent>,
     db: web::Data<Database>,
     path: ArticlePath,
-    page: Pagination,
+    PageQuery { page, .. }: PageQuery,
 ) -> Result<HttpResponse, ApiError> {
     super::article(&content.current(), &path.slug, &LangPreference::default())?;
     let (items, total) = db
@@ -220,4 +226,25 @@ pub async fn reply_view(
         &reply,
         Caching::Revalidate(super::PUBLIC_DYNAMIC),
     ))
+}
+
+/// The path of one reply to an article.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ReplyPath {
+    /// The article's slug.
+    #[param(example = "deep-tissue-massage-for-back-pain")]
+    pub slug: Slug,
+    /// The reply's id.
+    #[param(value_type = i64, minimum = 1, example = 1)]
+    pub id: ReplyId,
+}
+
+impl FromRequest for ReplyPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(slug_and_id(req).map(|(slug, id)| Self { slug, id }))
+    }
 }

@@ -2,14 +2,20 @@
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
-use super::params::{SearchFilter, SearchQuery};
 use crate::{
     error::{ApiError, BadRequest, Unavailable},
     http::cache::Caching,
-    search::{Search, SearchHit},
+    search::{HitType, Search, SearchHit},
     store::{LiveContent, Page},
     urls,
 };
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, dev::Payload};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::params::{Pagination, clip, query};
 
 /// Search articles and their parts
 ///
@@ -34,7 +40,7 @@ use crate::{
 pub async fn search_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
-    filter: SearchFilter,
+    SearchQuery { search: filter, .. }: SearchQuery,
 ) -> Result<HttpResponse, ApiError> {
     let store = content.current();
     let (hits, total) = store
@@ -64,4 +70,85 @@ pub async fn search_list(
         .headers_mut()
         .insert(super::CONTENT_REVISION, store.revision_header().clone());
     Ok(response)
+}
+
+/// The query string of a search.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// The words to find: 1 to 200 characters.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "relaxing massage"
+    )]
+    q: String,
+    /// Only hits of this kind, for example `benefit`.
+    #[serde(rename = "type")]
+    #[param(rename = "type", value_type = Option<HitType>)]
+    kind: Option<String>,
+    /// The most hits to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
+    limit: Option<String>,
+    /// How many hits to skip.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
+    offset: Option<String>,
+    /// The search asked for, validated.
+    #[serde(skip)]
+    #[param(ignore)]
+    pub search: SearchFilter,
+}
+
+/// The longest search query, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// A search, validated.
+#[derive(Debug, Clone, Default)]
+pub struct SearchFilter {
+    pub query: String,
+    pub kind: Option<HitType>,
+    pub page: Pagination,
+}
+
+impl FromRequest for SearchQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query::<Self>(req).and_then(|mut query| {
+            let trimmed = query.q.trim();
+            if trimmed.is_empty() {
+                return Err(ApiError::bad_request(
+                    "query parameter `q` is required: the words to search for",
+                ));
+            }
+            let chars = trimmed.chars().count();
+            if chars > MAX_QUERY_CHARS {
+                return Err(ApiError::bad_request(format!(
+                    "query parameter `q` must be at most {MAX_QUERY_CHARS} characters, not {chars}"
+                )));
+            }
+            let kind = query
+                .kind
+                .take()
+                .map(|raw| {
+                    raw.parse().map_err(|rule| {
+                        ApiError::bad_request(format!(
+                            "query parameter `type` {rule}, not `{}`",
+                            clip(&raw)
+                        ))
+                    })
+                })
+                .transpose()?;
+            let page = Pagination::parse(query.limit.take(), query.offset.take())?;
+            query.search = SearchFilter {
+                query: trimmed.to_owned(),
+                kind,
+                page,
+            };
+            Ok(query)
+        }))
+    }
 }
