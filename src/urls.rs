@@ -7,12 +7,33 @@ use crate::{
     search::HitType,
 };
 
+/// The articles' base path, as a literal for `concat!`.
+macro_rules! articles {
+    () => {
+        "/v1/articles"
+    };
+}
+
 /// The list of articles.
-pub const ARTICLES: &str = "/v1/articles";
+pub const ARTICLES: &str = articles!();
 /// Search.
 pub const SEARCH: &str = "/v1/search";
 /// The moderators' list of replies.
 pub const MODERATION_REPLIES: &str = "/v1/moderation/replies";
+/// The OpenAPI document.
+pub const OPENAPI: &str = "/openapi.json";
+/// Swagger UI.
+pub const DOCS: &str = "/docs/";
+
+/// The URL templates the index links to: replace `{slug}`.
+pub mod templates {
+    pub const ARTICLE: &str = concat!(articles!(), "/{slug}");
+    pub const SECTIONS: &str = concat!(articles!(), "/{slug}/sections");
+    pub const BENEFITS: &str = concat!(articles!(), "/{slug}/benefits");
+    pub const PRECAUTIONS: &str = concat!(articles!(), "/{slug}/precautions");
+    pub const FAQS: &str = concat!(articles!(), "/{slug}/faqs");
+    pub const REPLIES: &str = concat!(articles!(), "/{slug}/replies");
+}
 
 /// One article, whole.
 pub fn article(slug: &Slug) -> String {

@@ -11,6 +11,7 @@ use crate::{
     error::BadRequest,
     http::{cache::Caching, representation::Representation},
     store::LiveContent,
+    urls,
 };
 
 /// The API's entry point: links to everything else.
@@ -66,16 +67,16 @@ static INDEX: LazyLock<Representation> = LazyLock::new(|| {
         name: env!("CARGO_PKG_NAME"),
         version: env!("CARGO_PKG_VERSION"),
         links: IndexLinks {
-            articles: "/v1/articles",
-            article: "/v1/articles/{slug}",
-            sections: "/v1/articles/{slug}/sections",
-            benefits: "/v1/articles/{slug}/benefits",
-            precautions: "/v1/articles/{slug}/precautions",
-            faqs: "/v1/articles/{slug}/faqs",
-            replies: "/v1/articles/{slug}/replies",
-            moderation: "/v1/moderation/replies",
-            openapi: "/openapi.json",
-            docs: "/docs/",
+            articles: urls::ARTICLES,
+            article: urls::templates::ARTICLE,
+            sections: urls::templates::SECTIONS,
+            benefits: urls::templates::BENEFITS,
+            precautions: urls::templates::PRECAUTIONS,
+            faqs: urls::templates::FAQS,
+            replies: urls::templates::REPLIES,
+            moderation: urls::MODERATION_REPLIES,
+            openapi: urls::OPENAPI,
+            docs: urls::DOCS,
         },
     })
 });
