@@ -56,7 +56,8 @@ async fn main() -> ExitCode {
             }
         },
         None => {
-            telemetry::init(cli.config.log_format);
+            // Held to the end of `main`: dropping it writes out queued log lines.
+            let _log = telemetry::init(cli.config.log_format);
             let app = match Application::build(&cli.config).await {
                 Ok(app) => app,
                 Err(error) => {

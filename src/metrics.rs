@@ -2,12 +2,18 @@
 //! status, latency, requests in flight), what it serves (content reloads, the
 //! revision, the article count) and the process itself.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
+
+use tracing_appender::non_blocking::ErrorCounter;
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
+
+/// How many log lines the writer dropped because its queue was full (see
+/// `telemetry`); unset when logging is not installed (tests, subcommands).
+pub static DROPPED_LOG_LINES: OnceLock<ErrorCounter> = OnceLock::new();
 
 /// Requests actix-http refused while parsing them, counted for `/metrics`
 /// (shared by every server in the process, as the log is).
@@ -31,6 +37,7 @@ pub struct Metrics {
     revision: IntGaugeVec,
     articles: IntGauge,
     response_cache: IntCounterVec,
+    log_lines_dropped: IntCounter,
 }
 
 /// The metric handles of one route, method and status, resolved once: a
@@ -106,6 +113,11 @@ impl Metrics {
             &["result"],
         )
         .expect("valid metric");
+        let log_lines_dropped = IntCounter::new(
+            "log_lines_dropped_total",
+            "Log lines dropped because the log writer's queue was full.",
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(duration.clone()),
@@ -115,6 +127,7 @@ impl Metrics {
             Box::new(articles.clone()),
             Box::new(response_cache.clone()),
             Box::new(MALFORMED_REQUESTS.clone()),
+            Box::new(log_lines_dropped.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
             registry
@@ -133,6 +146,7 @@ impl Metrics {
             revision,
             articles,
             response_cache,
+            log_lines_dropped,
         }
     }
 
@@ -188,6 +202,12 @@ impl Metrics {
 
     /// The metrics in Prometheus text format.
     pub fn render(&self) -> String {
+        // The writer counts its drops itself; the counter catches up here.
+        let dropped = DROPPED_LOG_LINES
+            .get()
+            .map_or(0, |counter| counter.dropped_lines() as u64);
+        self.log_lines_dropped
+            .inc_by(dropped.saturating_sub(self.log_lines_dropped.get()));
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)

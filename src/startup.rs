@@ -30,6 +30,10 @@ use crate::{
     store::{LiveContent, Store},
 };
 
+/// The bytes of reader pages kept rendered: about 800 pages of the source
+/// article's size, with their compressed variants.
+const PAGE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// Why the server could not start, or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -254,6 +258,7 @@ fn serve(
     ))));
     let cache = web::Data::new(cache_policy);
     let body_deadline = routes::params::BodyDeadline(Duration::from_secs(config.body_timeout));
+    let pages = web::Data::new(routes::PageCache::new(PAGE_CACHE_BYTES));
 
     let mut server = HttpServer::new(move || {
         App::new()
@@ -267,6 +272,7 @@ fn serve(
             .app_data(replies.rate.clone())
             .app_data(replies.proxies.clone())
             .app_data(body_deadline)
+            .app_data(pages.clone())
             .into_utoipa_app()
             .configure(routes::configure)
             .into_app()

@@ -1,6 +1,14 @@
 //! Logging: `tracing` events to stderr, as text or JSON lines, filtered by
 //! `RUST_LOG` (default `info`).
 //!
+//! A request formats its line and hands it to a queue; a thread of its own
+//! writes the queue to stderr through a buffer, flushed whenever the queue
+//! is empty, so a request never waits on a write (one syscall per burst,
+//! not per line). A full queue drops lines rather than slow requests, and
+//! counts them (`relief_log_lines_dropped_total`). The queue is written out
+//! when the [`LogGuard`] `init` returns is dropped, at the end of `main`,
+//! so no line is lost on SIGTERM.
+//!
 //! A malformed request is the client's error, not the server's, yet
 //! actix-http logs each one at ERROR before any of our code sees it: anyone
 //! could flood the log. Those events are counted
@@ -17,7 +25,23 @@ use tracing_subscriber::{
     util::SubscriberInitExt,
 };
 
-use crate::metrics::MALFORMED_REQUESTS;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+
+use crate::metrics::{DROPPED_LOG_LINES, MALFORMED_REQUESTS};
+
+/// Lines the queue holds before it drops new ones: at the 2,000-byte
+/// ceiling of an access line, 32 MiB; a burst that fills it is one the
+/// disk or the collector cannot take anyway.
+const QUEUED_LINES: usize = 16_384;
+
+/// The buffer between the writing thread and stderr.
+const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Writes out every queued line when dropped; hold it until `main` ends.
+#[must_use = "dropping the guard stops the log writer"]
+pub struct LogGuard {
+    _writer: WorkerGuard,
+}
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -28,8 +52,9 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber; call once, first thing in `main`.
-pub fn init(format: LogFormat) {
+/// Installs the global subscriber; call once, first thing in `main`, and
+/// keep the guard it returns until the end of `main`.
+pub fn init(format: LogFormat) -> LogGuard {
     let directives = std::env::var("RUST_LOG").ok();
     let show_client_errors = directives
         .as_deref()
@@ -37,7 +62,16 @@ pub fn init(format: LogFormat) {
     let filter = directives
         .and_then(|d| EnvFilter::try_new(d).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let (writer, guard) = NonBlockingBuilder::default()
+        .buffered_lines_limit(QUEUED_LINES)
+        .lossy(true)
+        .thread_name("relief-log")
+        .finish(std::io::BufWriter::with_capacity(
+            WRITE_BUFFER_BYTES,
+            std::io::stderr(),
+        ));
+    let _ = DROPPED_LOG_LINES.set(writer.error_counter());
+    let fmt = tracing_subscriber::fmt::layer().with_writer(writer);
     let fmt = match format {
         LogFormat::Text => fmt.boxed(),
         LogFormat::Json => fmt
@@ -52,6 +86,7 @@ pub fn init(format: LogFormat) {
     tracing_subscriber::registry()
         .with(fmt.with_filter(client_errors).with_filter(filter))
         .init();
+    LogGuard { _writer: guard }
 }
 
 /// Keeps actix-http's reports of malformed requests out of the log, and

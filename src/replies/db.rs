@@ -22,7 +22,7 @@ use std::{
     str::FromStr,
     sync::{
         Arc, OnceLock,
-        atomic::{AtomicI64, Ordering},
+        atomic::{AtomicI64, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -76,6 +76,10 @@ pub struct Database {
     down_until: AtomicI64,
     /// The URL without its password, for the log.
     display: String,
+    /// Counts the changes to which replies are approved (a moderator's
+    /// decision, a deletion, a new pool): caches of approved replies key
+    /// their entries by it (see [`Database::approved_version`]).
+    approved_version: AtomicU64,
 }
 
 /// A pool, and what is known about the database behind it.
@@ -318,6 +322,7 @@ impl Database {
             file,
             down_until: AtomicI64::new(0),
             display: redact(url),
+            approved_version: AtomicU64::new(0),
         })
     }
 
@@ -426,6 +431,7 @@ impl Database {
         let fresh = Arc::new(Live::new(file.open()));
         let previous = self.live.compare_and_swap(live, fresh);
         if Arc::ptr_eq(&previous, live) {
+            self.approved_changed();
             match live.pool.clone() {
                 Pool::Sqlite(old) => tokio::spawn(async move { old.close().await }),
                 Pool::Postgres(old) => tokio::spawn(async move { old.close().await }),
@@ -600,6 +606,18 @@ impl Database {
         .map(|(_, stored)| stored)
     }
 
+    /// Which replies are approved, as a number that changes whenever that
+    /// does on this server. Read it before reading the replies: what is
+    /// made from them is then from this version or a newer one. (Another
+    /// replica's decisions on a shared PostgreSQL do not change it.)
+    pub fn approved_version(&self) -> u64 {
+        self.approved_version.load(Ordering::SeqCst)
+    }
+
+    fn approved_changed(&self) {
+        self.approved_version.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// One page of an article's approved replies, oldest first, and how many there are.
     pub async fn approved(
         &self,
@@ -700,6 +718,7 @@ impl Database {
                 .fetch_optional(pool)
                 .await
         })?;
+        self.approved_changed();
         self.still_there(&live)?;
         Ok(reply)
     }
@@ -715,6 +734,7 @@ impl Database {
                 .await
                 .map(|done| done.rows_affected() > 0)
         })?;
+        self.approved_changed();
         self.still_there(&live)?;
         Ok(deleted)
     }

@@ -12,6 +12,8 @@ mod moderation;
 pub mod params;
 mod precautions;
 mod reader;
+
+pub use reader::PageCache;
 mod replies;
 mod search;
 mod sections;

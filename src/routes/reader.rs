@@ -18,7 +18,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::{
     abuse::{ClientAddr, ReplyRateLimit},
-    content::{Article, Group, LangPreference, Part, Section},
+    content::{Article, Group, Lang, LangPreference, Part, Section, Slug},
     error::ApiError,
     http::{cache::Caching, negotiation::language_ranges, representation::Representation},
     replies::{Database, Reply, db::Submission},
@@ -200,6 +200,7 @@ pub async fn article_page_view(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     db: web::Data<Database>,
+    pages: web::Data<PageCache>,
     path: ArticlePath,
 ) -> Result<HttpResponse, ApiError> {
     // Where a reply posted without JavaScript lands once stored.
@@ -208,31 +209,102 @@ pub async fn article_page_view(
         status: replied.then(|| AWAITS_MODERATION.to_owned()),
         ..FormState::default()
     };
-    render(&req, &content, &db, &path, &form).await
+    render(&req, &content, &db, Some((&pages, replied)), &path, &form).await
 }
 
-/// The reader page with the reply form in `form`'s state.
+/// Reader pages as nearly every request asks for them (the form empty),
+/// rendered once per content generation, language and version of the
+/// approved replies, then served as prepared content is: an `ETag` made
+/// once, compressed variants, `304` to `If-None-Match`. A moderator's
+/// decision changes the version, so the next request renders afresh.
+/// Bounded by bytes; the least asked-for pages go first.
+pub struct PageCache {
+    pages: quick_cache::sync::Cache<PageKey, Representation, PageWeight>,
+}
+
+/// What a cached page was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    generation: u64,
+    approved: u64,
+    slug: Slug,
+    lang: Lang,
+    /// Whether the page thanks the reader for a reply (`?replied`).
+    replied: bool,
+}
+
+/// Weighs a page by its bytes, twice: its compressed variants come to
+/// about as much again.
+#[derive(Clone)]
+struct PageWeight;
+
+impl quick_cache::Weighter<PageKey, Representation> for PageWeight {
+    fn weight(&self, _: &PageKey, page: &Representation) -> u64 {
+        2 * page.len() as u64
+    }
+}
+
+impl PageCache {
+    /// A cache holding up to `bytes` of pages.
+    pub fn new(bytes: u64) -> Self {
+        // A reader page of the source article is about 20 kB.
+        let estimated = usize::try_from(bytes / 20_000)
+            .unwrap_or(usize::MAX)
+            .max(16);
+        Self {
+            pages: quick_cache::sync::Cache::with_weighter(estimated, bytes, PageWeight),
+        }
+    }
+}
+
+/// The reader page with the reply form in `form`'s state; `cache` (with
+/// whether the page says a reply was received) when the form is empty.
 async fn render(
     req: &HttpRequest,
     content: &LiveContent,
     db: &Database,
+    cache: Option<(&PageCache, bool)>,
     path: &ArticlePath,
     form: &FormState,
 ) -> Result<HttpResponse, ApiError> {
+    // Both read before what they count, so a page is never filed under a
+    // version newer than what it shows.
+    let generation = content.generation();
+    let approved = db.approved_version();
     let store = content.current();
     let preference = LangPreference::new(None, language_ranges(req.headers()));
     let entry = super::article(&store, &path.slug, &preference)?;
-    let article = entry.article();
-    let jsonld = entry.jsonld().body();
-    let jsonld = std::str::from_utf8(&jsonld).expect("JSON is UTF-8");
-    // The page is still served when replies are down; it says so.
-    let replies = db
-        .approved(path.slug.as_str(), REPLIES_SHOWN, 0)
-        .await
-        .ok()
-        .map(|(replies, _)| replies);
-    let markup = article_page(article, jsonld, replies.as_deref(), form);
-    let mut response = html_response(req, markup);
+    let key = cache.map(|(pages, replied)| {
+        let key = PageKey {
+            generation,
+            approved,
+            slug: path.slug.clone(),
+            lang: entry.lang.clone(),
+            replied,
+        };
+        (pages, key)
+    });
+    let cached = key.as_ref().and_then(|(pages, key)| pages.pages.get(key));
+    let page = match cached {
+        Some(page) => page,
+        None => {
+            // The page is still served when replies are down; it says so, and is not kept.
+            let replies = db
+                .approved(path.slug.as_str(), REPLIES_SHOWN, 0)
+                .await
+                .ok()
+                .map(|(replies, _)| replies);
+            let jsonld = entry.jsonld().body();
+            let jsonld = std::str::from_utf8(&jsonld).expect("JSON is UTF-8");
+            let markup = article_page(entry.article(), jsonld, replies.as_deref(), form);
+            let page = Representation::new(markup.into_string().into());
+            if let (Some((pages, key)), Some(_)) = (key, &replies) {
+                pages.pages.insert(key, page.clone());
+            }
+            page
+        }
+    };
+    let mut response = page_response(req, &page);
     super::article_headers(&mut response, &store, entry);
     Ok(response)
 }
@@ -301,7 +373,7 @@ pub async fn reply_form_submit(
                     .join("; "),
                 other => other.to_string(),
             });
-            let mut response = render(&req, &content, &db, &path, &form).await?;
+            let mut response = render(&req, &content, &db, None, &path, &form).await?;
             *response.status_mut() = status;
             Ok(response)
         }
@@ -325,9 +397,16 @@ pub fn index_page(req: &HttpRequest, store: &Store) -> HttpResponse {
 }
 
 fn html_response(req: &HttpRequest, markup: Markup) -> HttpResponse {
-    let mut response = Representation::new(markup.into_string().into())
-        .without_variants()
-        .respond(req, HTML, Caching::Revalidate(REVALIDATE));
+    page_response(
+        req,
+        &Representation::new(markup.into_string().into()).without_variants(),
+    )
+}
+
+/// Answers with a page: revalidated every time (pages show replies, which
+/// change without a reload), with the pages' security policy.
+fn page_response(req: &HttpRequest, page: &Representation) -> HttpResponse {
+    let mut response = page.respond(req, HTML, Caching::Revalidate(REVALIDATE));
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(crate::http::edge::PAGE_POLICY),

@@ -252,6 +252,72 @@ fn json_logs_have_one_access_line_per_request() {
     assert_eq!(event["status"], 200);
 }
 
+/// A GET on a fresh connection, with a deadline: (status, whether it answered).
+fn get_within(port: u16, path: &str, deadline: Duration) -> u16 {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(deadline)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    let _ = stream.read_to_string(&mut raw);
+    raw.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_stalled_log_reader_slows_no_request_and_sigterm_loses_no_line() {
+    use std::io::BufRead;
+    const REQUESTS: usize = 1_000;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_relief-api"))
+        .args(["--bind", "127.0.0.1:0", "--database-url", "sqlite::memory:"])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let port: u16 = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the server exited"
+        );
+        if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            break digits.parse().unwrap();
+        }
+    };
+    // Nobody reads the log now: the pipe fills after a few hundred lines,
+    // and the rest wait in the writer's queue. Requests must not wait.
+    for _ in 0..REQUESTS {
+        assert_eq!(
+            get_within(port, "/v1/articles", Duration::from_secs(5)),
+            200
+        );
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    // A collector that takes a moment to read again (well within the second
+    // the server waits for its log writer): every queued line still arrives.
+    std::thread::sleep(Duration::from_millis(300));
+    let access_lines = stderr
+        .lines()
+        .map_while(Result::ok)
+        .filter(|line| line.contains("relief_api::access") && line.contains("/v1/articles"))
+        .count();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(access_lines, REQUESTS);
+}
+
 #[test]
 fn sigterm_lets_a_request_in_flight_finish_then_exits_0() {
     let mut server = ServerProcess::start(&[]);

@@ -184,3 +184,80 @@ async fn a_revalidated_page_keeps_the_policy_that_lets_its_own_scripts_and_style
         );
     }
 }
+
+#[actix_web::test]
+async fn the_page_is_kept_rendered_yet_shows_every_moderators_decision_at_once() {
+    let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
+    let page = format!("/articles/{SLUG}");
+    let html = |reply: &crate::helpers::Reply| String::from_utf8_lossy(&reply.body).into_owned();
+    let id = app
+        .post_reply(json!({ "author_name": "Ann", "body": "Kept, then gone." }))
+        .await;
+    let pending = app.get(&page).await;
+    assert!(!html(&pending).contains("Kept, then gone."));
+    // Asked again, the kept page answers: the same bytes and validator.
+    let again = app.get(&page).await;
+    assert_eq!(
+        (again.body.clone(), again.etag()),
+        (pending.body.clone(), pending.etag())
+    );
+
+    app.moderate(id, "approved").await;
+    let approved = app.get(&page).await;
+    assert!(html(&approved).contains("Kept, then gone."));
+    assert_ne!(approved.etag(), pending.etag());
+
+    app.moderate(id, "rejected").await;
+    assert!(!html(&app.get(&page).await).contains("Kept, then gone."));
+
+    app.moderate(id, "approved").await;
+    assert!(html(&app.get(&page).await).contains("Kept, then gone."));
+    let deleted = app
+        .as_moderator("DELETE", &format!("/v1/moderation/replies/{id}"), None)
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert!(!html(&app.get(&page).await).contains("Kept, then gone."));
+}
+
+#[actix_web::test]
+async fn a_reader_page_answers_its_etag_with_304_until_it_changes() {
+    let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
+    let page = format!("/articles/{SLUG}");
+    let first = app.get(&page).await;
+    let etag = first.etag().to_owned();
+    let unchanged = app
+        .request_with("GET", &page, &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(unchanged.status, 304);
+    assert!(unchanged.body.is_empty());
+
+    let id = app
+        .post_reply(json!({ "author_name": "Bo", "body": "New since your copy." }))
+        .await;
+    app.moderate(id, "approved").await;
+    let changed = app
+        .request_with("GET", &page, &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(changed.status, 200);
+    assert_ne!(changed.etag(), etag);
+    assert!(String::from_utf8_lossy(&changed.body).contains("New since your copy."));
+}
+
+#[actix_web::test]
+async fn a_content_reload_shows_on_the_kept_page_at_once() {
+    let content = crate::helpers::ContentDir::with_source_article();
+    let app = crate::helpers::spawn_app_with(content.config()).await;
+    let page = format!("/articles/{SLUG}");
+    let before = String::from_utf8_lossy(&app.get(&page).await.body).into_owned();
+    assert!(before.contains("Back Pain Relief With Deep Tissue Massage"));
+    content.edit(
+        "title = \"Back Pain Relief With Deep Tissue Massage\"",
+        "title = \"Deep Tissue Massage for a Sore Back\"",
+    );
+    assert!(app.reload().await);
+    let after = String::from_utf8_lossy(&app.get(&page).await.body).into_owned();
+    assert!(
+        after.contains("Deep Tissue Massage for a Sore Back"),
+        "{after}"
+    );
+}
