@@ -14,6 +14,8 @@ use crate::{
     auth::AuthError,
     http::problem,
     replies::{ReplyError, Violation},
+    search::SearchBusy,
+    store::SearchFailed,
 };
 
 /// Everything a request can fail with. Build it where the failure is known,
@@ -229,6 +231,26 @@ impl ResponseError for AuthError {
     }
 }
 
+impl From<SearchBusy> for ApiError {
+    fn from(_: SearchBusy) -> Self {
+        Self::Unavailable {
+            detail: "search is busy: too many searches are waiting; try again in a second".into(),
+            retry_after: Some(1),
+        }
+    }
+}
+
+impl From<SearchFailed> for ApiError {
+    fn from(error: SearchFailed) -> Self {
+        // The cause is logged where it happened (the index build) or here; the client learns only that search failed.
+        tracing::error!("search failed: {error}");
+        Self::Unavailable {
+            detail: "search failed; try again in a second".into(),
+            retry_after: Some(1),
+        }
+    }
+}
+
 impl From<RateLimited> for ApiError {
     fn from(RateLimited { retry_after, limit }: RateLimited) -> Self {
         Self::TooManyRequests { retry_after, limit }
@@ -327,6 +349,15 @@ pub struct TooManyRequests(pub Problem);
     )
 )]
 pub struct Unavailable(pub Problem);
+
+/// Search cannot answer now: too many searches are waiting their turn, or
+/// the index of a large content set is still being built after a start.
+#[derive(utoipa::ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")),
+)]
+pub struct SearchUnavailable(pub Problem);
 
 #[cfg(test)]
 mod tests {

@@ -18,8 +18,8 @@ use crate::{
     content::Slug,
     error::{
         BadRequest, Conflict, Forbidden, HeadersTooLarge, NotAcceptable, NotFound, PayloadTooLarge,
-        Problem, RequestTimeout, TooManyRequests, Unauthorized, Unavailable, Unprocessable,
-        UnsupportedMediaType, UriTooLong,
+        Problem, RequestTimeout, SearchUnavailable, TooManyRequests, Unauthorized, Unavailable,
+        Unprocessable, UnsupportedMediaType, UriTooLong,
     },
     routes,
 };
@@ -51,7 +51,8 @@ reply ids are positive integers.",
         schemas(Problem, Slug),
         responses(
             BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge, RequestTimeout, Forbidden,
-            UnsupportedMediaType, Unprocessable, Conflict, Unauthorized, TooManyRequests, Unavailable
+            UnsupportedMediaType, Unprocessable, Conflict, Unauthorized, TooManyRequests, Unavailable,
+            SearchUnavailable
         )
     ),
     modifiers(&ModeratorToken),

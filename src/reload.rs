@@ -105,7 +105,6 @@ pub(crate) fn prepare(store: Arc<Store>) {
             tracing::info!(
                 ms = started.elapsed().as_millis() as u64,
                 documents = index.documents(),
-                bytes = index.heap_bytes(),
                 "search index ready"
             );
         }

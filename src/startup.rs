@@ -27,6 +27,7 @@ use crate::{
         docs::Spec,
         fallback::{MethodTable, route_templates},
     },
+    search::SearchPool,
     store::{LiveContent, Store},
 };
 
@@ -259,6 +260,7 @@ fn serve(
     let cache = web::Data::new(cache_policy);
     let body_deadline = routes::params::BodyDeadline(Duration::from_secs(config.body_timeout));
     let pages = web::Data::new(routes::PageCache::new(PAGE_CACHE_BYTES));
+    let searches = web::Data::new(SearchPool::for_this_machine());
 
     let mut server = HttpServer::new(move || {
         App::new()
@@ -273,6 +275,7 @@ fn serve(
             .app_data(replies.proxies.clone())
             .app_data(body_deadline)
             .app_data(pages.clone())
+            .app_data(searches.clone())
             .into_utoipa_app()
             .configure(routes::configure)
             .into_app()

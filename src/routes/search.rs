@@ -2,10 +2,13 @@
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
+use std::sync::Arc;
+
 use crate::{
-    error::{ApiError, BadRequest, Unavailable},
+    content::Lang,
+    error::{ApiError, BadRequest, SearchUnavailable},
     http::cache::Caching,
-    search::{HitType, Search, SearchHit},
+    search::{HitType, Search, SearchHit, SearchPool},
     store::{LiveContent, Page},
     urls,
 };
@@ -24,7 +27,10 @@ use super::params::{Pagination, clip, query};
 /// Words match their other forms ("massages" finds "massage", "relaxing"
 /// finds "relaxation"), and a word of five letters or more also matches
 /// words one typo away. Each hit has a snippet with the matched words in
-/// `<mark>`. `type` keeps one kind of resource; pages as other lists.
+/// `<mark>`. `type` keeps one kind of resource, `lang` one language;
+/// pages as other lists. Searches take turns on a pool sized to the
+/// server's cores; when too many are waiting, the answer is `503` with
+/// `Retry-After`.
 #[utoipa::path(
     get,
     tag = "search",
@@ -33,31 +39,41 @@ use super::params::{Pagination, clip, query};
         (status = 200, description = "One page of hits, best first.", body = Page<SearchHit>,
             headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288)."))),
         (status = 400, response = BadRequest),
-        (status = 503, response = Unavailable),
+        (status = 503, response = SearchUnavailable),
     )
 )]
 #[route("/v1/search", method = "GET", method = "HEAD")]
 pub async fn search_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
+    pool: web::Data<SearchPool>,
     SearchQuery { search: filter, .. }: SearchQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let store = content.current();
-    let (hits, total) = store
-        .search(&Search {
-            query: &filter.query,
-            kind: filter.kind,
-            limit: filter.page.limit,
-            offset: filter.page.offset,
+    let store = content.snapshot();
+    let (hits, total) = {
+        let (store, filter) = (Arc::clone(&store), filter.clone());
+        pool.run(move || {
+            store.search(&Search {
+                query: &filter.query,
+                kind: filter.kind,
+                lang: filter.lang.as_ref(),
+                limit: filter.page.limit,
+                offset: filter.page.offset,
+            })
         })
+        .await?
         .ok_or_else(|| {
             ApiError::NotReady(
                 "the search index is still being built; try again in a second".into(),
             )
-        })?;
+        })??
+    };
     let mut base = vec![("q", filter.query.as_str())];
     if let Some(kind) = filter.kind {
         base.push(("type", kind.as_str()));
+    }
+    if let Some(lang) = &filter.lang {
+        base.push(("lang", lang.as_str()));
     }
     let base = format!(
         "{}?{}",
@@ -89,6 +105,9 @@ pub struct SearchQuery {
     #[serde(rename = "type")]
     #[param(rename = "type", value_type = Option<HitType>)]
     kind: Option<String>,
+    /// Only text in this language (a BCP 47 tag such as `es`).
+    #[param(value_type = Option<String>, max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
+    lang: Option<String>,
     /// The most hits to return.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
     limit: Option<String>,
@@ -109,6 +128,7 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub struct SearchFilter {
     pub query: String,
     pub kind: Option<HitType>,
+    pub lang: Option<Lang>,
     pub page: Pagination,
 }
 
@@ -142,10 +162,19 @@ impl FromRequest for SearchQuery {
                     })
                 })
                 .transpose()?;
+            let lang = query
+                .lang
+                .take()
+                .map(|raw| {
+                    raw.parse::<Lang>()
+                        .map_err(|e| ApiError::bad_request(format!("query parameter `lang`: {e}")))
+                })
+                .transpose()?;
             let page = Pagination::parse(query.limit.take(), query.offset.take())?;
             query.search = SearchFilter {
                 query: trimmed.to_owned(),
                 kind,
+                lang,
                 page,
             };
             Ok(query)

@@ -43,6 +43,11 @@ impl LiveContent {
         self.current.load()
     }
 
+    /// The store being served, to hand to another thread (a search).
+    pub fn snapshot(&self) -> Arc<Store> {
+        self.current.load_full()
+    }
+
     /// How many times the content has been swapped. Read it before
     /// [`Self::current`]: what is made from that store is then from this
     /// generation's content or a newer one.

@@ -25,7 +25,7 @@ use crate::{
         Section, article_jsonld,
     },
     http::representation::{Representation, exact, to_json},
-    search::{HitType, Search, SearchHit, SearchIndex},
+    search::{HitType, Search, SearchError, SearchHit, SearchIndex},
     urls,
 };
 
@@ -216,6 +216,16 @@ fn summary(article: &Article) -> ArticleSummary {
     }
 }
 
+/// Why a search could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchFailed {
+    /// The index could not be built (logged when it failed).
+    #[error("the search index could not be built")]
+    NoIndex,
+    #[error(transparent)]
+    Engine(#[from] SearchError),
+}
+
 /// Served JSON typed again: it was serialized from this very type.
 fn parse_served<T: serde::de::DeserializeOwned>(json: &[u8]) -> T {
     serde_json::from_slice(json).expect("served JSON deserializes into the type it was made from")
@@ -275,7 +285,7 @@ pub struct Store {
     bundle: OnceLock<Representation>,
     /// The full-text index, built once the content is loaded (see
     /// [`Store::index_for_search`]).
-    search: OnceLock<SearchIndex>,
+    search: OnceLock<Option<SearchIndex>>,
 }
 
 /// Every article, whole, in every language: for apps that work offline.
@@ -369,21 +379,34 @@ impl Store {
     }
 
     /// Builds the full-text index; later calls return at once.
+    /// A failure is logged, and searches then answer that search failed.
     pub fn index_for_search(&self) {
-        self.search
-            .get_or_init(|| SearchIndex::build(self.entries.iter().map(Entry::parse)));
+        self.search.get_or_init(|| {
+            let languages = self.entries.iter().map(|entry| &entry.lang);
+            SearchIndex::build(languages, self.entries.iter().map(Entry::parse))
+                .inspect_err(|error| tracing::error!("{error}; search will answer 503"))
+                .ok()
+        });
     }
 
     /// The full-text index, once [`Self::index_for_search`] has built it.
     pub fn search_index(&self) -> Option<&SearchIndex> {
-        self.search.get()
+        self.search.get()?.as_ref()
     }
 
     /// One page of what matches `search`, and how many match in all;
     /// `None` until the index is built.
-    pub fn search(&self, search: &Search<'_>) -> Option<(Vec<SearchHit>, usize)> {
-        let index = self.search.get()?;
-        let found = index.search(search);
+    pub fn search(
+        &self,
+        search: &Search<'_>,
+    ) -> Option<Result<(Vec<SearchHit>, usize), SearchFailed>> {
+        let Some(index) = self.search.get()?.as_ref() else {
+            return Some(Err(SearchFailed::NoIndex));
+        };
+        let found = match index.search(search) {
+            Ok(found) => found,
+            Err(error) => return Some(Err(SearchFailed::Engine(error))),
+        };
         let hits = found
             .ranked
             .iter()
@@ -394,11 +417,11 @@ impl Store {
                     None => (slug.to_string(), entry.summary.title.clone(), String::new()),
                     Some(part) => part,
                 };
-                let snippet = index.snippet(
-                    &found,
-                    &entry.lang,
-                    if text.is_empty() { &title } else { &text },
-                );
+                let snippet = if text.is_empty() {
+                    index.snippet(&found, &entry.lang, &title, true)
+                } else {
+                    index.snippet(&found, &entry.lang, &text, false)
+                };
                 SearchHit {
                     kind: ranked.kind,
                     url: urls::hit(slug, ranked.kind, &id, &entry.lang),
@@ -411,7 +434,7 @@ impl Store {
                 }
             })
             .collect();
-        Some((hits, found.total))
+        Some(Ok((hits, found.total)))
     }
 
     /// The [`Bundle`], made on first request from the prepared bodies of

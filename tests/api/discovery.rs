@@ -554,3 +554,23 @@ async fn search_finds_translations_and_links_them_in_their_language() {
         Some("es")
     );
 }
+
+#[actix_web::test]
+async fn search_keeps_one_language_when_asked() {
+    let content = with_translation();
+    let app = spawn_app_with(content.config()).await;
+    assert_eq!(search(&app, "q=alivio&lang=es").await["total"], 1);
+    assert_eq!(search(&app, "q=alivio&lang=en").await["total"], 0);
+    let english = search(&app, "q=massage&lang=en").await;
+    assert!(english["total"].as_u64().unwrap() > 10);
+    assert!(
+        english["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|hit| hit["lang"] == "en")
+    );
+    app.get("/v1/search?q=massage&lang=english_US")
+        .await
+        .problem(400);
+}

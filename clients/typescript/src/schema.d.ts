@@ -460,7 +460,10 @@ export interface paths {
          *     Words match their other forms ("massages" finds "massage", "relaxing"
          *     finds "relaxation"), and a word of five letters or more also matches
          *     words one typo away. Each hit has a snippet with the matched words in
-         *     `<mark>`. `type` keeps one kind of resource; pages as other lists.
+         *     `<mark>`. `type` keeps one kind of resource, `lang` one language;
+         *     pages as other lists. Searches take turns on a pool sized to the
+         *     server's cores; when too many are waiting, the answer is `503` with
+         *     `Retry-After`.
          */
         get: operations["search_list"];
         put?: never;
@@ -1824,6 +1827,20 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description Search cannot answer now: too many searches are waiting their turn, or
+         *     the index of a large content set is still being built after a start.
+         */
+        SearchUnavailable: {
+            headers: {
+                /** @description Seconds to wait before retrying. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description Too many replies from this client; `Retry-After` says when to try again. */
         TooManyRequests: {
             headers: {
@@ -3162,6 +3179,8 @@ export interface operations {
                 q: string;
                 /** @description Only hits of this kind, for example `benefit`. */
                 type?: components["schemas"]["HitType"];
+                /** @description Only text in this language (a BCP 47 tag such as `es`). */
+                lang?: string;
                 /** @description The most hits to return. */
                 limit?: number;
                 /** @description How many hits to skip. */
@@ -3208,7 +3227,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeadersTooLarge"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["SearchUnavailable"];
         };
     };
 }
