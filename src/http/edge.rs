@@ -30,7 +30,10 @@ use super::{
     problem,
     response_cache::{Key, ResponseCache, Stored},
 };
-use crate::metrics::Metrics;
+use crate::{
+    metrics::Metrics,
+    telemetry::{self, AccessLine},
+};
 
 /// The request id header: taken from the client when valid, else generated.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -292,12 +295,16 @@ fn finish<B: MessageBody>(
     // The client chose the method: a made-up one is logged clipped.
     let method = clip(request.method.as_str(), MAX_LOGGED_METHOD);
     let request_id = request.id.to_str().unwrap_or_default();
-    let latency_ms = elapsed.as_secs_f64() * 1000.0;
-    if PROBES.contains(&route) {
-        tracing::debug!(target: "relief_api::access", method = %method, route, status, latency_ms, bytes, request_id, cached);
-    } else {
-        tracing::info!(target: "relief_api::access", method = %method, route, status, latency_ms, bytes, request_id, cached);
-    }
+    telemetry::access(&AccessLine {
+        method,
+        route,
+        status,
+        latency_ms: elapsed.as_secs_f64() * 1000.0,
+        bytes,
+        request_id,
+        cached,
+        probe: PROBES.contains(&route),
+    });
 }
 
 /// The client's request id when it is a valid one, else a new UUID.

@@ -9,9 +9,10 @@
 //! fields (title, body) with its own analyser, and a query is analysed in
 //! every language of the content. A title weighs twice its body. A query
 //! word of five letters or more that is in no text matches, at half the
-//! weight, the words written one edit away (a typo): a Levenshtein automaton
-//! walks the dictionary of words as written, and each word found is
-//! searched as its stem. Snippets come from tantivy's `SnippetGenerator`,
+//! weight, the words written one edit away (a typo): the Levenshtein
+//! automaton of tantivy's `FuzzyTermQuery` walks an FST of the content's
+//! words as written (five letters or more), and each word found is searched
+//! as its stem. Snippets come from tantivy's `SnippetGenerator`,
 //! the matched words in `<mark>` and the rest escaped.
 
 use std::{borrow::Borrow, collections::BTreeSet};
@@ -43,7 +44,7 @@ const TYPO_MIN_CHARS: usize = 5;
 const SNIPPET_CHARS: usize = 200;
 /// The indexer's memory: enough that 10,000 articles make one segment or
 /// few, small enough to stay well inside the memory target.
-const WRITER_BUDGET_BYTES: usize = 64 << 20;
+const WRITER_BUDGET_BYTES: usize = 32 << 20;
 
 /// English function words, too common to tell documents apart.
 const STOP_WORDS: &[&str] = &[
@@ -89,9 +90,9 @@ struct LanguageFields {
     primary: String,
     title: Field,
     body: Field,
-    /// Every word of the title and body as written (lowercased): the
-    /// dictionary a typo is looked up in.
-    words: Field,
+    /// Every word of five letters or more as written (lowercased), in an
+    /// FST: the dictionary a typo is looked up in.
+    words: tantivy_fst::Map<Vec<u8>>,
     analyzer: TextAnalyzer,
 }
 
@@ -206,6 +207,8 @@ impl SearchIndex {
         for primary in primaries {
             let name = format!("stem_{primary}");
             languages.push(LanguageFields {
+                words: tantivy_fst::Map::from_iter(std::iter::empty::<(&str, u64)>())
+                    .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?,
                 title: schema.add_text_field(
                     &format!("title_{primary}"),
                     text(&name, IndexRecordOption::WithFreqs),
@@ -213,10 +216,6 @@ impl SearchIndex {
                 body: schema.add_text_field(
                     &format!("body_{primary}"),
                     text(&name, IndexRecordOption::WithFreqs),
-                ),
-                words: schema.add_text_field(
-                    &format!("words_{primary}"),
-                    text("words", IndexRecordOption::Basic),
                 ),
                 analyzer: stemming_analyzer(&primary),
                 primary,
@@ -230,7 +229,6 @@ impl SearchIndex {
             languages,
         };
         let index = Index::create_in_ram(schema.build());
-        index.tokenizers().register("words", words_analyzer());
         for language in &fields.languages {
             index.tokenizers().register(
                 &format!("stem_{}", language.primary),
@@ -242,15 +240,19 @@ impl SearchIndex {
         let mut writer =
             index.writer_with_num_threads::<TantivyDocument>(1, WRITER_BUDGET_BYTES)?;
         let mut documents = 0;
+        let mut written: Vec<BTreeSet<String>> = vec![BTreeSet::new(); fields.languages.len()];
+        let mut splitter = words_analyzer();
         for (position, article) in articles.into_iter().enumerate() {
             let article = article.borrow();
-            let Some(language) = fields
+            let Some(at) = fields
                 .languages
                 .iter()
-                .find(|language| language.primary == article.lang.primary())
+                .position(|language| language.primary == article.lang.primary())
             else {
                 continue;
             };
+            let language = &fields.languages[at];
+            let words = &mut written[at];
             let mut add = |kind: HitType, item: usize, title: &str, body: &str| {
                 let mut document = TantivyDocument::default();
                 document.add_u64(fields.article, position as u64);
@@ -259,8 +261,15 @@ impl SearchIndex {
                 document.add_text(fields.lang, article.lang.as_str());
                 document.add_text(language.title, title);
                 document.add_text(language.body, body);
-                document.add_text(language.words, title);
-                document.add_text(language.words, body);
+                for text in [title, body] {
+                    let mut stream = splitter.token_stream(text);
+                    while stream.advance() {
+                        let word = &stream.token().text;
+                        if word.chars().count() >= TYPO_MIN_CHARS && !words.contains(word) {
+                            words.insert(word.clone());
+                        }
+                    }
+                }
                 documents += 1;
                 writer.add_document(document)
             };
@@ -284,6 +293,11 @@ impl SearchIndex {
             writer.merge(&segments).wait()?;
         }
         writer.wait_merging_threads()?;
+        let mut fields = fields;
+        for (language, words) in fields.languages.iter_mut().zip(written) {
+            language.words = tantivy_fst::Map::from_iter(words.into_iter().map(|word| (word, 0)))
+                .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+        }
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -319,7 +333,7 @@ impl SearchIndex {
             }
             let mut weight = 1.0;
             if !found && word.chars().count() >= TYPO_MIN_CHARS {
-                stems = self.one_edit_away(searcher, word)?;
+                stems = self.one_edit_away(word)?;
                 weight = TYPO_WEIGHT;
             }
             for (language, stem) in stems {
@@ -344,26 +358,20 @@ impl SearchIndex {
     /// each language, by a Levenshtein automaton over the written words.
     fn one_edit_away<'a>(
         &'a self,
-        searcher: &Searcher,
         word: &str,
     ) -> Result<Vec<(&'a LanguageFields, String)>, SearchError> {
+        use tantivy_fst::{IntoStreamer, Streamer};
         let mut stems = Vec::new();
         for language in &self.fields.languages {
+            // The term's field only carries the word to the automaton.
             let automaton =
-                FuzzyTermQuery::new(Term::from_field_text(language.words, word), 1, true)
+                FuzzyTermQuery::new(Term::from_field_text(language.title, word), 1, true)
                     .automaton()?;
             let mut near = BTreeSet::new();
-            for segment in searcher.segment_readers() {
-                let dictionary = segment.inverted_index(language.words)?;
-                let mut stream = dictionary
-                    .terms()
-                    .search(&automaton)
-                    .into_stream()
-                    .map_err(tantivy::TantivyError::from)?;
-                while stream.advance() {
-                    if let Ok(written) = std::str::from_utf8(stream.key()) {
-                        near.insert(written.to_owned());
-                    }
+            let mut stream = language.words.search(&automaton).into_stream();
+            while let Some((written, _)) = stream.next() {
+                if let Ok(written) = std::str::from_utf8(written) {
+                    near.insert(written.to_owned());
                 }
             }
             for written in near {

@@ -12,7 +12,7 @@ use std::sync::{
 use tokio::sync::Semaphore;
 
 /// Searches that may wait for a turn, per core.
-const WAITING_PER_CORE: usize = 16;
+const WAITING_PER_CORE: usize = 128;
 
 /// Runs searches, a bounded number at a time.
 pub struct SearchPool {
@@ -28,7 +28,7 @@ pub struct SearchPool {
 pub struct SearchBusy(pub usize);
 
 impl SearchPool {
-    /// A pool running up to `cores` searches at once, with 16 per core waiting.
+    /// A pool running up to `cores` searches at once, with 128 per core waiting.
     pub fn new(cores: usize) -> Self {
         let cores = cores.max(1);
         Self {
@@ -85,19 +85,20 @@ mod tests {
         let pool = Arc::new(SearchPool::new(1));
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let wait = Arc::new(std::sync::Mutex::new(wait));
-        // One running and 16 waiting fill a pool of one core.
+        // One running and 128 waiting fill a pool of one core.
+        let full = 1 + WAITING_PER_CORE;
         let mut held = Vec::new();
-        for _ in 0..17 {
+        for _ in 0..full {
             let (pool, wait) = (Arc::clone(&pool), Arc::clone(&wait));
             held.push(tokio::spawn(async move {
                 pool.run(move || wait.lock().unwrap().recv().unwrap()).await
             }));
         }
-        while pool.admitted.load(Ordering::Acquire) < 17 {
+        while pool.admitted.load(Ordering::Acquire) < full {
             tokio::task::yield_now().await;
         }
-        assert!(pool.run(|| ()).await.is_err(), "the 18th is refused");
-        for _ in 0..17 {
+        assert!(pool.run(|| ()).await.is_err(), "one more is refused");
+        for _ in 0..full {
             release.send(()).unwrap();
         }
         for search in held {
