@@ -18,8 +18,9 @@
 use std::{borrow::Borrow, collections::BTreeSet};
 
 use tantivy::{
+    columnar::Column,
     DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term,
-    collector::{Count, TopDocs},
+    collector::TopDocs,
     query::{BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery},
     schema::{
         FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -387,7 +388,7 @@ impl SearchIndex {
     pub fn search(&self, search: &Search<'_>) -> Result<Found, SearchError> {
         let searcher = self.reader.searcher();
         let text = self.text_query(&searcher, search.query)?;
-        let mut filters: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(text.clone()))];
+        let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut filter = |term: Term| {
             let query = TermQuery::new(term, IndexRecordOption::Basic);
             filters.push((
@@ -401,15 +402,25 @@ impl SearchIndex {
         if let Some(lang) = search.lang {
             filter(Term::from_field_text(self.fields.lang, lang.as_str()));
         }
-        let query = BooleanQuery::new(filters);
+        // Unfiltered, the query is the disjunction of term queries alone,
+        // which tantivy ranks by block-max WAND, skipping the blocks that
+        // cannot reach the page. The total is counted apart, unscored.
+        let query: Box<dyn Query> = if filters.is_empty() {
+            Box::new(text.clone())
+        } else {
+            filters.push((Occur::Must, Box::new(text.clone())));
+            Box::new(BooleanQuery::new(filters))
+        };
         let top = TopDocs::with_limit(search.limit.max(1))
             .and_offset(search.offset)
             .order_by_score();
-        let (top, total) = searcher.search(&query, &(top, Count))?;
+        let top = searcher.search(query.as_ref(), &top)?;
+        let total = query.count(&searcher)?;
+        let mut columns = Vec::new();
         let ranked = top
             .into_iter()
             .take(search.limit)
-            .map(|(score, address)| self.ranked(&searcher, score, address))
+            .map(|(score, address)| self.ranked(&searcher, &mut columns, score, address))
             .collect::<Result<_, _>>()?;
         Ok(Found {
             ranked,
@@ -419,20 +430,35 @@ impl SearchIndex {
         })
     }
 
+    /// The hit at `address`, read from its segment's fast fields (opened
+    /// once per segment per search, in `columns`).
     fn ranked(
         &self,
         searcher: &Searcher,
+        columns: &mut Vec<(u32, [Column<u64>; 3])>,
         score: f32,
         address: DocAddress,
     ) -> Result<Ranked, SearchError> {
-        let fast = searcher.segment_reader(address.segment_ord).fast_fields();
-        let value = |field: &str| -> Result<u64, SearchError> {
-            Ok(fast.u64(field)?.first(address.doc_id).unwrap_or(0))
+        let at = match columns
+            .iter()
+            .position(|(segment, _)| *segment == address.segment_ord)
+        {
+            Some(at) => at,
+            None => {
+                let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+                columns.push((
+                    address.segment_ord,
+                    [fast.u64("article")?, fast.u64("kind")?, fast.u64("item")?],
+                ));
+                columns.len() - 1
+            }
         };
+        let [article, kind, item] = &columns[at].1;
+        let value = |column: &Column<u64>| column.first(address.doc_id).unwrap_or(0);
         Ok(Ranked {
-            article: usize::try_from(value("article")?).unwrap_or(usize::MAX),
-            kind: HitType::from_code(value("kind")?),
-            item: usize::try_from(value("item")?).unwrap_or(usize::MAX),
+            article: usize::try_from(value(article)).unwrap_or(usize::MAX),
+            kind: HitType::from_code(value(kind)),
+            item: usize::try_from(value(item)).unwrap_or(usize::MAX),
             score: (score * 1000.0).round() / 1000.0,
         })
     }
