@@ -18,9 +18,9 @@
 use std::{borrow::Borrow, collections::BTreeSet};
 
 use tantivy::{
-    columnar::Column,
     DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term,
     collector::TopDocs,
+    columnar::Column,
     query::{BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery},
     schema::{
         FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
