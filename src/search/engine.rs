@@ -411,11 +411,18 @@ impl SearchIndex {
             filters.push((Occur::Must, Box::new(text.clone())));
             Box::new(BooleanQuery::new(filters))
         };
-        let top = TopDocs::with_limit(search.limit.max(1))
-            .and_offset(search.offset)
-            .order_by_score();
-        let top = searcher.search(query.as_ref(), &top)?;
         let total = query.count(&searcher)?;
+        // Counted first: tantivy keeps `offset + limit` documents to rank,
+        // so an offset past the matches (up to 2^31 - 1 is valid) must not
+        // reach it.
+        let top = if search.offset >= total {
+            Vec::new()
+        } else {
+            let top = TopDocs::with_limit(search.limit.max(1))
+                .and_offset(search.offset)
+                .order_by_score();
+            searcher.search(query.as_ref(), &top)?
+        };
         let mut columns = Vec::new();
         let ranked = top
             .into_iter()

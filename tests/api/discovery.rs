@@ -574,3 +574,16 @@ async fn search_keeps_one_language_when_asked() {
         .await
         .problem(400);
 }
+
+#[actix_web::test]
+async fn a_search_page_past_the_last_hit_is_empty_however_far() {
+    let app = spawn_app().await;
+    let total = search(&app, "q=massage").await["total"].clone();
+    for offset in ["2147483647", "2147483646", "1000"] {
+        let page = search(&app, &format!("q=massage&type=article&offset={offset}")).await;
+        assert_eq!(page["items"], serde_json::json!([]), "offset {offset}");
+    }
+    let far = search(&app, "q=massage&offset=2147483647").await;
+    assert_eq!(far["total"], total);
+    assert_eq!(far["items"], serde_json::json!([]));
+}
