@@ -260,6 +260,15 @@ content_query! {
     }
 }
 
+/// `?lang=` as given, validated: the one rule for every resource that takes it.
+pub(super) fn lang_param(raw: Option<String>) -> Result<Option<Lang>, ApiError> {
+    raw.map(|raw| {
+        raw.parse::<Lang>()
+            .map_err(|e| ApiError::bad_request(format!("query parameter `lang`: {e}")))
+    })
+    .transpose()
+}
+
 /// How a client wants an article's resource: in which language, with which fields.
 #[derive(Debug, Clone, Default)]
 pub struct ContentOptions {
@@ -304,12 +313,7 @@ impl ContentOptions {
         fields: Option<String>,
     ) -> Result<Self, ApiError> {
         {
-            let explicit = lang
-                .map(|raw| {
-                    raw.parse::<Lang>()
-                        .map_err(|e| ApiError::bad_request(format!("query parameter `lang`: {e}")))
-                })
-                .transpose()?;
+            let explicit = lang_param(lang)?;
             let fields = fields
                 .map(|raw| {
                     let fields: Vec<String> = raw.split(',').map(|f| f.trim().to_owned()).collect();

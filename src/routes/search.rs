@@ -18,7 +18,7 @@ use actix_web::{FromRequest, dev::Payload};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::params::{Pagination, clip, query};
+use super::params::{Pagination, clip, lang_param, query};
 
 /// Search articles and their parts
 ///
@@ -162,14 +162,7 @@ impl FromRequest for SearchQuery {
                     })
                 })
                 .transpose()?;
-            let lang = query
-                .lang
-                .take()
-                .map(|raw| {
-                    raw.parse::<Lang>()
-                        .map_err(|e| ApiError::bad_request(format!("query parameter `lang`: {e}")))
-                })
-                .transpose()?;
+            let lang = lang_param(query.lang.take())?;
             let page = Pagination::parse(query.limit.take(), query.offset.take())?;
             query.search = SearchFilter {
                 query: trimmed.to_owned(),
