@@ -14,11 +14,22 @@
 //! words as written (five letters or more), and each word found is searched
 //! as its stem. Snippets come from tantivy's `SnippetGenerator`,
 //! the matched words in `<mark>` and the rest escaped.
+//!
+//! Two things are made once and kept, because a search would otherwise
+//! redo them for every hit: each stem's written forms (a snippet finds the
+//! query's words by their forms, without stemming every word of every
+//! hit's text again) and each term's documents as bits (the total is the
+//! count of a union of bits, where tantivy's union scores every match).
 
-use std::{borrow::Borrow, collections::BTreeSet};
+use std::{
+    borrow::Borrow,
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::{Arc, Mutex},
+};
 
 use tantivy::{
-    DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term,
+    DocAddress, DocSet, Index, IndexReader, ReloadPolicy, Searcher, SegmentReader, TERMINATED,
+    TantivyDocument, Term,
     collector::TopDocs,
     columnar::Column,
     query::{BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery},
@@ -43,6 +54,9 @@ const TYPO_WEIGHT: f32 = 0.5;
 const TYPO_MIN_CHARS: usize = 5;
 /// The longest snippet, in characters.
 const SNIPPET_CHARS: usize = 200;
+/// The memory kept for terms' documents as bits (see [`DocSets`]): at
+/// 200,000 documents, 25 KB a term, so some 640 terms.
+const DOC_SETS_BYTES: usize = 16 << 20;
 /// The indexer's memory: enough that 10,000 articles make one segment or
 /// few, small enough to stay well inside the memory target.
 const WRITER_BUDGET_BYTES: usize = 32 << 20;
@@ -61,6 +75,7 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     documents: usize,
+    doc_sets: DocSets,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -94,6 +109,8 @@ struct LanguageFields {
     /// Every word of five letters or more as written (lowercased), in an
     /// FST: the dictionary a typo is looked up in.
     words: tantivy_fst::Map<Vec<u8>>,
+    /// Each stem and the words written in the content that have it.
+    forms: HashMap<String, Box<[String]>>,
     analyzer: TextAnalyzer,
 }
 
@@ -102,8 +119,12 @@ struct LanguageFields {
 pub struct Found {
     pub ranked: Vec<Ranked>,
     pub total: usize,
+    /// Per language of the content: the snippet makers of its title and
+    /// its body, made on first use.
+    snippets: Vec<std::sync::OnceLock<[SnippetGenerator; 2]>>,
+    /// The terms searched, and their weights.
+    clauses: Vec<(Term, f32)>,
     searcher: Searcher,
-    query: Box<dyn Query>,
 }
 
 impl HitType {
@@ -171,6 +192,18 @@ fn stemming_analyzer(primary: &str) -> TextAnalyzer {
     }
 }
 
+/// Words as written, without stop words: the tokens of the stemming
+/// analyser, with their offsets, before stemming, which snippets find by
+/// their written forms.
+fn snippet_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(
+            STOP_WORDS.iter().map(|word| (*word).to_owned()),
+        ))
+        .build()
+}
+
 /// The tokens `analyzer` makes of `text`.
 fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     let mut stream = analyzer.token_stream(text);
@@ -210,6 +243,7 @@ impl SearchIndex {
             languages.push(LanguageFields {
                 words: tantivy_fst::Map::from_iter(std::iter::empty::<(&str, u64)>())
                     .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?,
+                forms: HashMap::new(),
                 title: schema.add_text_field(
                     &format!("title_{primary}"),
                     text(&name, IndexRecordOption::WithFreqs),
@@ -266,7 +300,7 @@ impl SearchIndex {
                     let mut stream = splitter.token_stream(text);
                     while stream.advance() {
                         let word = &stream.token().text;
-                        if word.chars().count() >= TYPO_MIN_CHARS && !words.contains(word) {
+                        if !words.contains(word) {
                             words.insert(word.clone());
                         }
                     }
@@ -296,7 +330,20 @@ impl SearchIndex {
         writer.wait_merging_threads()?;
         let mut fields = fields;
         for (language, words) in fields.languages.iter_mut().zip(written) {
-            language.words = tantivy_fst::Map::from_iter(words.into_iter().map(|word| (word, 0)))
+            let mut forms: HashMap<String, Vec<String>> = HashMap::new();
+            for word in &words {
+                for stem in tokens(&mut language.analyzer, word) {
+                    forms.entry(stem).or_default().push(word.clone());
+                }
+            }
+            language.forms = forms
+                .into_iter()
+                .map(|(stem, forms)| (stem, forms.into_boxed_slice()))
+                .collect();
+            let long = words
+                .into_iter()
+                .filter(|word| word.chars().count() >= TYPO_MIN_CHARS);
+            language.words = tantivy_fst::Map::from_iter(long.map(|word| (word, 0)))
                 .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
         }
         let reader = index
@@ -307,6 +354,7 @@ impl SearchIndex {
             reader,
             fields,
             documents,
+            doc_sets: DocSets::default(),
         })
     }
 
@@ -315,11 +363,16 @@ impl SearchIndex {
         self.documents
     }
 
-    /// The query for `words`, in every language of the content: each
-    /// word's stem in the title (boosted) and the body; for a longer word
-    /// found in no text, the words one edit away, at half the weight.
-    fn text_query(&self, searcher: &Searcher, words: &str) -> Result<BooleanQuery, SearchError> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    /// The terms to search for `words`, with their weights, in every
+    /// language of the content: each word's stem in the title (boosted) and
+    /// the body; for a longer word found in no text, the words one edit
+    /// away, at half the weight.
+    fn text_terms(
+        &self,
+        searcher: &Searcher,
+        words: &str,
+    ) -> Result<Vec<(Term, f32)>, SearchError> {
+        let mut clauses = Vec::new();
         let written = tokens(&mut words_analyzer(), words);
         for word in &written {
             let mut found = false;
@@ -338,21 +391,14 @@ impl SearchIndex {
                 weight = TYPO_WEIGHT;
             }
             for (language, stem) in stems {
-                let term_query = |field: Field, boost: f32| -> (Occur, Box<dyn Query>) {
-                    let query = TermQuery::new(
-                        Term::from_field_text(field, &stem),
-                        IndexRecordOption::WithFreqs,
-                    );
-                    (
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(query), boost)),
-                    )
-                };
-                clauses.push(term_query(language.title, TITLE_BOOST * weight));
-                clauses.push(term_query(language.body, weight));
+                clauses.push((
+                    Term::from_field_text(language.title, &stem),
+                    TITLE_BOOST * weight,
+                ));
+                clauses.push((Term::from_field_text(language.body, &stem), weight));
             }
         }
-        Ok(BooleanQuery::new(clauses))
+        Ok(clauses)
     }
 
     /// The stems of the words written one edit from `word` (a typo), in
@@ -387,31 +433,46 @@ impl SearchIndex {
     /// Ranks the documents that match `search`: one page, and how many match.
     pub fn search(&self, search: &Search<'_>) -> Result<Found, SearchError> {
         let searcher = self.reader.searcher();
-        let text = self.text_query(&searcher, search.query)?;
-        let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut filter = |term: Term| {
-            let query = TermQuery::new(term, IndexRecordOption::Basic);
-            filters.push((
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(Box::new(query), 0.0)),
-            ));
-        };
+        let clauses = self.text_terms(&searcher, search.query)?;
+        let text = BooleanQuery::new(
+            clauses
+                .iter()
+                .map(|(term, weight)| -> (Occur, Box<dyn Query>) {
+                    let query = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(query), *weight)),
+                    )
+                })
+                .collect(),
+        );
+        let mut filters = Vec::new();
         if let Some(kind) = search.kind {
-            filter(Term::from_field_u64(self.fields.kind, kind.code()));
+            filters.push(Term::from_field_u64(self.fields.kind, kind.code()));
         }
         if let Some(lang) = search.lang {
-            filter(Term::from_field_text(self.fields.lang, lang.as_str()));
+            filters.push(Term::from_field_text(self.fields.lang, lang.as_str()));
         }
+        let total = self.count(&searcher, &clauses, &filters)?;
         // Unfiltered, the query is the disjunction of term queries alone,
         // which tantivy ranks by block-max WAND, skipping the blocks that
-        // cannot reach the page. The total is counted apart, unscored.
+        // cannot reach the page.
         let query: Box<dyn Query> = if filters.is_empty() {
-            Box::new(text.clone())
+            Box::new(text)
         } else {
-            filters.push((Occur::Must, Box::new(text.clone())));
-            Box::new(BooleanQuery::new(filters))
+            let mut all: Vec<(Occur, Box<dyn Query>)> = filters
+                .iter()
+                .map(|term| -> (Occur, Box<dyn Query>) {
+                    let query = TermQuery::new(term.clone(), IndexRecordOption::Basic);
+                    (
+                        Occur::Must,
+                        Box::new(ConstScoreQuery::new(Box::new(query), 0.0)),
+                    )
+                })
+                .collect();
+            all.push((Occur::Must, Box::new(text)));
+            Box::new(BooleanQuery::new(all))
         };
-        let total = query.count(&searcher)?;
         // Counted first: tantivy keeps `offset + limit` documents to rank,
         // so an offset past the matches (up to 2^31 - 1 is valid) must not
         // reach it.
@@ -432,9 +493,44 @@ impl SearchIndex {
         Ok(Found {
             ranked,
             total,
+            snippets: self
+                .fields
+                .languages
+                .iter()
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+            clauses,
             searcher,
-            query: Box::new(text),
         })
+    }
+
+    /// How many documents have any of `clauses` and all of `filters`: the
+    /// union and intersection of their documents as bits.
+    fn count(
+        &self,
+        searcher: &Searcher,
+        clauses: &[(Term, f32)],
+        filters: &[Term],
+    ) -> Result<usize, SearchError> {
+        let mut total = 0;
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let mut any = vec![0u64; bit_words(segment)];
+            for (term, _) in clauses {
+                let bits = self.doc_sets.get(ord, segment, term)?;
+                any.iter_mut().zip(bits.iter()).for_each(|(a, b)| *a |= b);
+            }
+            for term in filters {
+                let bits = self.doc_sets.get(ord, segment, term)?;
+                any.iter_mut().zip(bits.iter()).for_each(|(a, b)| *a &= b);
+            }
+            // The index is written once and never deletes, so every
+            // document counted is alive.
+            total += any
+                .iter()
+                .map(|word| word.count_ones() as usize)
+                .sum::<usize>();
+        }
+        Ok(total)
     }
 
     /// The hit at `address`, read from its segment's fast fields (opened
@@ -474,25 +570,106 @@ impl SearchIndex {
     /// around the words `found` matched, HTML-escaped, the matched words in
     /// `<mark>`; its beginning when none is in it.
     pub fn snippet(&self, found: &Found, lang: &Lang, text: &str, title: bool) -> String {
-        let generator = self
+        let Some(at) = self
             .fields
             .languages
             .iter()
-            .find(|language| language.primary == lang.primary())
-            .and_then(|language| {
-                let field = if title { language.title } else { language.body };
-                SnippetGenerator::create(&found.searcher, found.query.as_ref(), field).ok()
-            });
-        let Some(mut generator) = generator else {
+            .position(|language| language.primary == lang.primary())
+        else {
             return beginning(text);
         };
-        generator.set_max_num_chars(SNIPPET_CHARS);
-        let mut snippet = generator.snippet(text);
+        let language = &self.fields.languages[at];
+        let generators = found.snippets[at].get_or_init(|| {
+            [language.title, language.body].map(|field| {
+                // What tantivy's `SnippetGenerator::create` weighs each
+                // term by, given to the term's written forms.
+                let mut forms = BTreeMap::new();
+                for (term, _) in found.clauses.iter().filter(|(t, _)| t.field() == field) {
+                    let value = term.value();
+                    let Some(stem) = value.as_str() else {
+                        continue;
+                    };
+                    let documents = found.searcher.doc_freq(term).unwrap_or(0);
+                    if documents == 0 {
+                        continue;
+                    }
+                    let score = 1.0 / (1.0 + documents as f32);
+                    for form in language.forms.get(stem).into_iter().flatten() {
+                        forms.insert(form.clone(), score);
+                    }
+                }
+                SnippetGenerator::new(forms, snippet_analyzer(), field, SNIPPET_CHARS)
+            })
+        });
+        let mut snippet = generators[usize::from(!title)].snippet(text);
         if snippet.highlighted().is_empty() {
             return beginning(text);
         }
         snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
         snippet.to_html()
+    }
+}
+
+/// How many 64-bit words hold a bit per document of `segment`.
+fn bit_words(segment: &SegmentReader) -> usize {
+    (segment.max_doc() as usize).div_ceil(64)
+}
+
+/// Each term's documents, per segment, as bits: made on first use and
+/// kept while [`DOC_SETS_BYTES`] lasts (a term met beyond it is made for
+/// the search alone). A search's total is then a few passes of OR and
+/// popcount instead of a scored walk through every match.
+#[derive(Default)]
+struct DocSets {
+    kept: Mutex<Kept>,
+}
+
+/// The kept sets, by segment and term, and their size in bytes.
+#[derive(Default)]
+struct Kept {
+    sets: HashMap<(usize, Term), Arc<[u64]>>,
+    bytes: usize,
+}
+
+impl DocSets {
+    fn get(
+        &self,
+        ord: usize,
+        segment: &SegmentReader,
+        term: &Term,
+    ) -> Result<Arc<[u64]>, SearchError> {
+        let key = (ord, term.clone());
+        if let Some(bits) = self.lock().sets.get(&key) {
+            return Ok(bits.clone());
+        }
+        let mut bits = vec![0u64; bit_words(segment)];
+        let postings = segment
+            .inverted_index(term.field())?
+            .read_postings(term, IndexRecordOption::Basic)
+            .map_err(tantivy::TantivyError::from)?;
+        if let Some(mut postings) = postings {
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                bits[doc as usize / 64] |= 1 << (doc % 64);
+                doc = postings.advance();
+            }
+        }
+        let bits: Arc<[u64]> = bits.into();
+        let mut kept = self.lock();
+        let bytes = bits.len() * 8;
+        if kept.bytes + bytes <= DOC_SETS_BYTES {
+            kept.bytes += bytes;
+            kept.sets.insert(key, bits.clone());
+        }
+        Ok(bits)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        // Nothing can be left half-written under this lock, so a poisoned
+        // one is as good as any.
+        self.kept
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -585,6 +762,130 @@ mod tests {
         assert_eq!(
             snippet,
             "Pain &lt;b&gt; &amp; relief: <mark>massage</mark> helps"
+        );
+    }
+
+    fn fixture() -> Article {
+        article(
+            r#"
+            title = "Massage for back pain"
+            [benefits]
+            [[benefits.items]]
+            id = "one"
+            title = "Relaxation"
+            body = "Relaxing the muscles eases the pain of the back; the massages help."
+            [[benefits.items]]
+            id = "two"
+            title = "Circulation"
+            body = "Blood flows better after a massage, and tension leaves the muscle."
+            [precautions]
+            [[precautions.items]]
+            id = "three"
+            title = "Pain"
+            body = "Deep pressure can hurt: tell the therapist when the pressure is too much."
+            "#,
+        )
+    }
+
+    fn search<'a>(query: &'a str, kind: Option<HitType>) -> Search<'a> {
+        Search {
+            query,
+            kind,
+            lang: None,
+            limit: 10,
+            offset: 0,
+        }
+    }
+
+    #[test]
+    fn the_total_is_the_number_of_documents_tantivy_finds() {
+        let article = fixture();
+        let index = SearchIndex::build([&article.lang], [&article]).unwrap();
+        let searcher = index.reader.searcher();
+        let all = TopDocs::with_limit(100).order_by_score();
+        for query in [
+            "pain",
+            "massage muscles",
+            "pressure",
+            "relaxing tension",
+            "nothing",
+        ] {
+            for kind in [None, Some(HitType::Benefit), Some(HitType::Precaution)] {
+                let found = index.search(&search(query, kind)).unwrap();
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(
+                        index
+                            .text_terms(&searcher, query)
+                            .unwrap()
+                            .into_iter()
+                            .map(|(term, _)| -> (Occur, Box<dyn Query>) {
+                                (
+                                    Occur::Should,
+                                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                                )
+                            })
+                            .collect(),
+                    )),
+                )];
+                if let Some(kind) = kind {
+                    clauses.push((
+                        Occur::Must,
+                        Box::new(TermQuery::new(
+                            Term::from_field_u64(index.fields.kind, kind.code()),
+                            IndexRecordOption::Basic,
+                        )),
+                    ));
+                }
+                let expected = searcher.search(&BooleanQuery::new(clauses), &all).unwrap();
+                assert_eq!(found.total, expected.len(), "{query} {kind:?}");
+            }
+        }
+        assert_eq!(index.search(&search("pain", None)).unwrap().total, 3);
+    }
+
+    #[test]
+    fn snippets_mark_the_words_a_stemming_generator_marks() {
+        let article = fixture();
+        let index = SearchIndex::build([&article.lang], [&article]).unwrap();
+        let texts = [
+            "Relaxing the muscles eases the pain of the back; the massages help.",
+            "Blood flows better after a massage, and tension leaves the muscle.",
+            "Deep pressure can hurt: tell the therapist when the pressure is too much.",
+        ];
+        for query in ["muscle relax", "massage", "pressure pain", "the back"] {
+            let found = index.search(&search(query, None)).unwrap();
+            let searcher = index.reader.searcher();
+            let query_terms = BooleanQuery::new(
+                found
+                    .clauses
+                    .iter()
+                    .map(|(term, _)| -> (Occur, Box<dyn Query>) {
+                        (
+                            Occur::Should,
+                            Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic)),
+                        )
+                    })
+                    .collect(),
+            );
+            let body = index.fields.languages[0].body;
+            let mut stemming = SnippetGenerator::create(&searcher, &query_terms, body).unwrap();
+            stemming.set_max_num_chars(SNIPPET_CHARS);
+            for text in texts {
+                let mut expected = stemming.snippet(text);
+                let expected = if expected.highlighted().is_empty() {
+                    beginning(text)
+                } else {
+                    expected.set_snippet_prefix_postfix("<mark>", "</mark>");
+                    expected.to_html()
+                };
+                assert_eq!(index.snippet(&found, &article.lang, text, false), expected);
+            }
+        }
+        let found = index.search(&search("muscle", None)).unwrap();
+        assert_eq!(
+            index.snippet(&found, &article.lang, texts[0], false),
+            "Relaxing the <mark>muscles</mark> eases the pain of the back; the massages help"
         );
     }
 }
