@@ -155,6 +155,11 @@ pub struct Config {
         default_value = defaults::DATABASE_URL
     )]
     pub database_url: String,
+    /// PEM certificates of the CA that signed PostgreSQL's certificate, for
+    /// `sslmode=verify-ca` or `verify-full` with a private CA (as
+    /// `sslrootcert=PATH` in the URL does).
+    #[arg(long, env = "RELIEF_DATABASE_CA_FILE", value_name = "PATH")]
+    pub database_ca_file: Option<PathBuf>,
     /// A file of moderator token digests, one per line (see `hash-token`).
     /// Without it, moderation answers 503.
     #[arg(long, env = "RELIEF_MODERATOR_TOKENS_FILE", value_name = "PATH")]
@@ -229,6 +234,7 @@ impl Default for Config {
             cors_allowed_origins: vec!["*".into()],
             write_origins: Vec::new(),
             database_url: "sqlite::memory:".into(),
+            database_ca_file: None,
             moderator_tokens_file: None,
             reply_rate_per_minute: 0,
             trusted_proxies: Vec::new(),
@@ -262,6 +268,7 @@ mod tests {
             ("--shutdown-grace-period", "RELIEF_SHUTDOWN_GRACE_PERIOD"),
             ("--cors-allowed-origins", "RELIEF_CORS_ALLOWED_ORIGINS"),
             ("--database-url", "DATABASE_URL"),
+            ("--database-ca-file", "RELIEF_DATABASE_CA_FILE"),
             ("--moderator-tokens-file", "RELIEF_MODERATOR_TOKENS_FILE"),
             ("--reply-rate-per-minute", "RELIEF_REPLY_RATE_PER_MINUTE"),
             ("--trusted-proxies", "RELIEF_TRUSTED_PROXIES"),

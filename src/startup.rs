@@ -21,7 +21,7 @@ use crate::{
     metrics::Metrics,
     openapi,
     reload::{Reloader, WatchError, prepare, reload_on_sighup, watch},
-    replies::{Database, DatabaseUrlError},
+    replies::{Database, DatabaseTlsError, DatabaseUrlError},
     routes::{
         self,
         docs::Spec,
@@ -52,6 +52,8 @@ pub enum StartupError {
     #[error(transparent)]
     Database(#[from] DatabaseUrlError),
     #[error(transparent)]
+    DatabaseTls(#[from] DatabaseTlsError),
+    #[error(transparent)]
     Tokens(#[from] TokensFileError),
 }
 
@@ -78,7 +80,10 @@ impl Replies {
     fn new(config: &Config) -> Result<Self, StartupError> {
         let moderators = Moderators::load(config.moderator_tokens_file.as_deref())?;
         Ok(Self {
-            db: web::Data::new(Database::connect(&config.database_url)?),
+            db: web::Data::new(Database::connect(
+                &config.database_url,
+                config.database_ca_file.as_deref(),
+            )?),
             moderators: web::Data::new(moderators),
             rate: web::Data::new(ReplyRateLimit::per_minute(config.reply_rate_per_minute)),
             proxies: web::Data::new(TrustedProxies(config.trusted_proxies.clone())),
@@ -123,6 +128,7 @@ impl Application {
         let listener_addr = listener.local_addr().map_err(bind_error)?;
         let port = listener_addr.port();
         let replies = Replies::new(config)?;
+        replies.db.check_tls().await?;
         let reloader = Reloader::new(
             content.clone(),
             metrics.clone(),

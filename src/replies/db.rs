@@ -18,7 +18,7 @@
 
 use std::{
     net::IpAddr,
-    path::PathBuf,
+    path::{Path, PathBuf},
     str::FromStr,
     sync::{
         Arc, OnceLock,
@@ -31,8 +31,9 @@ use arc_swap::ArcSwap;
 
 use sha2::{Digest, Sha256};
 use sqlx::{
+    Connection as _,
     migrate::Migrator,
-    postgres::{PgConnectOptions, PgPool, PgPoolOptions},
+    postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgSslMode},
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
     },
@@ -63,6 +64,45 @@ pub struct DatabaseUrlError {
     reason: String,
 }
 
+/// PostgreSQL's certificate did not verify under the URL's `sslmode`:
+/// the server must not start, rather than talk to a server it cannot trust
+/// (or, for `prefer`, fall back to plain text without saying so).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--database-url `{url}`: TLS with sslmode={mode} failed: {reason} \
+     (give the server's CA with --database-ca-file or sslrootcert=PATH in the URL)"
+)]
+pub struct DatabaseTlsError {
+    url: String,
+    mode: &'static str,
+    reason: String,
+}
+
+/// Why TLS failed, if that is what `error` is: sqlx reports a certificate
+/// that does not verify as an I/O error around rustls's error.
+fn tls_failure(error: &sqlx::Error) -> Option<String> {
+    match error {
+        sqlx::Error::Tls(reason) => Some(reason.to_string()),
+        sqlx::Error::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .map(ToString::to_string),
+        _ => None,
+    }
+}
+
+/// The name libpq gives `mode` in a URL.
+fn mode_name(mode: PgSslMode) -> &'static str {
+    match mode {
+        PgSslMode::Disable => "disable",
+        PgSslMode::Allow => "allow",
+        PgSslMode::Prefer => "prefer",
+        PgSslMode::Require => "require",
+        PgSslMode::VerifyCa => "verify-ca",
+        PgSslMode::VerifyFull => "verify-full",
+    }
+}
+
 /// The replies database: a connection pool, opened lazily.
 pub struct Database {
     /// The pool in use; replaced whole when its SQLite file fails.
@@ -80,6 +120,8 @@ pub struct Database {
     /// decision, a deletion, a new pool): caches of approved replies key
     /// their entries by it (see [`Database::approved_version`]).
     approved_version: AtomicU64,
+    /// For PostgreSQL: how to connect, for [`Database::check_tls`].
+    postgres: Option<PgConnectOptions>,
 }
 
 /// A pool, and what is known about the database behind it.
@@ -263,19 +305,27 @@ struct StoredKey {
     reply_exists: bool,
 }
 
-const MODERATED_COLUMNS: &str =
-    "id, article, parent_id, author_name, author_email, body, status, created_at, updated_at";
+/// The columns of a [`ModeratedReply`], as a literal, so that the queries
+/// that name them are static strings (`concat!`), which sqlx takes as safe.
+macro_rules! moderated_columns {
+    () => {
+        "id, article, parent_id, author_name, author_email, body, status, created_at, updated_at"
+    };
+}
 
 impl Database {
     /// Opens a pool for `url` (`sqlite:...` or `postgres://...`) without
     /// connecting yet. SQLite files (and their directory) are created on
     /// first use, in WAL mode with `synchronous=FULL`: a commit is on disk
-    /// when it returns.
-    pub fn connect(url: &str) -> Result<Self, DatabaseUrlError> {
+    /// when it returns. PostgreSQL honours the URL's `sslmode` (libpq's
+    /// modes, `prefer` by default) and trusts the certificates of
+    /// `ca_file` (or the URL's `sslrootcert`) besides the public roots.
+    pub fn connect(url: &str, ca_file: Option<&Path>) -> Result<Self, DatabaseUrlError> {
         let error = |reason: String| DatabaseUrlError {
             url: redact(url),
             reason,
         };
+        let mut postgres = None;
         let (pool, file) = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| error(e.to_string()))?
@@ -306,11 +356,25 @@ impl Database {
                 (file.open(), Some(file))
             }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url).map_err(|e| error(e.to_string()))?;
+            let mut options = PgConnectOptions::from_str(url).map_err(|e| error(e.to_string()))?;
+            if let Some(ca_file) = ca_file {
+                // Read now, so that a wrong path stops the start with its
+                // name rather than failing each connection later.
+                let pem = std::fs::read_to_string(ca_file)
+                    .map_err(|e| error(format!("--database-ca-file {}: {e}", ca_file.display())))?;
+                if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                    return Err(error(format!(
+                        "--database-ca-file {}: no PEM certificate in it",
+                        ca_file.display()
+                    )));
+                }
+                options = options.ssl_root_cert_from_pem(pem.into_bytes());
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_lazy_with(options);
+                .connect_lazy_with(options.clone());
+            postgres = Some(options);
             (Pool::Postgres(pool), None)
         } else {
             return Err(error(
@@ -323,7 +387,41 @@ impl Database {
             down_until: AtomicI64::new(0),
             display: redact(url),
             approved_version: AtomicU64::new(0),
+            postgres,
         })
+    }
+
+    /// For PostgreSQL with TLS: connects once and fails when the server's
+    /// certificate does not verify under the `sslmode`. A server that cannot
+    /// be reached is not a failure here (replies answer 503 until it can).
+    pub async fn check_tls(&self) -> Result<(), DatabaseTlsError> {
+        let Some(options) = &self.postgres else {
+            return Ok(());
+        };
+        let mode = options.get_ssl_mode();
+        if matches!(mode, PgSslMode::Disable) {
+            return Ok(());
+        }
+        let connected = tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(options));
+        match connected.await {
+            Ok(Ok(connection)) => {
+                let _ = connection.close().await;
+                Ok(())
+            }
+            Ok(Err(error)) if let Some(reason) = tls_failure(&error) => Err(DatabaseTlsError {
+                url: self.display.clone(),
+                mode: mode_name(mode),
+                reason,
+            }),
+            Ok(Err(other)) => {
+                tracing::warn!(database = %self.display, "replies database not reachable at start: {other}");
+                Ok(())
+            }
+            Err(_) => {
+                tracing::warn!(database = %self.display, "replies database did not answer at start");
+                Ok(())
+            }
+        }
     }
 
     /// The URL, without its password.
@@ -669,12 +767,14 @@ impl Database {
         limit: usize,
         offset: usize,
     ) -> Result<(Vec<ModeratedReply>, usize), ReplyError> {
-        let items = format!(
-            "SELECT {MODERATED_COLUMNS} FROM replies WHERE status = $1 ORDER BY id LIMIT $2 OFFSET $3"
+        let items = concat!(
+            "SELECT ",
+            moderated_columns!(),
+            " FROM replies WHERE status = $1 ORDER BY id LIMIT $2 OFFSET $3"
         );
         let count = "SELECT COUNT(*) FROM replies WHERE status = $1";
         let (_, (items, total)) = on_pool!(self, "listing replies", |pool, _begin| {
-            let items = sqlx::query_as(&items)
+            let items = sqlx::query_as(items)
                 .bind(status.as_str())
                 .bind(to_i64(limit))
                 .bind(to_i64(offset))
@@ -691,9 +791,13 @@ impl Database {
 
     /// One reply, whatever its status.
     pub async fn moderated(&self, id: ReplyId) -> Result<Option<ModeratedReply>, ReplyError> {
-        let query = format!("SELECT {MODERATED_COLUMNS} FROM replies WHERE id = $1");
+        let query = concat!(
+            "SELECT ",
+            moderated_columns!(),
+            " FROM replies WHERE id = $1"
+        );
         on_pool!(self, "reading a reply", |pool, _begin| {
-            sqlx::query_as(&query)
+            sqlx::query_as(query)
                 .bind(id.get())
                 .fetch_optional(pool)
                 .await
@@ -707,11 +811,12 @@ impl Database {
         id: ReplyId,
         status: ReplyStatus,
     ) -> Result<Option<ModeratedReply>, ReplyError> {
-        let query = format!(
-            "UPDATE replies SET status = $1, updated_at = $2 WHERE id = $3 RETURNING {MODERATED_COLUMNS}"
+        let query = concat!(
+            "UPDATE replies SET status = $1, updated_at = $2 WHERE id = $3 RETURNING ",
+            moderated_columns!()
         );
         let (live, reply) = on_pool!(self, "moderating a reply", |pool, _begin| {
-            sqlx::query_as(&query)
+            sqlx::query_as(query)
                 .bind(status.as_str())
                 .bind(Timestamp::now().millis())
                 .bind(id.get())
@@ -834,7 +939,9 @@ mod tests {
 
     #[test]
     fn only_sqlite_and_postgres_urls_are_taken() {
-        let error = Database::connect("mysql://localhost/db").err().unwrap();
+        let error = Database::connect("mysql://localhost/db", None)
+            .err()
+            .unwrap();
         assert!(
             error.to_string().contains("expected `sqlite:PATH`"),
             "{error}"

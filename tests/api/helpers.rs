@@ -147,7 +147,7 @@ impl Drop for TestDatabase {
             runtime.block_on(async {
                 use sqlx::Connection as _;
                 let mut admin = sqlx::PgConnection::connect(&server).await?;
-                sqlx::query(&statement)
+                sqlx::query(sqlx::AssertSqlSafe(statement))
                     .execute(&mut admin)
                     .await
                     .map(|_| ())
@@ -189,7 +189,7 @@ impl TestDatabase {
                 let mut admin = sqlx::PgConnection::connect(&server)
                     .await
                     .expect("RELIEF_TEST_DATABASE_URL accepts connections");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut admin)
                     .await
                     .expect("a test database can be created");
@@ -232,14 +232,24 @@ pub async fn spawn_replies_app(backend: Backend) -> Option<TestApp> {
 /// [`spawn_replies_app`] with other settings from `config`.
 pub async fn spawn_replies_app_with(backend: Backend, config: Config) -> Option<TestApp> {
     let database = TestDatabase::create(backend).await?;
+    Some(spawn_app_on(database, config).await)
+}
+
+/// Starts the app with replies in `database` (its URL in `config` if that
+/// sets one, for a URL with parameters) and moderation on.
+pub async fn spawn_app_on(database: TestDatabase, config: Config) -> TestApp {
     let (tokens_dir, tokens) = tokens_file();
     let config = Config {
-        database_url: database.url.clone(),
+        database_url: if config.database_url.starts_with("postgres") {
+            config.database_url.clone()
+        } else {
+            database.url.clone()
+        },
         // The caller's own tokens file, if it brings one.
         moderator_tokens_file: config.moderator_tokens_file.clone().or(Some(tokens)),
         ..config
     };
-    Some(spawn_app_keeping(config, Some((database, tokens_dir))).await)
+    spawn_app_keeping(config, Some((database, tokens_dir))).await
 }
 
 /// Skips a PostgreSQL test, saying why.

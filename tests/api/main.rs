@@ -5,6 +5,7 @@ mod architecture;
 mod articles;
 mod caching;
 mod content_files;
+mod database_tls;
 mod discovery;
 mod durability;
 mod errors;
