@@ -3,11 +3,16 @@
 //! The client is the peer address of the connection. `X-Forwarded-For` is
 //! believed only when the peer is one of `--trusted-proxies` (a load
 //! balancer we run), never by default: anyone can write that header.
+//!
+//! One instance counts posts in memory. Instances that share a PostgreSQL
+//! database count them there, so that together they allow the configured
+//! rate, not that rate once per instance.
 
 use std::{
     future::{Ready, ready},
     net::IpAddr,
     num::NonZeroU32,
+    sync::Arc,
 };
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
@@ -17,6 +22,11 @@ use governor::{
     middleware::StateInformationMiddleware,
 };
 use ipnet::IpNet;
+
+use crate::replies::{Database, PostCount, ReplyError};
+
+/// The window of the rate limit, in milliseconds.
+const WINDOW_MS: i64 = 60_000;
 
 /// The proxies whose `X-Forwarded-For` is believed.
 #[derive(Debug, Clone, Default)]
@@ -85,11 +95,25 @@ impl FromRequest for ClientAddr {
 
 type Limiter = DefaultKeyedRateLimiter<IpAddr, StateInformationMiddleware>;
 
-/// How many replies each client may post per minute (a burst of that many,
-/// then one each 60/N seconds).
+/// How many replies each client may post per minute. In memory: a burst of
+/// that many, then one each 60/N seconds. Shared: a sliding window over
+/// the database's per-minute counts (the last minute's count weighed by how
+/// much of it the window still covers, plus this minute's).
 pub struct ReplyRateLimit {
     per_minute: u32,
     limiter: Option<Limiter>,
+    shared: Option<Arc<Database>>,
+}
+
+/// Why a post may not be made now.
+#[derive(Debug, thiserror::Error)]
+pub enum NotAllowed {
+    /// The client has posted all it may for now.
+    #[error(transparent)]
+    Limited(#[from] RateLimited),
+    /// The shared count could not be read or written.
+    #[error(transparent)]
+    Database(#[from] ReplyError),
 }
 
 /// A client that has posted all it may for now. `error.rs` makes it a 429.
@@ -110,19 +134,51 @@ pub struct Allowance {
 }
 
 impl ReplyRateLimit {
-    /// `0` turns the limit off.
+    /// Counted in memory; `0` turns the limit off.
     pub fn per_minute(per_minute: u32) -> Self {
         let limiter = NonZeroU32::new(per_minute)
             .map(|n| governor::RateLimiter::keyed(Quota::per_minute(n)).with_middleware());
         Self {
             per_minute,
             limiter,
+            shared: None,
+        }
+    }
+
+    /// Counted in `db`, shared by every instance on it; `0` turns it off.
+    pub fn shared(per_minute: u32, db: Arc<Database>) -> Self {
+        Self {
+            per_minute,
+            limiter: None,
+            shared: (per_minute > 0).then_some(db),
         }
     }
 
     /// Counts one post by `client`: its allowance, `None` when unlimited,
     /// or [`RateLimited`] with the seconds to wait.
-    pub fn check(&self, client: IpAddr) -> Result<Option<Allowance>, RateLimited> {
+    pub async fn check(&self, client: IpAddr) -> Result<Option<Allowance>, NotAllowed> {
+        if let Some(db) = &self.shared {
+            let key = client.to_string();
+            let count = db.count_post(&key, WINDOW_MS).await?;
+            return match sliding(self.per_minute, &count) {
+                Ok(remaining) => Ok(Some(Allowance {
+                    limit: self.per_minute,
+                    remaining,
+                })),
+                Err(retry_after) => {
+                    db.uncount_post(&key, &count).await?;
+                    Err(RateLimited {
+                        retry_after,
+                        limit: self.per_minute,
+                    }
+                    .into())
+                }
+            };
+        }
+        Ok(self.check_here(client)?)
+    }
+
+    fn check_here(&self, client: IpAddr) -> Result<Option<Allowance>, RateLimited> {
         let Some(limiter) = &self.limiter else {
             return Ok(None);
         };
@@ -141,14 +197,52 @@ impl ReplyRateLimit {
         }
     }
 
-    /// Forgets clients that are back to a full allowance, so the table does
-    /// not grow with every address ever seen.
-    pub fn forget_idle(&self) {
+    /// Forgets clients that are back to a full allowance (in the database:
+    /// counts older than the last window), so that no table grows with every
+    /// address ever seen, nor keeps one longer than the limit needs.
+    pub async fn forget_idle(&self) {
         if let Some(limiter) = &self.limiter {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
+        if let Some(db) = &self.shared
+            && let Err(error) = db.forget_post_counts(WINDOW_MS).await
+        {
+            tracing::warn!("old reply rate counts not deleted: {error}");
+        }
     }
+}
+
+/// The sliding window's estimate of a client's posts over the last minute,
+/// after `count`: the last minute's posts weighed by the part of it the
+/// window still covers, plus this minute's.
+fn estimate(previous: u32, current: u32, elapsed_ms: i64) -> f64 {
+    let left = (WINDOW_MS - elapsed_ms).clamp(0, WINDOW_MS) as f64 / WINDOW_MS as f64;
+    f64::from(previous) * left + f64::from(current)
+}
+
+/// Whether the post just counted in `count` is allowed under `limit`: the
+/// posts still allowed after it, or the seconds to wait until one more is.
+fn sliding(limit: u32, count: &PostCount) -> Result<u32, u64> {
+    let now = estimate(count.previous, count.current, count.elapsed_ms);
+    if now <= f64::from(limit) {
+        return Ok((f64::from(limit) - now).floor() as u32);
+    }
+    // Without the refused post, when would one more fit? Second by second,
+    // into the next window if need be (where this one becomes the last).
+    let stored = count.current.saturating_sub(1);
+    for wait in 1..=2 * WINDOW_MS / 1000 {
+        let at = count.elapsed_ms + wait * 1000;
+        let then = if at < WINDOW_MS {
+            estimate(count.previous, stored + 1, at)
+        } else {
+            estimate(stored, 1, at - WINDOW_MS)
+        };
+        if then <= f64::from(limit) {
+            return Err(wait as u64);
+        }
+    }
+    Err((2 * WINDOW_MS / 1000) as u64)
 }
 
 #[cfg(test)]
@@ -204,21 +298,47 @@ mod tests {
     fn a_client_over_its_allowance_is_told_when_to_retry() {
         let limit = ReplyRateLimit::per_minute(2);
         let client = ip("198.51.100.7");
-        assert_eq!(limit.check(client).unwrap().unwrap().remaining, 1);
-        assert_eq!(limit.check(client).unwrap().unwrap().remaining, 0);
-        match limit.check(client) {
+        assert_eq!(limit.check_here(client).unwrap().unwrap().remaining, 1);
+        assert_eq!(limit.check_here(client).unwrap().unwrap().remaining, 0);
+        match limit.check_here(client) {
             Err(RateLimited { retry_after, .. }) => {
                 assert!((1..=30).contains(&retry_after), "{retry_after}")
             }
             other => panic!("{other:?}"),
         }
         // Another client has its own allowance.
-        assert!(limit.check(ip("198.51.100.8")).is_ok());
+        assert!(limit.check_here(ip("198.51.100.8")).is_ok());
         assert!(
             ReplyRateLimit::per_minute(0)
-                .check(client)
+                .check_here(client)
                 .unwrap()
                 .is_none()
         );
+    }
+
+    fn count(previous: u32, current: u32, elapsed_s: i64) -> PostCount {
+        PostCount {
+            current,
+            previous,
+            elapsed_ms: elapsed_s * 1000,
+        }
+    }
+
+    #[test]
+    fn the_shared_window_allows_the_limit_and_says_when_to_retry() {
+        // A fresh client: five posts allowed, the sixth refused.
+        assert_eq!(sliding(5, &count(0, 1, 10)), Ok(4));
+        assert_eq!(sliding(5, &count(0, 5, 10)), Ok(0));
+        // Refused with this window full: it waits for the next window, and
+        // then until enough of this one has slid out.
+        let wait = sliding(5, &count(0, 6, 10)).unwrap_err();
+        assert!((50..=63).contains(&wait), "{wait}");
+        // Last minute's posts weigh by what the window still covers: half a
+        // minute in, five posts then count 2.5; with two now, 4.5 in all.
+        assert_eq!(sliding(5, &count(5, 1, 30)), Ok(1));
+        assert_eq!(sliding(5, &count(5, 2, 30)), Ok(0));
+        // A third is refused until a tenth of the last minute (6 s) has
+        // slid out.
+        assert_eq!(sliding(5, &count(5, 3, 30)), Err(6));
     }
 }

@@ -10,7 +10,7 @@ use actix_web::{
 
 pub use crate::http::problem::{FieldError, PROBLEM_JSON, Problem};
 use crate::{
-    abuse::RateLimited,
+    abuse::{NotAllowed, RateLimited},
     auth::AuthError,
     http::problem,
     replies::{ReplyError, Violation},
@@ -254,6 +254,15 @@ impl From<SearchFailed> for ApiError {
 impl From<RateLimited> for ApiError {
     fn from(RateLimited { retry_after, limit }: RateLimited) -> Self {
         Self::TooManyRequests { retry_after, limit }
+    }
+}
+
+impl From<NotAllowed> for ApiError {
+    fn from(error: NotAllowed) -> Self {
+        match error {
+            NotAllowed::Limited(limited) => limited.into(),
+            NotAllowed::Database(error) => error.into(),
+        }
     }
 }
 

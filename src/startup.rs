@@ -79,13 +79,20 @@ struct Replies {
 impl Replies {
     fn new(config: &Config) -> Result<Self, StartupError> {
         let moderators = Moderators::load(config.moderator_tokens_file.as_deref())?;
+        let db = web::Data::new(Database::connect(
+            &config.database_url,
+            config.database_ca_file.as_deref(),
+        )?);
+        // Instances on one PostgreSQL database share one limit.
+        let rate = if db.is_shared() {
+            ReplyRateLimit::shared(config.reply_rate_per_minute, db.clone().into_inner())
+        } else {
+            ReplyRateLimit::per_minute(config.reply_rate_per_minute)
+        };
         Ok(Self {
-            db: web::Data::new(Database::connect(
-                &config.database_url,
-                config.database_ca_file.as_deref(),
-            )?),
+            db,
             moderators: web::Data::new(moderators),
-            rate: web::Data::new(ReplyRateLimit::per_minute(config.reply_rate_per_minute)),
+            rate: web::Data::new(rate),
             proxies: web::Data::new(TrustedProxies(config.trusted_proxies.clone())),
         })
     }
@@ -218,7 +225,7 @@ fn prepare_replies(replies: &Replies) {
         let mut every_minute = tokio::time::interval(Duration::from_secs(60));
         loop {
             every_minute.tick().await;
-            rate.forget_idle();
+            rate.forget_idle().await;
         }
     });
 }

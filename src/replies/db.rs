@@ -262,6 +262,17 @@ macro_rules! on_pool {
     }};
 }
 
+/// A client's posts in the current window of the shared rate limit.
+#[derive(Debug, Clone, Copy)]
+pub struct PostCount {
+    /// Posts in this window, the one just counted included.
+    pub current: u32,
+    /// Posts in the window before.
+    pub previous: u32,
+    /// How far into this window now is, in milliseconds.
+    pub elapsed_ms: i64,
+}
+
 /// What storing a reply came to.
 #[derive(Debug, Clone)]
 pub enum Created {
@@ -564,6 +575,77 @@ impl Database {
             }
             Failure::Query => unavailable(1),
         }
+    }
+
+    /// Whether several instances may share this database (PostgreSQL): then
+    /// the rate limit is counted here, by [`Database::count_post`].
+    pub fn is_shared(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    /// Counts one post by `client` in the fixed window of `window_ms` that
+    /// holds now: the posts counted in this window (this one included) and
+    /// in the one before, and how far into this window now is. The count
+    /// is one atomic upsert, so instances posting at once count every post.
+    pub async fn count_post(&self, client: &str, window_ms: i64) -> Result<PostCount, ReplyError> {
+        let now = now_millis();
+        let window = now - now.rem_euclid(window_ms);
+        let (_, (current, previous)) = on_pool!(self, "counting a post", |pool, _begin| {
+            let current: i32 = sqlx::query_scalar(
+                "INSERT INTO post_counts (client, window_start, posts) VALUES ($1, $2, 1) \
+                 ON CONFLICT (client, window_start) DO UPDATE SET posts = post_counts.posts + 1 \
+                 RETURNING posts",
+            )
+            .bind(client)
+            .bind(window)
+            .fetch_one(pool)
+            .await?;
+            let previous: Option<i32> = sqlx::query_scalar(
+                "SELECT posts FROM post_counts WHERE client = $1 AND window_start = $2",
+            )
+            .bind(client)
+            .bind(window - window_ms)
+            .fetch_optional(pool)
+            .await?;
+            Ok::<_, sqlx::Error>((current, previous.unwrap_or(0)))
+        })?;
+        Ok(PostCount {
+            current: u32::try_from(current).unwrap_or(0),
+            previous: u32::try_from(previous).unwrap_or(0),
+            elapsed_ms: now - window,
+        })
+    }
+
+    /// Takes back a post counted by [`Database::count_post`] that was
+    /// refused, so that waiting is enough to post again.
+    pub async fn uncount_post(&self, client: &str, count: &PostCount) -> Result<(), ReplyError> {
+        let window = now_millis() - count.elapsed_ms;
+        on_pool!(self, "uncounting a post", |pool, _begin| {
+            sqlx::query(
+                "UPDATE post_counts SET posts = posts - 1 \
+                 WHERE client = $1 AND window_start = $2 AND posts > 0",
+            )
+            .bind(client)
+            .bind(window)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .map(|_| ())
+    }
+
+    /// Deletes the post counts older than the window before the current one.
+    pub async fn forget_post_counts(&self, window_ms: i64) -> Result<(), ReplyError> {
+        let now = now_millis();
+        let before = now - now.rem_euclid(window_ms) - window_ms;
+        on_pool!(self, "forgetting post counts", |pool, _begin| {
+            sqlx::query("DELETE FROM post_counts WHERE window_start < $1")
+                .bind(before)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .map(|_| ())
     }
 
     /// The stored answer to `submission` if its Idempotency-Key was used

@@ -124,7 +124,7 @@ pub async fn submit(
     if let Some(replayed) = db.replayed(&submission).await? {
         return Ok((replayed, None));
     }
-    let allowance = rate.check(submission.client)?;
+    let allowance = rate.check(submission.client).await?;
     Ok((db.create(submission).await?, allowance))
 }
 

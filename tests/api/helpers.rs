@@ -20,7 +20,7 @@ pub struct TestApp {
     pub reloader: Reloader,
     client: awc::Client,
     /// What the app uses (its database, its tokens file), removed with it.
-    _keep: Option<(TestDatabase, tempfile::TempDir)>,
+    _keep: Option<(Option<TestDatabase>, tempfile::TempDir)>,
 }
 
 /// What a client received.
@@ -88,7 +88,7 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
 
 async fn spawn_app_keeping(
     config: Config,
-    keep: Option<(TestDatabase, tempfile::TempDir)>,
+    keep: Option<(Option<TestDatabase>, tempfile::TempDir)>,
 ) -> TestApp {
     let config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -249,7 +249,28 @@ pub async fn spawn_app_on(database: TestDatabase, config: Config) -> TestApp {
         moderator_tokens_file: config.moderator_tokens_file.clone().or(Some(tokens)),
         ..config
     };
-    spawn_app_keeping(config, Some((database, tokens_dir))).await
+    spawn_app_keeping(config, Some((Some(database), tokens_dir))).await
+}
+
+/// `count` instances of the app (replicas) with replies in one fresh
+/// PostgreSQL database, each with moderation on and settings from
+/// `config`; `None` (skipped) without `RELIEF_TEST_DATABASE_URL`.
+pub async fn spawn_replicas(count: usize, config: Config) -> Option<Vec<TestApp>> {
+    let database = TestDatabase::create(Backend::Postgres).await?;
+    let url = database.url.clone();
+    // The first replica keeps the database; it is dropped with them all.
+    let mut database = Some(database);
+    let mut replicas = Vec::new();
+    for _ in 0..count {
+        let (tokens_dir, tokens) = tokens_file();
+        let config = Config {
+            database_url: url.clone(),
+            moderator_tokens_file: Some(tokens),
+            ..config.clone()
+        };
+        replicas.push(spawn_app_keeping(config, Some((database.take(), tokens_dir))).await);
+    }
+    Some(replicas)
 }
 
 /// Skips a PostgreSQL test, saying why.

@@ -17,6 +17,7 @@ mod parts;
 mod reader;
 mod recovery;
 mod reload;
+mod replicas;
 mod replies;
 mod response_cache;
 mod source_text;
