@@ -147,6 +147,13 @@ impl Application {
         // each replies request tries again.
         let db = replies.db.clone();
         actix_web::rt::spawn(async move { db.ready().await });
+        if replies.db.is_shared() {
+            let db = replies.db.clone();
+            // On tokio's scheduler, not actix's local set: the listener's
+            // connection must be dropped inside the runtime, which tokio
+            // ensures for its own tasks when it shuts down.
+            tokio::spawn(async move { db.listen_for_changes().await });
+        }
         let server = serve(
             config,
             content,

@@ -33,7 +33,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{
     Connection as _,
     migrate::Migrator,
-    postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgSslMode},
+    postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgSslMode},
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
     },
@@ -53,6 +53,11 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// meanwhile requests answer 503 at once instead of waiting
 /// [`ACQUIRE_TIMEOUT`] each, and `Retry-After` says how long is left.
 const DOWN_FOR: Duration = Duration::from_secs(5);
+/// The PostgreSQL channel on which changes to replies are announced (by a
+/// trigger: `migrations/postgres/0003_notify_reply_changes.sql`).
+const CHANGES_CHANNEL: &str = "relief_replies";
+/// How long the listener waits before trying a lost connection again.
+const LISTEN_RETRY: Duration = Duration::from_secs(1);
 /// How long an Idempotency-Key is remembered (as Stripe does).
 const KEY_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -575,6 +580,58 @@ impl Database {
             }
             Failure::Query => unavailable(1),
         }
+    }
+
+    /// For PostgreSQL, runs for the life of the server: listens for changes
+    /// to replies made by any replica and drops this one's cached replies
+    /// (by [`Database::approved_version`]) on each. When the listening
+    /// connection is lost, changes made meanwhile go unheard, so the caches
+    /// are dropped then too, and again once it listens anew.
+    pub async fn listen_for_changes(&self) {
+        let mut listener = loop {
+            match self.listener().await {
+                Ok(listener) => break listener,
+                Err(error) => {
+                    tracing::warn!(database = %self.display, "not listening for reply changes yet: {error}");
+                    tokio::time::sleep(LISTEN_RETRY).await;
+                }
+            }
+        };
+        tracing::info!(database = %self.display, "listening for reply changes");
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(_)) => self.approved_changed(),
+                // Lost, and connected again (sqlx re-listens before it
+                // returns): whatever was announced in between is unknown.
+                Ok(None) => {
+                    tracing::warn!(database = %self.display, "the reply-change listener reconnected; cached replies dropped");
+                    self.approved_changed();
+                }
+                Err(error) => {
+                    tracing::warn!(database = %self.display, "the reply-change listener lost its connection: {error}");
+                    self.approved_changed();
+                    tokio::time::sleep(LISTEN_RETRY).await;
+                }
+            }
+        }
+    }
+
+    /// A listener on [`CHANGES_CHANNEL`], once the migrations have run.
+    async fn listener(&self) -> Result<PgListener, String> {
+        let live = self.live().await.map_err(|error| error.to_string())?;
+        let Pool::Postgres(pool) = &live.pool else {
+            return Err("not PostgreSQL".into());
+        };
+        let mut listener = PgListener::connect_with(pool)
+            .await
+            .map_err(|error| error.to_string())?;
+        listener
+            .listen(CHANGES_CHANNEL)
+            .await
+            .map_err(|error| error.to_string())?;
+        // Anything changed before now is unknown to the caches.
+        self.approved_changed();
+        Ok(listener)
     }
 
     /// Whether several instances may share this database (PostgreSQL): then

@@ -254,8 +254,9 @@ pub async fn spawn_app_on(database: TestDatabase, config: Config) -> TestApp {
 
 /// `count` instances of the app (replicas) with replies in one fresh
 /// PostgreSQL database, each with moderation on and settings from
-/// `config`; `None` (skipped) without `RELIEF_TEST_DATABASE_URL`.
-pub async fn spawn_replicas(count: usize, config: Config) -> Option<Vec<TestApp>> {
+/// `config`, and the database's URL; `None` (skipped) without
+/// `RELIEF_TEST_DATABASE_URL`.
+pub async fn spawn_replicas(count: usize, config: Config) -> Option<(Vec<TestApp>, String)> {
     let database = TestDatabase::create(Backend::Postgres).await?;
     let url = database.url.clone();
     // The first replica keeps the database; it is dropped with them all.
@@ -270,7 +271,7 @@ pub async fn spawn_replicas(count: usize, config: Config) -> Option<Vec<TestApp>
         };
         replicas.push(spawn_app_keeping(config, Some((database.take(), tokens_dir))).await);
     }
-    Some(replicas)
+    Some((replicas, url))
 }
 
 /// Skips a PostgreSQL test, saying why.

@@ -1,12 +1,16 @@
 //! Several replicas on one PostgreSQL database, as behind a load balancer:
-//! they share one reply rate limit and one memory of Idempotency-Keys.
+//! they share one reply rate limit, one memory of Idempotency-Keys, and
+//! one truth about replies (a decision on one is on every reader page).
 //! Needs `RELIEF_TEST_DATABASE_URL` (skipped without it, a failure in CI).
+
+use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use relief_api::config::Config;
 use serde_json::json;
+use sqlx::Connection as _;
 
-use crate::helpers::{SLUG, skipped_without_postgres, spawn_replicas};
+use crate::helpers::{SLUG, TestApp, skipped_without_postgres, spawn_replicas};
 
 fn replies_path() -> String {
     format!("/v1/articles/{SLUG}/replies")
@@ -22,7 +26,7 @@ async fn two_replicas_together_allow_the_configured_rate_not_twice_it() {
         reply_rate_per_minute: 4,
         ..Config::default()
     };
-    let Some(replicas) = spawn_replicas(2, config).await else {
+    let Some((replicas, _)) = spawn_replicas(2, config).await else {
         return skipped_without_postgres();
     };
     // The same client, its posts spread over both replicas.
@@ -55,7 +59,7 @@ async fn two_replicas_together_allow_the_configured_rate_not_twice_it() {
 
 #[actix_web::test]
 async fn a_retry_that_lands_on_another_replica_is_replayed() {
-    let Some(replicas) = spawn_replicas(2, Config::default()).await else {
+    let Some((replicas, _)) = spawn_replicas(2, Config::default()).await else {
         return skipped_without_postgres();
     };
     let key = [("idempotency-key", "retry-on-another-replica")];
@@ -79,4 +83,91 @@ async fn a_retry_that_lands_on_another_replica_is_replayed() {
         .await
         .json();
     assert_eq!(queue["total"], 1);
+}
+
+/// Whether `replica`'s reader page comes to show (or not to show) `text`
+/// within a second, asking every 50 ms.
+async fn page_shows_within_a_second(replica: &TestApp, text: &str, shown: bool) -> bool {
+    let began = Instant::now();
+    while began.elapsed() < Duration::from_secs(1) {
+        let page = replica.get(&format!("/articles/{SLUG}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        if String::from_utf8_lossy(&page.body).contains(text) == shown {
+            return true;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[actix_web::test]
+async fn a_decision_on_one_replica_is_on_the_others_reader_page_within_a_second() {
+    let Some((replicas, _)) = spawn_replicas(2, Config::default()).await else {
+        return skipped_without_postgres();
+    };
+    let (one, other) = (&replicas[0], &replicas[1]);
+    let id = one
+        .post_reply(reply("Approved on one replica, shown by the other."))
+        .await;
+    // The other replica renders and keeps its page before the decision.
+    assert!(page_shows_within_a_second(other, "shown by the other", false).await);
+    let kept = other.get(&format!("/articles/{SLUG}")).await;
+    one.moderate(id, "approved").await;
+    assert!(
+        page_shows_within_a_second(other, "shown by the other", true).await,
+        "the other replica still shows its kept page"
+    );
+    let fresh = other.get(&format!("/articles/{SLUG}")).await;
+    assert_ne!(fresh.etag(), kept.etag());
+    // A deletion travels the same way.
+    one.as_moderator("DELETE", &format!("/v1/moderation/replies/{id}"), None)
+        .await;
+    assert!(page_shows_within_a_second(other, "shown by the other", false).await);
+}
+
+#[actix_web::test]
+async fn a_replica_that_loses_its_listener_listens_again_and_hears_the_next_decision() {
+    let Some((replicas, url)) = spawn_replicas(2, Config::default()).await else {
+        return skipped_without_postgres();
+    };
+    let (one, other) = (&replicas[0], &replicas[1]);
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    let listeners = "SELECT pid FROM pg_stat_activity \
+                     WHERE datname = $1 AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()";
+    let wait_for_listeners = async |admin: &mut sqlx::PgConnection| {
+        let began = Instant::now();
+        loop {
+            let pids: Vec<i32> = sqlx::query_scalar(listeners)
+                .bind(&name)
+                .fetch_all(&mut *admin)
+                .await
+                .unwrap();
+            if pids.len() == 2 {
+                return pids;
+            }
+            assert!(
+                began.elapsed() < Duration::from_secs(10),
+                "listeners: {pids:?}"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let before = wait_for_listeners(&mut admin).await;
+    // The database drops both replicas' listening connections.
+    for pid in &before {
+        sqlx::query("SELECT pg_terminate_backend($1)")
+            .bind(pid)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let id = one.post_reply(reply("Heard after the cut.")).await;
+    let after = wait_for_listeners(&mut admin).await;
+    assert!(
+        after.iter().all(|pid| !before.contains(pid)),
+        "{before:?} {after:?}"
+    );
+    one.moderate(id, "approved").await;
+    assert!(page_shows_within_a_second(other, "Heard after the cut.", true).await);
 }
