@@ -126,6 +126,8 @@ pub struct AccessLine<'a> {
     pub latency_ms: f64,
     pub bytes: u64,
     pub request_id: &'a str,
+    /// The W3C trace the request belongs to (32 hex digits).
+    pub trace_id: &'a str,
     pub cached: bool,
     /// A probe (`/healthz`, ...): logged at debug, not info.
     pub probe: bool,
@@ -155,10 +157,11 @@ pub fn access(line: &AccessLine<'_>) {
             latency_ms,
             bytes,
             request_id,
+            trace_id,
             cached,
             ..
         } = line;
-        tracing::info!(target: "relief_api::access", method, route, status, latency_ms, bytes, request_id, cached);
+        tracing::info!(target: "relief_api::access", method, route, status, latency_ms, bytes, request_id, trace_id, cached);
         return;
     };
     LINE.with_borrow_mut(|(out, second, stamp)| {
@@ -188,22 +191,24 @@ pub fn access(line: &AccessLine<'_>) {
             })
             .and_then(|()| json_string(out, line.request_id))
             .and_then(|()| {
+                // A trace id is hex, which needs no escaping.
                 writeln!(
                     out,
-                    ",\"cached\":{},\"target\":\"{ACCESS_TARGET}\"}}",
-                    line.cached
+                    ",\"trace_id\":\"{}\",\"cached\":{},\"target\":\"{ACCESS_TARGET}\"}}",
+                    line.trace_id, line.cached
                 )
             })
         } else {
             writeln!(
                 out,
-                "{stamp}.{micros:06}Z {level} {ACCESS_TARGET}: method={} route={} status={} latency_ms={} bytes={} request_id={} cached={}",
+                "{stamp}.{micros:06}Z {level} {ACCESS_TARGET}: method={} route={} status={} latency_ms={} bytes={} request_id={} trace_id={} cached={}",
                 line.method,
                 line.route,
                 line.status,
                 line.latency_ms,
                 line.bytes,
                 line.request_id,
+                line.trace_id,
                 line.cached
             )
         };

@@ -29,6 +29,7 @@ use actix_web::{
 use super::{
     problem,
     response_cache::{Key, ResponseCache, Stored},
+    trace::{TraceId, TraceParent},
 };
 use crate::{
     metrics::Metrics,
@@ -208,6 +209,7 @@ where
         let request = Facts {
             started: Instant::now(),
             id: request_id(&req),
+            trace: trace_of(&req),
             method: req.method().clone(),
         };
         let edge = &self.edge;
@@ -252,7 +254,31 @@ where
 struct Facts {
     started: Instant,
     id: HeaderValue,
+    /// The caller's trace (`traceparent`), or a new one.
+    trace: Trace,
     method: Method,
+}
+
+/// The trace a request belongs to: the caller's, or one of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct Trace {
+    pub id: TraceId,
+    /// The caller's span, when it sent a valid `traceparent`.
+    pub parent: Option<TraceParent>,
+}
+
+/// The request's `traceparent` when valid (an invalid one is ignored, as
+/// the recommendation says), else a new trace.
+fn trace_of(req: &ServiceRequest) -> Trace {
+    let parent = req
+        .headers()
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<TraceParent>().ok());
+    Trace {
+        id: parent.map_or_else(TraceId::random, |parent| parent.trace_id),
+        parent,
+    }
 }
 
 /// Gives a response its request id and the headers every response carries
@@ -295,6 +321,7 @@ fn finish<B: MessageBody>(
     // The client chose the method: a made-up one is logged clipped.
     let method = clip(request.method.as_str(), MAX_LOGGED_METHOD);
     let request_id = request.id.to_str().unwrap_or_default();
+    let trace_id = request.trace.id.to_string();
     telemetry::access(&AccessLine {
         method,
         route,
@@ -302,6 +329,7 @@ fn finish<B: MessageBody>(
         latency_ms: elapsed.as_secs_f64() * 1000.0,
         bytes,
         request_id,
+        trace_id: &trace_id,
         cached,
         probe: PROBES.contains(&route),
     });

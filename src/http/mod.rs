@@ -1,7 +1,7 @@
 //! HTTP: every rule of the protocol this service follows, and nothing of
 //! what it serves. Representations and their negotiation, conditional
 //! requests, cache policy and the response cache, the edge every request
-//! passes, and problem details for every error. Settings come in as values;
+//! passes, trace context, and problem details for every error. Settings come in as values;
 //! this layer imports neither `config` nor `content` (a test in
 //! `tests/api/architecture.rs` holds it to that).
 
@@ -12,3 +12,4 @@ pub mod negotiation;
 pub mod problem;
 pub mod representation;
 pub mod response_cache;
+pub mod trace;

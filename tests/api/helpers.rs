@@ -537,11 +537,20 @@ impl ServerProcess {
 
     /// A blocking GET with a plain HTTP/1.1 client: (status, body).
     pub fn get(&self, path: &str) -> (u16, String) {
+        self.get_with(path, &[])
+    }
+
+    /// [`ServerProcess::get`] with more request headers.
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let extra: String = headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: test\r\n{extra}Connection: close\r\n\r\n"
         )
         .unwrap();
         let mut raw = String::new();

@@ -243,6 +243,13 @@ fn json_logs_have_one_access_line_per_request() {
     assert!(event["latency_ms"].is_number() && event["bytes"].as_u64() > Some(100));
     assert_eq!(event["request_id"].as_str().map(str::len), Some(36));
     assert_eq!(event["cached"], false);
+    // No traceparent: a trace of its own.
+    let trace = event["trace_id"].as_str().unwrap();
+    assert!(
+        trace.len() == 32
+            && trace.bytes().all(|b| b.is_ascii_hexdigit())
+            && trace != "0".repeat(32)
+    );
 
     // Asked again, the response cache answers; the line says so.
     server.get(&format!("/v1/articles/{SLUG}/faqs"));
@@ -250,6 +257,33 @@ fn json_logs_have_one_access_line_per_request() {
     let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
     assert_eq!(event["route"], "/v1/articles/{slug}/faqs");
     assert_eq!(event["status"], 200);
+}
+
+#[test]
+fn the_access_line_joins_the_callers_w3c_trace() {
+    let server = ServerProcess::start(&[]);
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let (status, _) = server.get_with("/v1/articles", &[("traceparent", traceparent)]);
+    assert_eq!(status, 200);
+    let line = server.wait_for_log("route=/v1/articles ", Duration::from_secs(5));
+    assert!(
+        line.contains("trace_id=4bf92f3577b34da6a3ce929d0e0e4736"),
+        "{line}"
+    );
+    // An invalid one is ignored: the request starts a trace of its own.
+    let bad = "00-00000000000000000000000000000000-00f067aa0ba902b7-01";
+    server.get_with("/healthz", &[("traceparent", bad)]);
+    server.get_with("/v1/articles/nope", &[("traceparent", bad)]);
+    let line = server.wait_for_log("status=404", Duration::from_secs(5));
+    let trace = line
+        .split("trace_id=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert_eq!(trace.len(), 32, "{line}");
+    assert_ne!(trace, "0".repeat(32));
 }
 
 /// A GET on a fresh connection, with a deadline: (status, whether it answered).
