@@ -84,6 +84,11 @@ pub struct Config {
     /// Log format on stderr.
     #[arg(long, env = "RELIEF_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// An OpenTelemetry collector's OTLP/HTTP base URL (e.g.
+    /// `http://localhost:4318`): one span per request, and its database
+    /// calls, are exported to `<URL>/v1/traces`. Off when unset.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
     /// Longest URL (path and query) accepted, in bytes; longer gets 414.
     #[arg(
         long,
@@ -225,6 +230,7 @@ impl Default for Config {
             response_cache_bytes: defaults::RESPONSE_CACHE_BYTES,
             watch: false,
             log_format: LogFormat::Text,
+            otlp_endpoint: None,
             max_url_bytes: defaults::MAX_URL_BYTES,
             max_header_bytes: defaults::MAX_HEADER_BYTES,
             client_timeout: 5,
@@ -269,6 +275,7 @@ mod tests {
             ("--cors-allowed-origins", "RELIEF_CORS_ALLOWED_ORIGINS"),
             ("--database-url", "DATABASE_URL"),
             ("--database-ca-file", "RELIEF_DATABASE_CA_FILE"),
+            ("--otlp-endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"),
             ("--moderator-tokens-file", "RELIEF_MODERATOR_TOKENS_FILE"),
             ("--reply-rate-per-minute", "RELIEF_REPLY_RATE_PER_MINUTE"),
             ("--trusted-proxies", "RELIEF_TRUSTED_PROXIES"),

@@ -57,7 +57,14 @@ async fn main() -> ExitCode {
         },
         None => {
             // Held to the end of `main`: dropping it writes out queued log lines.
-            let _log = telemetry::init(cli.config.log_format);
+            let _log =
+                match telemetry::init(cli.config.log_format, cli.config.otlp_endpoint.as_deref()) {
+                    Ok(guard) => guard,
+                    Err(error) => {
+                        eprintln!("{error}");
+                        return ExitCode::FAILURE;
+                    }
+                };
             let app = match Application::build(&cli.config).await {
                 Ok(app) => app,
                 Err(error) => {

@@ -15,18 +15,32 @@
 //! cut their cost from about 1.7x a cached request's CPU to the target of
 //! 1.15x (bench/README.md).
 //!
+//! Traces: with `--otlp-endpoint`, each request is a span (named by its
+//! method and route template, with its status), a child of the caller's
+//! span when a `traceparent` names one, and each database call a child
+//! span of it, exported over OTLP/HTTP in batches by a thread of the
+//! OpenTelemetry SDK. Without it, no layer wants those spans, so making
+//! one costs a check of a cached flag.
+//!
 //! A malformed request is the client's error, not the server's, yet
 //! actix-http logs each one at ERROR before any of our code sees it: anyone
 //! could flood the log. Those events are counted
 //! (`relief_http_malformed_requests_total`) instead of logged, unless
 //! `RUST_LOG` names `actix_http` to ask for them.
 
-use tracing::{
-    Event, Level, Metadata,
-    field::{Field, Visit},
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState, TracerProvider as _,
 };
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::{Resource, trace::SdkTracerProvider};
+use tracing::{
+    Event, Level, Metadata, Span,
+    field::{Empty, Field, Visit},
+};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::{
     EnvFilter, Layer,
+    filter::{Targets, filter_fn},
     layer::{Context, Filter, SubscriberExt},
     util::SubscriberInitExt,
 };
@@ -50,10 +64,119 @@ const QUEUED_LINES: usize = 16_384;
 /// The buffer between the writing thread and stderr.
 const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 
-/// Writes out every queued line when dropped; hold it until `main` ends.
+/// The target of the spans exported over OTLP: requests and their
+/// database calls. The log's own layer never takes them.
+pub const SPAN_TARGET: &str = "relief_api::otel";
+
+/// Whether spans are exported (`--otlp-endpoint`): when not, no span is
+/// made at all, so tracing costs a load of this flag.
+static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether request and database spans are exported.
+pub fn exporting_spans() -> bool {
+    EXPORTING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Writes out every queued line, and exports the spans not yet sent, when
+/// dropped; hold it until `main` ends.
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard {
     _writer: WorkerGuard,
+    traces: Option<SdkTracerProvider>,
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        if let Some(traces) = self.traces.take()
+            && let Err(error) = traces.shutdown()
+        {
+            tracing::warn!("the last spans were not exported: {error}");
+        }
+    }
+}
+
+/// `--otlp-endpoint` could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("--otlp-endpoint `{endpoint}`: {reason}")]
+pub struct TraceExportError {
+    endpoint: String,
+    reason: String,
+}
+
+/// The span exporter to `endpoint` (an OTLP/HTTP base URL).
+fn tracer_provider(endpoint: &str) -> Result<SdkTracerProvider, TraceExportError> {
+    let error = |reason: String| TraceExportError {
+        endpoint: endpoint.to_owned(),
+        reason,
+    };
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        return Err(error("expected an http:// or https:// URL".into()));
+    }
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+        .build()
+        .map_err(|e| error(e.to_string()))?;
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(Resource::builder().with_service_name("relief-api").build())
+        .build())
+}
+
+/// A span for one request, exported when OTLP is on (else a disabled span,
+/// at no cost): a child of the caller's span when its `traceparent` named
+/// one (`parent`: its span id and flags, in trace `trace_id`). Returns the
+/// span and the trace it belongs to (a new one the exporter made, when the
+/// caller named none).
+pub fn request_span(
+    method: &str,
+    trace_id: [u8; 16],
+    parent: Option<([u8; 8], u8)>,
+) -> (Span, [u8; 16]) {
+    let span = tracing::info_span!(
+        target: SPAN_TARGET,
+        "request",
+        otel.name = method,
+        otel.kind = "server",
+        otel.status_code = Empty,
+        http.request.method = method,
+        http.route = Empty,
+        http.response.status_code = Empty,
+    );
+    if span.is_disabled() {
+        return (span, trace_id);
+    }
+    if let Some((parent_id, flags)) = parent {
+        let caller = SpanContext::new(
+            TraceId::from_bytes(trace_id),
+            SpanId::from_bytes(parent_id),
+            TraceFlags::new(flags),
+            true,
+            TraceState::default(),
+        );
+        let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(caller));
+    }
+    let trace = span.context().span().span_context().trace_id();
+    if trace == TraceId::INVALID {
+        return (span, trace_id);
+    }
+    (span, trace.to_bytes())
+}
+
+/// Names a request's span by its route template, with its status.
+pub fn request_answered(span: &Span, method: &str, route: &str, status: u16) {
+    if span.is_disabled() {
+        return;
+    }
+    // Started already (its trace id was read), so renamed through OTel.
+    span.context()
+        .span()
+        .update_name(format!("{method} {route}"));
+    span.record("http.route", route);
+    span.record("http.response.status_code", i64::from(status));
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
 }
 
 /// How log lines are written.
@@ -65,9 +188,11 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber; call once, first thing in `main`, and
-/// keep the guard it returns until the end of `main`.
-pub fn init(format: LogFormat) -> LogGuard {
+/// Installs the global subscriber (and, with `otlp_endpoint`, the span
+/// exporter); call once, first thing in `main`, and keep the guard it
+/// returns until the end of `main`.
+pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Result<LogGuard, TraceExportError> {
+    let traces = otlp_endpoint.map(tracer_provider).transpose()?;
     let directives = std::env::var("RUST_LOG").ok();
     let show_client_errors = directives
         .as_deref()
@@ -100,10 +225,24 @@ pub fn init(format: LogFormat) -> LogGuard {
     let client_errors = ClientErrors {
         show: show_client_errors,
     };
+    let spans = traces.as_ref().map(|traces| {
+        tracing_opentelemetry::layer()
+            .with_tracer(traces.tracer("relief-api"))
+            .with_filter(Targets::new().with_target(SPAN_TARGET, Level::TRACE))
+    });
     tracing_subscriber::registry()
-        .with(fmt.with_filter(client_errors).with_filter(filter))
+        .with(
+            fmt.with_filter(client_errors)
+                .with_filter(filter)
+                .with_filter(filter_fn(|meta| meta.target() != SPAN_TARGET)),
+        )
+        .with(spans)
         .init();
-    LogGuard { _writer: guard }
+    EXPORTING.store(traces.is_some(), std::sync::atomic::Ordering::Relaxed);
+    Ok(LogGuard {
+        _writer: guard,
+        traces,
+    })
 }
 
 /// Where access lines go once logging is installed.

@@ -31,6 +31,8 @@ use super::{
     response_cache::{Key, ResponseCache, Stored},
     trace::{TraceId, TraceParent},
 };
+use tracing::Instrument as _;
+
 use crate::{
     metrics::Metrics,
     telemetry::{self, AccessLine},
@@ -206,10 +208,22 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        let trace = trace_of(&req);
+        let (span, trace_id) = telemetry::request_span(
+            clip(req.method().as_str(), MAX_LOGGED_METHOD),
+            trace.id.0,
+            trace
+                .parent
+                .map(|parent| (parent.parent_id.0, parent.flags)),
+        );
         let request = Facts {
             started: Instant::now(),
             id: request_id(&req),
-            trace: trace_of(&req),
+            trace: Trace {
+                id: TraceId(trace_id),
+                ..trace
+            },
+            span,
             method: req.method().clone(),
         };
         let edge = &self.edge;
@@ -236,17 +250,23 @@ where
             return Either::left(ready(Ok(response)));
         }
         let edge = self.edge.clone();
-        let answer = self.service.call(req);
-        Either::right(Box::pin(async move {
-            let _in_flight = InFlight::enter(&edge.metrics);
-            let response = answer.await?;
-            let (mut response, kept) = match key {
-                Some(key) => keep(&edge, key, &request.method, response),
-                None => (response.map_into_left_body(), None),
-            };
-            finish(&edge, &request, kept.as_ref(), false, &mut response);
-            Ok(response)
-        }))
+        // The handler runs in the request's span, so that its database
+        // calls are the span's children.
+        let answer = request.span.in_scope(|| self.service.call(req));
+        let span = request.span.clone();
+        Either::right(Box::pin(
+            async move {
+                let _in_flight = InFlight::enter(&edge.metrics);
+                let response = answer.await?;
+                let (mut response, kept) = match key {
+                    Some(key) => keep(&edge, key, &request.method, response),
+                    None => (response.map_into_left_body(), None),
+                };
+                finish(&edge, &request, kept.as_ref(), false, &mut response);
+                Ok(response)
+            }
+            .instrument(span),
+        ))
     }
 }
 
@@ -256,6 +276,8 @@ struct Facts {
     id: HeaderValue,
     /// The caller's trace (`traceparent`), or a new one.
     trace: Trace,
+    /// The request's span, exported when tracing is on.
+    span: tracing::Span,
     method: Method,
 }
 
@@ -322,6 +344,7 @@ fn finish<B: MessageBody>(
     let method = clip(request.method.as_str(), MAX_LOGGED_METHOD);
     let request_id = request.id.to_str().unwrap_or_default();
     let trace_id = request.trace.id.to_string();
+    telemetry::request_answered(&request.span, method, route, status);
     telemetry::access(&AccessLine {
         method,
         route,

@@ -28,6 +28,7 @@ use std::{
 };
 
 use arc_swap::ArcSwap;
+use tracing::Instrument as _;
 
 use sha2::{Digest, Sha256};
 use sqlx::{
@@ -249,12 +250,14 @@ macro_rules! on_pool {
             Pool::Sqlite($pool) => {
                 #[allow(unused_variables)]
                 let $begin = "BEGIN IMMEDIATE";
-                async { $body }.await
+                async { $body }.instrument(db_span($doing, "sqlite")).await
             }
             Pool::Postgres($pool) => {
                 #[allow(unused_variables)]
                 let $begin = "BEGIN";
-                async { $body }.await
+                async { $body }
+                    .instrument(db_span($doing, "postgresql"))
+                    .await
             }
         };
         match result {
@@ -276,6 +279,21 @@ pub struct PostCount {
     pub previous: u32,
     /// How far into this window now is, in milliseconds.
     pub elapsed_ms: i64,
+}
+
+/// The span of one database call (`doing`), a child of its request's;
+/// exported only when tracing is on.
+fn db_span(doing: &str, system: &str) -> tracing::Span {
+    if !crate::telemetry::exporting_spans() {
+        return tracing::Span::none();
+    }
+    tracing::info_span!(
+        target: crate::telemetry::SPAN_TARGET,
+        "db",
+        otel.name = doing,
+        otel.kind = "client",
+        db.system.name = system,
+    )
 }
 
 /// What storing a reply came to.

@@ -21,3 +21,4 @@ mod replicas;
 mod replies;
 mod response_cache;
 mod source_text;
+mod tracing_export;
