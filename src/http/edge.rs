@@ -343,7 +343,6 @@ fn finish<B: MessageBody>(
     // The client chose the method: a made-up one is logged clipped.
     let method = clip(request.method.as_str(), MAX_LOGGED_METHOD);
     let request_id = request.id.to_str().unwrap_or_default();
-    let trace_id = request.trace.id.to_string();
     telemetry::request_answered(&request.span, method, route, status);
     telemetry::access(&AccessLine {
         method,
@@ -352,7 +351,7 @@ fn finish<B: MessageBody>(
         latency_ms: elapsed.as_secs_f64() * 1000.0,
         bytes,
         request_id,
-        trace_id: &trace_id,
+        trace_id: request.trace.id.0,
         cached,
         probe: PROBES.contains(&route),
     });
