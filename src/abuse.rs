@@ -321,6 +321,7 @@ mod tests {
             current,
             previous,
             elapsed_ms: elapsed_s * 1000,
+            window_start: 0,
         }
     }
 

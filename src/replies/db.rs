@@ -279,6 +279,8 @@ pub struct PostCount {
     pub previous: u32,
     /// How far into this window now is, in milliseconds.
     pub elapsed_ms: i64,
+    /// When this window began (milliseconds since the epoch): its key.
+    pub window_start: i64,
 }
 
 /// The span of one database call (`doing`), a child of its request's;
@@ -688,13 +690,14 @@ impl Database {
             current: u32::try_from(current).unwrap_or(0),
             previous: u32::try_from(previous).unwrap_or(0),
             elapsed_ms: now - window,
+            window_start: window,
         })
     }
 
     /// Takes back a post counted by [`Database::count_post`] that was
     /// refused, so that waiting is enough to post again.
     pub async fn uncount_post(&self, client: &str, count: &PostCount) -> Result<(), ReplyError> {
-        let window = now_millis() - count.elapsed_ms;
+        let window = count.window_start;
         on_pool!(self, "uncounting a post", |pool, _begin| {
             sqlx::query(
                 "UPDATE post_counts SET posts = posts - 1 \

@@ -26,7 +26,7 @@ async fn two_replicas_together_allow_the_configured_rate_not_twice_it() {
         reply_rate_per_minute: 4,
         ..Config::default()
     };
-    let Some((replicas, _)) = spawn_replicas(2, config).await else {
+    let Some((replicas, url)) = spawn_replicas(2, config).await else {
         return skipped_without_postgres();
     };
     // The same client, its posts spread over both replicas.
@@ -55,6 +55,12 @@ async fn two_replicas_together_allow_the_configured_rate_not_twice_it() {
         .await
         .json();
     assert_eq!(queue["total"], 4, "refused posts are not stored");
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    let counted: i64 = sqlx::query_scalar("SELECT sum(posts)::bigint FROM post_counts")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(counted, 4, "refused posts are taken back from the count");
 }
 
 #[actix_web::test]
