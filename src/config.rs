@@ -186,6 +186,15 @@ pub struct Config {
         value_parser = crate::abuse::parse_proxy
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long the content history is kept for delta sync (e.g. `90days`, `12h`): a sync token older than this gets 410 and its client syncs from scratch.
+    #[arg(
+        long,
+        env = "RELIEF_SYNC_HISTORY",
+        value_name = "DURATION",
+        default_value = "90days",
+        value_parser = humantime::parse_duration
+    )]
+    pub sync_history: std::time::Duration,
 }
 
 impl Config {
@@ -214,6 +223,7 @@ pub mod defaults {
     /// Beside the working directory, so `cargo run` needs no set-up.
     pub const DATABASE_URL: &str = "sqlite://relief-replies.db";
     pub const REPLY_RATE_PER_MINUTE: u32 = 5;
+    pub const SYNC_HISTORY: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
 }
 
 impl Default for Config {
@@ -244,6 +254,7 @@ impl Default for Config {
             moderator_tokens_file: None,
             reply_rate_per_minute: 0,
             trusted_proxies: Vec::new(),
+            sync_history: defaults::SYNC_HISTORY,
         }
     }
 }
@@ -279,6 +290,7 @@ mod tests {
             ("--moderator-tokens-file", "RELIEF_MODERATOR_TOKENS_FILE"),
             ("--reply-rate-per-minute", "RELIEF_REPLY_RATE_PER_MINUTE"),
             ("--trusted-proxies", "RELIEF_TRUSTED_PROXIES"),
+            ("--sync-history", "RELIEF_SYNC_HISTORY"),
         ] {
             assert!(
                 help.contains(flag) && help.contains(&format!("env: {env}")),

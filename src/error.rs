@@ -16,6 +16,7 @@ use crate::{
     replies::{ReplyError, Violation},
     search::SearchBusy,
     store::SearchFailed,
+    sync::SyncError,
 };
 
 /// Everything a request can fail with. Build it where the failure is known,
@@ -71,6 +72,10 @@ pub enum ApiError {
     /// (a retried post whose reply has since been deleted).
     #[error("{0}")]
     Conflict(String),
+    /// What was asked for is no longer kept and will not be again (a sync
+    /// token older than the history); the message says what to do instead.
+    #[error("{0}")]
+    Gone(String),
     /// The client sent more requests than it may (`limit` a minute); it may
     /// retry after `retry_after` seconds.
     #[error("too many requests: try again in {retry_after} second(s)")]
@@ -119,6 +124,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
@@ -266,6 +272,24 @@ impl From<NotAllowed> for ApiError {
     }
 }
 
+impl From<SyncError> for ApiError {
+    fn from(error: SyncError) -> Self {
+        match error {
+            SyncError::Forgotten => Self::Gone(error.to_string()),
+            SyncError::FilterChanged(_) => Self::BadRequest(error.to_string()),
+            SyncError::NotRecorded => Self::NotReady(error.to_string()),
+            // The client learns that sync is down, not why, and when to try again.
+            SyncError::Database(ReplyError::Down { retry_after }) => Self::Unavailable {
+                detail: "sync is unavailable right now (the content history cannot be read); \
+                         content is still served"
+                    .into(),
+                retry_after: Some(retry_after),
+            },
+            SyncError::Database(other) => other.into(),
+        }
+    }
+}
+
 /// The request breaks the rule of one of its parameters; `detail` names it.
 #[derive(utoipa::ToResponse)]
 #[response(content_type = "application/problem+json")]
@@ -327,6 +351,12 @@ pub struct Unprocessable(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct Conflict(pub Problem);
 
+/// The sync token is older than the content history kept (or from another
+/// history): sync from scratch, without a token.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Gone(pub Problem);
+
 /// No bearer token, or one that is not a moderator's; the `WWW-Authenticate`
 /// header says which.
 #[derive(utoipa::ToResponse)]
@@ -358,6 +388,15 @@ pub struct TooManyRequests(pub Problem);
     )
 )]
 pub struct Unavailable(pub Problem);
+
+/// Sync cannot answer now: the content just loaded is still being
+/// recorded in the history, or the history's database cannot be reached.
+#[derive(utoipa::ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")),
+)]
+pub struct SyncUnavailable(pub Problem);
 
 /// Search cannot answer now: too many searches are waiting their turn, or
 /// the index of a large content set is still being built after a start.

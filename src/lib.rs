@@ -16,5 +16,6 @@ pub mod routes;
 pub mod search;
 pub mod startup;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 pub mod urls;

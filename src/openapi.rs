@@ -17,9 +17,10 @@ use utoipa_actix_web::AppExt;
 use crate::{
     content::Slug,
     error::{
-        BadRequest, Conflict, Forbidden, HeadersTooLarge, NotAcceptable, NotFound, PayloadTooLarge,
-        Problem, RequestTimeout, SearchUnavailable, TooManyRequests, Unauthorized, Unavailable,
-        Unprocessable, UnsupportedMediaType, UriTooLong,
+        BadRequest, Conflict, Forbidden, Gone, HeadersTooLarge, NotAcceptable, NotFound,
+        PayloadTooLarge, Problem, RequestTimeout, SearchUnavailable, SyncUnavailable,
+        TooManyRequests, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
+        UriTooLong,
     },
     routes,
 };
@@ -42,6 +43,7 @@ reply ids are positive integers.",
         (name = "precautions", description = "An article's numbered precautions."),
         (name = "faqs", description = "An article's frequently asked questions."),
         (name = "search", description = "Full-text search over every article and its parts."),
+        (name = "sync", description = "What changed in the content since a client last asked: for apps that keep a copy."),
         (name = "replies", description = "Readers' replies to an article: posted by anyone, shown once a moderator approves them."),
         (name = "moderation", description = "Moderators approve, reject or delete replies. Needs a moderator's bearer token: use \"Authorize\"."),
         (name = "index", description = "The entry point, linking everything else."),
@@ -52,7 +54,7 @@ reply ids are positive integers.",
         responses(
             BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge, RequestTimeout, Forbidden,
             UnsupportedMediaType, Unprocessable, Conflict, Unauthorized, TooManyRequests, Unavailable,
-            SearchUnavailable
+            SearchUnavailable, Gone, SyncUnavailable
         )
     ),
     modifiers(&ModeratorToken),

@@ -31,6 +31,8 @@ pub struct Reloader {
     metrics: web::Data<Metrics>,
     moderators: web::Data<Moderators>,
     responses: Arc<ResponseCache>,
+    /// Told of each content set swapped in (the content history records it).
+    swapped: Arc<tokio::sync::watch::Sender<()>>,
 }
 
 impl Reloader {
@@ -44,12 +46,14 @@ impl Reloader {
         metrics: web::Data<Metrics>,
         moderators: web::Data<Moderators>,
         responses: Arc<ResponseCache>,
+        swapped: Arc<tokio::sync::watch::Sender<()>>,
     ) -> Self {
         Self {
             content,
             metrics,
             moderators,
             responses,
+            swapped,
         }
     }
 
@@ -75,6 +79,7 @@ impl Reloader {
                     "content reloaded"
                 );
                 self.responses.clear();
+                self.swapped.send_replace(());
                 prepare(store);
                 true
             }

@@ -29,6 +29,7 @@ use crate::{
     },
     search::SearchPool,
     store::{LiveContent, Store},
+    sync::{self, ContentHistory},
 };
 
 /// The bytes of reader pages kept rendered: about 800 pages of the source
@@ -136,12 +137,23 @@ impl Application {
         let port = listener_addr.port();
         let replies = Replies::new(config)?;
         replies.db.check_tls().await?;
+        let (swapped, swaps) = tokio::sync::watch::channel(());
         let reloader = Reloader::new(
             content.clone(),
             metrics.clone(),
             replies.moderators.clone(),
             Arc::clone(&responses),
+            Arc::new(swapped),
         );
+        let history = web::Data::new(ContentHistory::default());
+        tokio::spawn(sync::record_forever(
+            content.clone().into_inner(),
+            history.clone().into_inner(),
+            replies.db.clone().into_inner(),
+            config.sync_history,
+            swaps,
+            |_| {},
+        ));
         // Migrations run now, beside the start rather than before it: a
         // database that is down holds up neither the start nor the content;
         // each replies request tries again.
@@ -157,6 +169,7 @@ impl Application {
         let server = serve(
             config,
             content,
+            history,
             metrics,
             replies.clone(),
             responses,
@@ -237,9 +250,11 @@ fn prepare_replies(replies: &Replies) {
     });
 }
 
+#[allow(clippy::too_many_arguments)] // each is one shared piece, built once
 fn serve(
     config: &Config,
     content: web::Data<LiveContent>,
+    history: web::Data<ContentHistory>,
     metrics: web::Data<Metrics>,
     replies: Replies,
     responses: Arc<ResponseCache>,
@@ -285,6 +300,7 @@ fn serve(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(content.clone())
+            .app_data(history.clone())
             .app_data(metrics.clone())
             .app_data(methods.clone())
             .app_data(spec.clone())

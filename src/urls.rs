@@ -18,6 +18,8 @@ macro_rules! articles {
 pub const ARTICLES: &str = articles!();
 /// Search.
 pub const SEARCH: &str = "/v1/search";
+/// Delta sync.
+pub const SYNC: &str = "/v1/sync";
 /// The moderators' list of replies.
 pub const MODERATION_REPLIES: &str = "/v1/moderation/replies";
 /// The OpenAPI document.

@@ -194,6 +194,12 @@ impl Representation {
         self.etag_bytes(coding).as_str().to_owned()
     }
 
+    /// The identity body's digest, in hex: what its ETag says, unquoted.
+    /// Tells whether the body changed between two content sets.
+    pub fn digest(&self) -> String {
+        self.etag(Coding::Identity).trim_matches('"').to_owned()
+    }
+
     /// The entity tag, formatted on the stack: this runs on every request.
     fn etag_bytes(&self, coding: Coding) -> EtagBuf {
         const HEX: &[u8; 16] = b"0123456789abcdef";

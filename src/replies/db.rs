@@ -1084,6 +1084,10 @@ fn redact(url: &str) -> String {
     }
 }
 
+mod history;
+
+pub use history::{ChangeQuery, Changes, ContentChange, ItemDigest, Recorded};
+
 #[cfg(test)]
 mod tests {
     use super::*;

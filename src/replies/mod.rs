@@ -17,7 +17,10 @@ use std::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use db::{Created, Database, DatabaseTlsError, DatabaseUrlError, PostCount};
+pub use db::{
+    ChangeQuery, Changes, ContentChange, Created, Database, DatabaseTlsError, DatabaseUrlError,
+    ItemDigest, PostCount, Recorded,
+};
 pub use validate::{MAX_REPLY_BYTES, parse_decision, parse_reply};
 
 /// Why replies refused a request, or could not carry it out. `error.rs`

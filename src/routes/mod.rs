@@ -17,6 +17,7 @@ pub use reader::PageCache;
 mod replies;
 mod search;
 mod sections;
+mod sync;
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -88,6 +89,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(articles::article_list)
         .service(articles::article_bundle)
         .service(search::search_list)
+        .service(sync::sync_list)
         .service(
             scope("/v1/articles/{slug}")
                 .service(articles::article_view)

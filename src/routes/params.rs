@@ -21,6 +21,7 @@ use crate::{
     content::{Lang, LangPreference, Slug},
     error::ApiError,
     http::negotiation::language_ranges,
+    search::HitType,
 };
 
 /// The path of one article.
@@ -265,6 +266,19 @@ pub(super) fn lang_param(raw: Option<String>) -> Result<Option<Lang>, ApiError> 
     raw.map(|raw| {
         raw.parse::<Lang>()
             .map_err(|e| ApiError::bad_request(format!("query parameter `lang`: {e}")))
+    })
+    .transpose()
+}
+
+/// The `type` query parameter: a kind of resource, such as `benefit`.
+pub(super) fn kind_param(raw: Option<String>) -> Result<Option<HitType>, ApiError> {
+    raw.map(|raw| {
+        raw.parse().map_err(|rule| {
+            ApiError::bad_request(format!(
+                "query parameter `type` {rule}, not `{}`",
+                clip(&raw)
+            ))
+        })
     })
     .transpose()
 }

@@ -18,7 +18,7 @@ use actix_web::{FromRequest, dev::Payload};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::params::{Pagination, clip, lang_param, query};
+use super::params::{Pagination, kind_param, lang_param, query};
 
 /// Search articles and their parts
 ///
@@ -150,18 +150,7 @@ impl FromRequest for SearchQuery {
                     "query parameter `q` must be at most {MAX_QUERY_CHARS} characters, not {chars}"
                 )));
             }
-            let kind = query
-                .kind
-                .take()
-                .map(|raw| {
-                    raw.parse().map_err(|rule| {
-                        ApiError::bad_request(format!(
-                            "query parameter `type` {rule}, not `{}`",
-                            clip(&raw)
-                        ))
-                    })
-                })
-                .transpose()?;
+            let kind = kind_param(query.kind.take())?;
             let lang = lang_param(query.lang.take())?;
             let page = Pagination::parse(query.limit.take(), query.offset.take())?;
             query.search = SearchFilter {

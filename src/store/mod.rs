@@ -119,6 +119,11 @@ impl Collection {
         self.items.iter().map(|(_, rep)| rep.unframed().as_ref())
     }
 
+    /// Each part's id and representation, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Representation)> {
+        self.items.iter().map(|(id, rep)| (&**id, rep))
+    }
+
     /// The id and JSON of the part at `index`.
     pub fn nth(&self, index: usize) -> Option<(&str, &[u8])> {
         self.items
@@ -371,6 +376,15 @@ impl Store {
         let languages: Vec<&Lang> = variants.iter().map(|&i| &self.entries[i].lang).collect();
         let chosen = preference.choose(&languages, &Lang::default());
         Some(&self.entries[variants[chosen]])
+    }
+
+    /// The article with this slug in exactly this language.
+    pub fn exact(&self, slug: &str, lang: &str) -> Option<&Entry> {
+        self.by_slug
+            .get(slug)?
+            .iter()
+            .map(|&i| &self.entries[i])
+            .find(|entry| entry.lang.as_str() == lang)
     }
 
     /// Every article in every language, sorted by slug, then language.

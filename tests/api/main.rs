@@ -21,4 +21,5 @@ mod replicas;
 mod replies;
 mod response_cache;
 mod source_text;
+mod sync;
 mod tracing_export;

@@ -474,6 +474,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sync the content: everything, or what changed since a token
+         * @description Without `sync_token`: every article (in every language) and every part
+         *     of it, as their own URLs serve them, in a stable order. With the
+         *     `next_sync_token` of an earlier sync: only the resources created,
+         *     changed or deleted since (the last state of each; a deleted one as
+         *     `{type, id, article, lang, deleted: true}`). A change to a part also
+         *     changes its article, which embeds it. Long answers come in pages: pass
+         *     `next_page_token` as `sync_token` until a page carries
+         *     `next_sync_token`, and keep that for next time. `type` and `lang`,
+         *     given when a sync starts, hold for its pages and later syncs. Tokens
+         *     are opaque and work on every replica and across restarts; one older
+         *     than the history kept (`--sync-history`) gets `410`: sync from scratch.
+         */
+        get: operations["sync_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1718,6 +1748,57 @@ export interface components {
          * @example reduces-muscle-tension
          */
         Slug: string;
+        /**
+         * @description One resource in a sync answer: created or changed (with its `data`),
+         *     or deleted.
+         */
+        SyncItem: {
+            /**
+             * @description The article it is, or belongs to.
+             * @example deep-tissue-massage-for-back-pain
+             */
+            article: string;
+            /** @description The resource as its own URL serves it: an Article, Section, Benefit, Precaution or Faq, as `type` says. */
+            data?: components["schemas"]["Article"] | components["schemas"]["Section"] | components["schemas"]["Benefit"] | components["schemas"]["Precaution"] | components["schemas"]["Faq"];
+            /** @description Whether it was deleted: then it has no `data` and no `url`. */
+            deleted: boolean;
+            /**
+             * @description Its id: the slug for an article, else the part's id.
+             * @example improves-posture
+             */
+            id: string;
+            /**
+             * @description Its language.
+             * @example en
+             */
+            lang: string;
+            /** @description What kind of resource it is. */
+            type: components["schemas"]["HitType"];
+            /**
+             * @description Where it is served.
+             * @example /v1/articles/deep-tissue-massage-for-back-pain/benefits/improves-posture
+             */
+            url?: string | null;
+        };
+        /**
+         * @description One page of a sync. The last page carries `next_sync_token`, to keep
+         *     for the next sync; every other page `next_page_token`, to ask for the
+         *     next page now.
+         */
+        SyncPage: {
+            /** @description The resources created, changed or deleted, in a stable order. */
+            items: components["schemas"]["SyncItem"][];
+            /**
+             * @description Pass as `sync_token` for the next page of this sync.
+             * @example eyJlIjoiOWYyYyIsImYiOjQyfQ
+             */
+            next_page_token?: string | null;
+            /**
+             * @description Pass as `sync_token` later to learn what changed after this sync.
+             * @example eyJlIjoiOWYyYyIsImYiOjU3fQ
+             */
+            next_sync_token?: string | null;
+        };
     };
     responses: {
         /** @description The request breaks the rule of one of its parameters; `detail` names it. */
@@ -1747,6 +1828,18 @@ export interface components {
          *     (native apps, servers) are not refused.
          */
         Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The sync token is older than the content history kept (or from another
+         *     history): sync from scratch, without a token.
+         */
+        Gone: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1832,6 +1925,20 @@ export interface components {
          *     the index of a large content set is still being built after a start.
          */
         SearchUnavailable: {
+            headers: {
+                /** @description Seconds to wait before retrying. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description Sync cannot answer now: the content just loaded is still being
+         *     recorded in the history, or the history's database cannot be reached.
+         */
+        SyncUnavailable: {
             headers: {
                 /** @description Seconds to wait before retrying. */
                 "Retry-After"?: number;
@@ -3228,6 +3335,67 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["SearchUnavailable"];
+        };
+    };
+    sync_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A `next_sync_token` (what changed since that sync) or a
+                 *     `next_page_token` (the next page of a sync); none to sync from scratch.
+                 * @example eyJlIjoiOWYyYyIsImYiOjQyfQ
+                 */
+                sync_token?: string;
+                /** @description Only resources of this kind, for example `faq`. */
+                type?: components["schemas"]["HitType"];
+                /** @description Only resources in this language (a BCP 47 tag such as `es`). */
+                lang?: string;
+                /** @description The most resources a page holds. */
+                limit?: number;
+            };
+            header?: {
+                /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the sync. */
+            200: {
+                headers: {
+                    /**
+                     * @description How caches may reuse the response: content as `--cache-max-age` and `--cache-stale-while-revalidate` say; replies `no-cache` (revalidate each time); moderation `private, no-store`.
+                     * @example public, max-age=300, stale-while-revalidate=86400
+                     */
+                    "Cache-Control"?: string;
+                    /**
+                     * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
+                     * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
+                     */
+                    ETag?: string;
+                    /** @description The next page, when there is one (RFC 8288). */
+                    Link?: string;
+                    /**
+                     * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
+                     * @example accept-encoding, accept-language
+                     */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncPage"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["SyncUnavailable"];
         };
     };
 }

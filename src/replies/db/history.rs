@@ -1,0 +1,285 @@
+//! The content's history in the database, for delta sync: what each item
+//! of the content looked like when last loaded, and every change to it,
+//! numbered (`migrations/*/..._content_history.sql`). Kept in the replies
+//! database so that every replica on one PostgreSQL shares one numbering,
+//! and a sync token given by one is understood by all.
+
+use std::collections::HashMap;
+
+use tracing::Instrument as _;
+
+use super::{Database, Pool, ReplyError, db_span, now_millis, to_i64};
+
+/// Rows per `INSERT`: well under SQLite's 32,766 and PostgreSQL's 65,535
+/// parameters with six a row.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// One item of the content as loaded: which, and a digest of its JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemDigest {
+    pub article: String,
+    pub lang: String,
+    pub kind: &'static str,
+    pub id: String,
+    pub digest: String,
+}
+
+/// A recorded change to one item: created or changed (with its new
+/// digest), or deleted (without).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ContentChange {
+    pub seq: i64,
+    pub article: String,
+    pub lang: String,
+    pub kind: String,
+    pub item_id: String,
+    pub digest: Option<String>,
+}
+
+/// What recording a content set came to.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The history's name: tokens carry it.
+    pub epoch: String,
+    /// The number of the last change: the content as recorded is the
+    /// history up to it.
+    pub seq: i64,
+    /// The changes this content set made, in order.
+    pub changes: Vec<ContentChange>,
+}
+
+/// Which changes to read: the last change of each item in `(from, upto]`,
+/// after `after`, at most `limit`, of one language and kind if given.
+#[derive(Debug, Clone)]
+pub struct ChangeQuery<'a> {
+    pub epoch: &'a str,
+    pub from: i64,
+    pub upto: i64,
+    pub after: i64,
+    pub lang: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub limit: usize,
+}
+
+/// The changes asked for, or why they cannot be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changes {
+    Found(Vec<ContentChange>),
+    /// The changes after `from` are no longer kept, or the token names
+    /// another history: the client must sync from scratch.
+    Forgotten,
+}
+
+/// The `content_history` row.
+#[derive(sqlx::FromRow)]
+struct History {
+    floor: i64,
+    epoch: Option<String>,
+}
+
+impl Database {
+    /// Records `items` (the whole content, in serving order) as the content
+    /// now: each item created, changed or deleted since the last record is
+    /// a change, numbered in `items`' order. Changes recorded more than
+    /// `keep_ms` ago are forgotten first. One transaction, taken by one
+    /// replica at a time, so that change numbers are committed in order
+    /// and a replica loading the same content records nothing.
+    pub async fn record_content(
+        &self,
+        items: &[ItemDigest],
+        keep_ms: i64,
+    ) -> Result<Recorded, ReplyError> {
+        let now = now_millis();
+        let (_, recorded) = on_pool!(self, "recording the content", |pool, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            if begin == "BEGIN" {
+                // PostgreSQL (SQLite's BEGIN IMMEDIATE already holds the
+                // write lock): one recorder at a time.
+                sqlx::query("LOCK TABLE content_items IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let history: History =
+                sqlx::query_as("SELECT floor, epoch FROM content_history WHERE id = 1")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let epoch = match history.epoch {
+                Some(epoch) => epoch,
+                None => {
+                    let epoch = uuid::Uuid::new_v4().simple().to_string();
+                    sqlx::query("UPDATE content_history SET epoch = $1 WHERE id = 1")
+                        .bind(&epoch)
+                        .execute(&mut *tx)
+                        .await?;
+                    epoch
+                }
+            };
+            let forgotten: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(seq) FROM content_changes WHERE recorded_at < $1")
+                    .bind(now - keep_ms)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if let Some(forgotten) = forgotten {
+                sqlx::query("DELETE FROM content_changes WHERE seq <= $1")
+                    .bind(forgotten)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE content_history SET floor = $1 WHERE id = 1 AND floor < $1")
+                    .bind(forgotten)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+
+            let stored: Vec<(String, String, String, String, String)> =
+                sqlx::query_as("SELECT article, lang, kind, item_id, digest FROM content_items")
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let mut was: HashMap<(String, String, String, String), String> = stored
+                .into_iter()
+                .map(|(article, lang, kind, id, digest)| ((article, lang, kind, id), digest))
+                .collect();
+            let mut rows: Vec<(&str, &str, &str, &str, Option<&str>)> = Vec::new();
+            for item in items {
+                let key = (
+                    item.article.clone(),
+                    item.lang.clone(),
+                    item.kind.to_owned(),
+                    item.id.clone(),
+                );
+                if was.remove(&key).as_deref() != Some(item.digest.as_str()) {
+                    rows.push((
+                        &item.article,
+                        &item.lang,
+                        item.kind,
+                        &item.id,
+                        Some(&item.digest),
+                    ));
+                }
+            }
+            let mut gone: Vec<_> = was.into_keys().collect();
+            gone.sort();
+            rows.extend(gone.iter().map(|(article, lang, kind, id)| {
+                (
+                    article.as_str(),
+                    lang.as_str(),
+                    kind.as_str(),
+                    id.as_str(),
+                    None,
+                )
+            }));
+
+            let mut changes = Vec::with_capacity(rows.len());
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO content_changes (article, lang, kind, item_id, digest, recorded_at) ",
+                );
+                insert.push_values(
+                    chunk.iter().copied(),
+                    |mut row, (article, lang, kind, id, digest)| {
+                        row.push_bind(article)
+                            .push_bind(lang)
+                            .push_bind(kind)
+                            .push_bind(id)
+                            .push_bind(digest)
+                            .push_bind(now);
+                    },
+                );
+                insert.push(" RETURNING seq, article, lang, kind, item_id, digest");
+                let mut inserted: Vec<ContentChange> =
+                    insert.build_query_as().fetch_all(&mut *tx).await?;
+                inserted.sort_by_key(|change| change.seq);
+                changes.extend(inserted);
+
+                let (present, deleted): (Vec<_>, Vec<_>) =
+                    chunk.iter().partition(|(.., digest)| digest.is_some());
+                if !present.is_empty() {
+                    let mut upsert = sqlx::QueryBuilder::new(
+                        "INSERT INTO content_items (article, lang, kind, item_id, digest) ",
+                    );
+                    upsert.push_values(
+                        present.into_iter().copied(),
+                        |mut row, (article, lang, kind, id, digest)| {
+                            row.push_bind(article)
+                                .push_bind(lang)
+                                .push_bind(kind)
+                                .push_bind(id)
+                                .push_bind(digest);
+                        },
+                    );
+                    upsert.push(
+                        " ON CONFLICT (article, lang, kind, item_id) \
+                         DO UPDATE SET digest = excluded.digest",
+                    );
+                    upsert.build().execute(&mut *tx).await?;
+                }
+                for (article, lang, kind, id, _) in deleted {
+                    sqlx::query(
+                        "DELETE FROM content_items \
+                         WHERE article = $1 AND lang = $2 AND kind = $3 AND item_id = $4",
+                    )
+                    .bind(article)
+                    .bind(lang)
+                    .bind(kind)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            let seq: i64 = sqlx::query_scalar(LAST_SEQ).fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(Recorded {
+                epoch,
+                seq,
+                changes,
+            })
+        })?;
+        Ok(recorded)
+    }
+
+    /// The last change of each item in `query`'s range, in order of their
+    /// numbers; [`Changes::Forgotten`] when the range starts before the
+    /// history kept, or the history is not the one named.
+    pub async fn content_changes(&self, query: &ChangeQuery<'_>) -> Result<Changes, ReplyError> {
+        let (_, changes) = on_pool!(self, "reading content changes", |pool, _begin| {
+            let mut tx = pool.begin().await?;
+            let history: History =
+                sqlx::query_as("SELECT floor, epoch FROM content_history WHERE id = 1")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let last: i64 = sqlx::query_scalar(LAST_SEQ).fetch_one(&mut *tx).await?;
+            if history.epoch.as_deref() != Some(query.epoch)
+                || query.from < history.floor
+                || query.from > last
+            {
+                return Ok(Changes::Forgotten);
+            }
+            let found: Vec<ContentChange> = sqlx::query_as(
+                "SELECT c.seq, c.article, c.lang, c.kind, c.item_id, c.digest \
+                 FROM content_changes c \
+                 WHERE c.seq > $1 AND c.seq <= $2 \
+                   AND ($3 IS NULL OR c.lang = $3) AND ($4 IS NULL OR c.kind = $4) \
+                   AND NOT EXISTS (SELECT 1 FROM content_changes later \
+                       WHERE later.article = c.article AND later.lang = c.lang \
+                         AND later.kind = c.kind AND later.item_id = c.item_id \
+                         AND later.seq > c.seq AND later.seq <= $5) \
+                 ORDER BY c.seq LIMIT $6",
+            )
+            .bind(query.from.max(query.after))
+            .bind(query.upto)
+            .bind(query.lang)
+            .bind(query.kind)
+            .bind(query.upto)
+            .bind(to_i64(query.limit))
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(Changes::Found(found))
+        })?;
+        Ok(changes)
+    }
+}
+
+/// The number of the last change recorded (the floor when every change
+/// has been forgotten).
+const LAST_SEQ: &str = "SELECT MAX(n) FROM (SELECT MAX(seq) AS n FROM content_changes \
+     UNION ALL SELECT floor AS n FROM content_history WHERE id = 1) AS known";

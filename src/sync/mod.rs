@@ -1,0 +1,476 @@
+//! Delta sync: what changed in the content since a client last asked.
+//!
+//! Each content set served is recorded in the database's content history
+//! (`replies::db::history`) by [`record_forever`]: every resource (an
+//! article in one language, each of its parts) with a digest of its JSON,
+//! and a numbered change for each resource created, changed or deleted
+//! since the last record. A sync token names a change number; a delta is
+//! the last change of each resource after it, the data read from the
+//! content being served. The history, not this process, numbers changes,
+//! so tokens survive restarts and every replica on one database reads them.
+
+mod token;
+
+use std::{sync::Arc, time::Duration};
+
+use arc_swap::ArcSwapOption;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use utoipa::ToSchema;
+
+pub use token::{After, BadToken, PageCursor, SyncToken};
+
+use crate::{
+    content::Lang,
+    http::representation::Representation,
+    replies::{ChangeQuery, Changes, Database, ItemDigest, Recorded, ReplyError},
+    search::HitType,
+    store::{Collection, Entry, LiveContent, Store},
+    urls,
+};
+
+/// One resource in a sync answer: created or changed (with its `data`),
+/// or deleted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncItem {
+    /// What kind of resource it is.
+    #[serde(rename = "type")]
+    #[schema(example = "benefit")]
+    pub kind: HitType,
+    /// Its id: the slug for an article, else the part's id.
+    #[schema(example = "improves-posture")]
+    pub id: String,
+    /// The article it is, or belongs to.
+    #[schema(value_type = String, example = "deep-tissue-massage-for-back-pain")]
+    pub article: String,
+    /// Its language.
+    #[schema(value_type = String, example = "en")]
+    pub lang: String,
+    /// Whether it was deleted: then it has no `data` and no `url`.
+    pub deleted: bool,
+    /// Where it is served.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "/v1/articles/deep-tissue-massage-for-back-pain/benefits/improves-posture")]
+    pub url: Option<String>,
+    /// The resource as its own URL serves it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = sync_data_schema)]
+    pub data: Option<Box<RawValue>>,
+}
+
+/// The schema of a sync item's data: the resource its `type` names. Any
+/// of them rather than one of them: a benefit and a precaution have the
+/// same shape, so a document would match both.
+fn sync_data_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::{Ref, schema::AnyOfBuilder};
+    ["Article", "Section", "Benefit", "Precaution", "Faq"]
+        .into_iter()
+        .fold(AnyOfBuilder::new(), |any, name| {
+            any.item(Ref::from_schema_name(name))
+        })
+        .description(Some(
+            "The resource as its own URL serves it: an Article, Section, Benefit, Precaution or Faq, as `type` says.",
+        ))
+        .build()
+        .into()
+}
+
+/// One page of a sync. The last page carries `next_sync_token`, to keep
+/// for the next sync; every other page `next_page_token`, to ask for the
+/// next page now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncPage {
+    /// The resources created, changed or deleted, in a stable order.
+    pub items: Vec<SyncItem>,
+    /// Pass as `sync_token` for the next page of this sync.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "eyJlIjoiOWYyYyIsImYiOjQyfQ")]
+    pub next_page_token: Option<String>,
+    /// Pass as `sync_token` later to learn what changed after this sync.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "eyJlIjoiOWYyYyIsImYiOjU3fQ")]
+    pub next_sync_token: Option<String>,
+}
+
+/// Why a sync could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The token names changes no longer kept (or another history).
+    #[error(
+        "this sync token is older than the history kept (or from another history); \
+         sync from scratch: ask again without a sync_token"
+    )]
+    Forgotten,
+    /// The content served has not been recorded yet (right after a start
+    /// or a reload).
+    #[error("the content history is being recorded; try again in a second")]
+    NotRecorded,
+    /// The token's filters differ from the request's.
+    #[error(
+        "query parameter `{0}` differs from the one this sync began with; a sync keeps its filters"
+    )]
+    FilterChanged(&'static str),
+    #[error(transparent)]
+    Database(#[from] ReplyError),
+}
+
+/// What a sync asks: its token (if any), its filters, its page size.
+#[derive(Debug, Clone, Default)]
+pub struct SyncRequest {
+    pub token: Option<SyncToken>,
+    pub kind: Option<HitType>,
+    pub lang: Option<Lang>,
+    pub limit: usize,
+}
+
+/// The content set last recorded by this process: its revision, the
+/// history's name and the change number it stands at.
+#[derive(Debug)]
+struct Mark {
+    revision: String,
+    epoch: String,
+    seq: i64,
+}
+
+/// Where this process's content stands in the history.
+#[derive(Debug, Default)]
+pub struct ContentHistory {
+    mark: ArcSwapOption<Mark>,
+}
+
+impl ContentHistory {
+    /// The history's name and change number for the content `store`
+    /// holds, once it is recorded.
+    fn mark_of(&self, store: &Store) -> Result<Arc<Mark>, SyncError> {
+        self.mark
+            .load_full()
+            .filter(|mark| mark.revision == store.revision())
+            .ok_or(SyncError::NotRecorded)
+    }
+}
+
+/// Each resource of `entry` a sync names, in order: the article, then its
+/// sections, benefits, precautions and FAQs, each with its index among
+/// its kind.
+fn resources(entry: &Entry) -> impl Iterator<Item = (HitType, usize, &str, &Representation)> {
+    fn parts(
+        kind: HitType,
+        parts: &Collection,
+    ) -> impl Iterator<Item = (HitType, usize, &str, &Representation)> {
+        parts
+            .iter()
+            .enumerate()
+            .map(move |(index, (id, rep))| (kind, index, id, rep))
+    }
+    std::iter::once((
+        HitType::Article,
+        0,
+        entry.summary.slug.as_str(),
+        &entry.whole,
+    ))
+    .chain(parts(HitType::Section, &entry.sections))
+    .chain(parts(HitType::Benefit, &entry.benefits))
+    .chain(parts(HitType::Precaution, &entry.precautions))
+    .chain(parts(HitType::Faq, &entry.faqs))
+}
+
+/// Every resource of `store`, with its digest, for the history.
+fn digests(store: &Store) -> Vec<ItemDigest> {
+    store
+        .entries()
+        .iter()
+        .flat_map(|entry| {
+            resources(entry).map(move |(kind, _, id, rep)| ItemDigest {
+                article: entry.summary.slug.to_string(),
+                lang: entry.lang.to_string(),
+                kind: kind.as_str(),
+                id: id.to_owned(),
+                digest: rep.digest(),
+            })
+        })
+        .collect()
+}
+
+/// A resource as a sync item, with its data.
+fn present(entry: &Entry, kind: HitType, id: &str, rep: &Representation) -> SyncItem {
+    // Prepared bodies are JSON, serialized from the content types.
+    let data = String::from_utf8(rep.body().to_vec())
+        .ok()
+        .and_then(|json| RawValue::from_string(json).ok());
+    SyncItem {
+        kind,
+        id: id.to_owned(),
+        article: entry.summary.slug.to_string(),
+        lang: entry.lang.to_string(),
+        deleted: false,
+        url: Some(urls::hit(&entry.summary.slug, kind, id, &entry.lang)),
+        data,
+    }
+}
+
+/// Answers a sync from the content `store` holds.
+pub async fn sync(
+    store: &Store,
+    history: &ContentHistory,
+    db: &Database,
+    request: SyncRequest,
+) -> Result<SyncPage, SyncError> {
+    let mark = history.mark_of(store)?;
+    let (kind, lang) = match &request.token {
+        None => (request.kind, request.lang.clone()),
+        Some(token) => {
+            if request.kind.is_some() && request.kind != token.kind {
+                return Err(SyncError::FilterChanged("type"));
+            }
+            if request.lang.is_some() && request.lang != token.lang {
+                return Err(SyncError::FilterChanged("lang"));
+            }
+            (token.kind, token.lang.clone())
+        }
+    };
+    let token = |from: Option<i64>, page: Option<PageCursor>| {
+        SyncToken {
+            epoch: mark.epoch.clone(),
+            from,
+            page,
+            kind,
+            lang: lang.clone(),
+        }
+        .to_string()
+    };
+    let wanted = |entry: &Entry, item_kind: HitType| {
+        kind.is_none_or(|kind| kind == item_kind) && lang.as_ref().is_none_or(|l| *l == entry.lang)
+    };
+
+    match request.token {
+        Some(SyncToken {
+            epoch,
+            from: Some(from),
+            page,
+            ..
+        }) => {
+            let (upto, after) = match page {
+                Some(PageCursor {
+                    upto,
+                    after: After::Change(after),
+                }) => (upto, after),
+                Some(_) => return Err(SyncError::Forgotten),
+                None => (mark.seq.max(from), from),
+            };
+            let found = db
+                .content_changes(&ChangeQuery {
+                    epoch: &epoch,
+                    from,
+                    upto,
+                    after,
+                    lang: lang.as_ref().map(Lang::as_str),
+                    kind: kind.map(HitType::as_str),
+                    limit: request.limit + 1,
+                })
+                .await?;
+            let Changes::Found(mut changes) = found else {
+                return Err(SyncError::Forgotten);
+            };
+            let more = changes.len() > request.limit;
+            changes.truncate(request.limit);
+            let last = changes.last().map(|change| change.seq);
+            let items = changes
+                .into_iter()
+                .filter_map(|change| {
+                    let kind: HitType = change.kind.parse().ok()?;
+                    if change.digest.is_none() {
+                        return Some(SyncItem {
+                            kind,
+                            id: change.item_id,
+                            article: change.article,
+                            lang: change.lang,
+                            deleted: true,
+                            url: None,
+                            data: None,
+                        });
+                    }
+                    let entry = store.exact(&change.article, &change.lang)?;
+                    let (kind, _, id, rep) = resources(entry)
+                        .find(|(k, _, id, _)| *k == kind && *id == change.item_id)?;
+                    Some(present(entry, kind, id, rep))
+                })
+                .collect();
+            Ok(match (more, last) {
+                (true, Some(last)) => SyncPage {
+                    items,
+                    next_page_token: Some(token(
+                        Some(from),
+                        Some(PageCursor {
+                            upto,
+                            after: After::Change(last),
+                        }),
+                    )),
+                    next_sync_token: None,
+                },
+                _ => SyncPage {
+                    items,
+                    next_page_token: None,
+                    next_sync_token: Some(token(Some(upto), None)),
+                },
+            })
+        }
+        Some(SyncToken {
+            page:
+                Some(PageCursor {
+                    upto,
+                    after: After::Item(slug, entry_lang, after_kind, index),
+                }),
+            ..
+        }) => Ok(from_scratch(
+            store,
+            upto,
+            Some((&slug, &entry_lang, after_kind, index)),
+            request.limit,
+            &wanted,
+            &token,
+        )),
+        Some(_) => Err(SyncError::Forgotten),
+        None => Ok(from_scratch(
+            store,
+            mark.seq,
+            None,
+            request.limit,
+            &wanted,
+            &token,
+        )),
+    }
+}
+
+/// One page of a sync from scratch: every resource as it is now, after
+/// `after` (the last one of the page before) in the store's order.
+fn from_scratch(
+    store: &Store,
+    upto: i64,
+    after: Option<(&str, &str, HitType, usize)>,
+    limit: usize,
+    wanted: &dyn Fn(&Entry, HitType) -> bool,
+    token: &dyn Fn(Option<i64>, Option<PageCursor>) -> String,
+) -> SyncPage {
+    let entries = store.entries();
+    let start = after.map_or(0, |(slug, lang, ..)| {
+        entries.partition_point(|entry| {
+            (entry.summary.slug.as_str(), entry.lang.as_str()) < (slug, lang)
+        })
+    });
+    let rank = |kind: HitType| HitType::ALL.iter().position(|k| *k == kind);
+    let mut items = Vec::new();
+    let mut last = None;
+    let mut more = false;
+    'entries: for entry in &entries[start..] {
+        for (kind, index, id, rep) in resources(entry) {
+            if let Some((slug, lang, after_kind, after_index)) = after {
+                let same = entry.summary.slug.as_str() == slug && entry.lang.as_str() == lang;
+                if same && (rank(kind), index) <= (rank(after_kind), after_index) {
+                    continue;
+                }
+            }
+            if !wanted(entry, kind) {
+                continue;
+            }
+            if items.len() == limit {
+                more = true;
+                break 'entries;
+            }
+            items.push(present(entry, kind, id, rep));
+            last = Some((
+                entry.summary.slug.to_string(),
+                entry.lang.to_string(),
+                kind,
+                index,
+            ));
+        }
+    }
+    match (more, last) {
+        (true, Some((slug, lang, kind, index))) => SyncPage {
+            items,
+            next_page_token: Some(token(
+                None,
+                Some(PageCursor {
+                    upto,
+                    after: After::Item(slug, lang, kind, index),
+                }),
+            )),
+            next_sync_token: None,
+        },
+        _ => SyncPage {
+            items,
+            next_page_token: None,
+            next_sync_token: Some(token(Some(upto), None)),
+        },
+    }
+}
+
+/// How long to wait before recording again after the database failed.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MOST: Duration = Duration::from_secs(30);
+
+/// Records each content set served in the history, until the process
+/// ends: the one served at start, then each one a reload swaps in
+/// (`changed` says when). A database that is down is tried again, with
+/// a growing pause, until it answers or newer content arrives.
+pub async fn record_forever(
+    content: Arc<LiveContent>,
+    history: Arc<ContentHistory>,
+    db: Arc<Database>,
+    keep: Duration,
+    mut changed: tokio::sync::watch::Receiver<()>,
+    recorded: impl Fn(&Recorded) + Send + 'static,
+) {
+    let keep_ms = i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
+    let mut pause = RETRY_FIRST;
+    loop {
+        let store = content.snapshot();
+        let done = history
+            .mark
+            .load()
+            .as_ref()
+            .is_some_and(|mark| mark.revision == store.revision());
+        if !done {
+            let items = {
+                let store = Arc::clone(&store);
+                match tokio::task::spawn_blocking(move || digests(&store)).await {
+                    Ok(items) => items,
+                    Err(_) => return,
+                }
+            };
+            match db.record_content(&items, keep_ms).await {
+                Ok(record) => {
+                    pause = RETRY_FIRST;
+                    tracing::info!(
+                        revision = store.revision(),
+                        seq = record.seq,
+                        changes = record.changes.len(),
+                        "content history recorded"
+                    );
+                    history.mark.store(Some(Arc::new(Mark {
+                        revision: store.revision().to_owned(),
+                        epoch: record.epoch.clone(),
+                        seq: record.seq,
+                    })));
+                    recorded(&record);
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        "content history not recorded ({error}); sync answers 503 until it is; \
+                         trying again in {}s",
+                        pause.as_secs()
+                    );
+                    tokio::select! {
+                        () = tokio::time::sleep(pause) => {}
+                        _ = changed.changed() => {}
+                    }
+                    pause = (pause * 2).min(RETRY_MOST);
+                    continue;
+                }
+            }
+        }
+        if changed.changed().await.is_err() {
+            return;
+        }
+    }
+}
