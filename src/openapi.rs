@@ -327,6 +327,30 @@ fn caching_headers() -> [(&'static str, Header); 3] {
     ]
 }
 
+/// The purge keys of content responses (`http::cache::PurgeKeys`).
+fn purge_headers() -> [(&'static str, Header); 2] {
+    const KEYS: &str = "What the response depends on, for a CDN that purges by key: \
+        `article:{slug}` and `article:{slug}:{lang}` on every response about an article, \
+        `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, \
+        `search` on search answers. The content webhooks name the keys a change purges.";
+    [
+        (
+            "Surrogate-Key",
+            string_header(
+                &format!("{KEYS} Space-separated (Fastly, Varnish xkey)."),
+                "article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en",
+            ),
+        ),
+        (
+            "Cache-Tag",
+            string_header(
+                &format!("{KEYS} Comma-separated (Cloudflare)."),
+                "article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en",
+            ),
+        ),
+    ]
+}
+
 impl Modify for Caching {
     fn modify(&self, document: &mut openapi::OpenApi) {
         let not_modified = caching_headers()
@@ -370,10 +394,26 @@ impl Modify for Caching {
                 .get_or_insert_with(Vec::new)
                 .push(RefOr::T(if_none_match));
             let responses = &mut operation.responses.responses;
+            let content = operation.tags.iter().flatten().any(|tag| {
+                [
+                    "articles",
+                    "sections",
+                    "benefits",
+                    "precautions",
+                    "faqs",
+                    "search",
+                ]
+                .contains(&tag.as_str())
+            });
             if let Some(RefOr::T(ok)) = responses.get_mut("200") {
                 ok.headers.extend(
                     caching_headers().map(|(name, header)| (name.to_owned(), RefOr::T(header))),
                 );
+                if content {
+                    ok.headers.extend(
+                        purge_headers().map(|(name, header)| (name.to_owned(), RefOr::T(header))),
+                    );
+                }
             }
             responses.insert(
                 "304".into(),

@@ -66,6 +66,30 @@ pub fn hit(slug: &Slug, kind: HitType, id: &str, lang: &Lang) -> String {
     url
 }
 
+/// Purge keys (see `http::cache::PurgeKeys`): what a CDN purges when
+/// content changes. Every response about an article in one language
+/// carries that article's two keys; a part alone adds its own.
+pub mod purge {
+    use super::{Lang, Slug};
+
+    /// The list of articles.
+    pub const LIST: &str = "articles";
+    /// Every article at once (`/v1/bundle`).
+    pub const BUNDLE: &str = "bundle";
+    /// Search answers.
+    pub const SEARCH: &str = "search";
+
+    /// An article in every language, and in this one.
+    pub fn article(slug: &Slug, lang: &Lang) -> [String; 2] {
+        [format!("article:{slug}"), format!("article:{slug}:{lang}")]
+    }
+
+    /// One part of an article, `kind` singular: `benefit:{slug}:{id}`.
+    pub fn part(kind: &str, slug: &Slug, id: &str) -> String {
+        format!("{kind}:{slug}:{id}")
+    }
+}
+
 /// The `Link` header (RFC 8288) of the page at `offset` of the list at
 /// `base` (a path, with its other query parameters if any).
 pub fn link_header(base: &str, limit: usize, offset: usize, total: usize) -> String {

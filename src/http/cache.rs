@@ -1,8 +1,13 @@
 //! Cache policy: how a response may be cached is its handler's typed
 //! choice ([`Caching`]), and only content is marked [`Cacheable`], the mark
-//! the response cache keeps by.
+//! the response cache keeps by. [`PurgeKeys`] name what a response
+//! depends on, for CDNs that purge by key.
 
-use actix_web::{HttpRequest, http::header::HeaderValue, web};
+use actix_web::{
+    HttpRequest,
+    http::header::{HeaderMap, HeaderName, HeaderValue},
+    web,
+};
 
 /// How a response may be cached, chosen by its handler: the choice is a
 /// type, so that no handler gets the content policy (and a place in the
@@ -45,5 +50,83 @@ impl CachePolicy {
         Self {
             header: HeaderValue::from_str(&value).expect("digits are a valid header"),
         }
+    }
+}
+
+/// `Surrogate-Key`: the purge keys Fastly (and Varnish's xkey) read,
+/// space-separated.
+pub const SURROGATE_KEY: HeaderName = HeaderName::from_static("surrogate-key");
+/// `Cache-Tag`: the purge keys Cloudflare reads, comma-separated.
+pub const CACHE_TAG: HeaderName = HeaderName::from_static("cache-tag");
+
+/// What a response depends on, named so that a CDN can purge exactly the
+/// responses a change touches: sent as both [`SURROGATE_KEY`] and
+/// [`CACHE_TAG`], made once per resource where it can be.
+#[derive(Debug, Clone)]
+pub struct PurgeKeys {
+    surrogate: HeaderValue,
+    tags: HeaderValue,
+}
+
+impl PurgeKeys {
+    /// `keys` (letters, digits, `:`, `-` and `.`; anything else is left
+    /// out, never sent as a broken header).
+    pub fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> Self {
+        let keys: Vec<&str> = keys
+            .into_iter()
+            .filter(|key| {
+                !key.is_empty()
+                    && key
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-:._".contains(&b))
+            })
+            .collect();
+        let value = |separator: &str| {
+            HeaderValue::from_str(&keys.join(separator)).expect("checked to be header-safe")
+        };
+        Self {
+            surrogate: value(" "),
+            tags: value(","),
+        }
+    }
+
+    /// These keys and one more.
+    pub fn and(&self, key: &str) -> Self {
+        let keys = self.surrogate.to_str().unwrap_or_default();
+        Self::new(keys.split(' ').chain(std::iter::once(key)))
+    }
+
+    /// Sends the keys with `response`.
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        headers.insert(SURROGATE_KEY, self.surrogate.clone());
+        headers.insert(CACHE_TAG, self.tags.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purge_keys_go_out_in_each_cdns_own_syntax() {
+        let keys = PurgeKeys::new(["article:a-slug", "article:a-slug:pt-BR"]).and("faq:a-slug:why");
+        let mut headers = HeaderMap::new();
+        keys.apply(&mut headers);
+        assert_eq!(
+            headers.get(SURROGATE_KEY).unwrap(),
+            "article:a-slug article:a-slug:pt-BR faq:a-slug:why"
+        );
+        assert_eq!(
+            headers.get(CACHE_TAG).unwrap(),
+            "article:a-slug,article:a-slug:pt-BR,faq:a-slug:why"
+        );
+    }
+
+    #[test]
+    fn a_key_that_would_break_the_header_is_left_out() {
+        let keys = PurgeKeys::new(["bundle", "two words", "new\nline", ""]);
+        let mut headers = HeaderMap::new();
+        keys.apply(&mut headers);
+        assert_eq!(headers.get(SURROGATE_KEY).unwrap(), "bundle");
     }
 }

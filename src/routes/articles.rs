@@ -38,6 +38,7 @@ pub async fn article_list(
     let page = store.page(page.limit, page.offset);
     let mut response = super::json(&req, &store, &page.representation);
     response.headers_mut().insert(header::LINK, page.link);
+    super::LIST_KEYS.apply(response.headers_mut());
     response
 }
 
@@ -173,7 +174,9 @@ pub async fn article_bundle(
     _: NoQuery,
 ) -> HttpResponse {
     let store = content.current();
-    super::json(&req, &store, store.bundle())
+    let mut response = super::json(&req, &store, store.bundle());
+    super::BUNDLE_KEYS.apply(response.headers_mut());
+    response
 }
 
 content_query! {

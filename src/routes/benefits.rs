@@ -9,6 +9,7 @@ use super::params::{ArticlePath, PartPath, PartQuery};
 use crate::{
     content::{Benefit, Slug},
     error::{ApiError, BadRequest, NotFound},
+    search::HitType,
     store::{List, LiveContent},
 };
 
@@ -69,7 +70,7 @@ pub async fn benefit_view(
         &content.current(),
         &path,
         &query.options,
-        "benefit",
+        HitType::Benefit,
         |entry| &entry.benefits,
     )
 }

@@ -9,6 +9,7 @@ use super::params::{ArticlePath, PartPath, PartQuery};
 use crate::{
     content::{Faq, Slug},
     error::{ApiError, BadRequest, NotFound},
+    search::HitType,
     store::{List, LiveContent},
 };
 
@@ -69,7 +70,7 @@ pub async fn faq_view(
         &content.current(),
         &path,
         &query.options,
-        "FAQ",
+        HitType::Faq,
         |entry| &entry.faqs,
     )
 }

@@ -19,6 +19,8 @@ mod search;
 mod sections;
 mod sync;
 
+use std::sync::LazyLock;
+
 use actix_web::{
     HttpRequest, HttpResponse,
     http::header::{self, HeaderName, HeaderValue},
@@ -30,9 +32,14 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 use crate::{
     content::{LangPreference, Slug},
     error::ApiError,
-    http::{cache::Caching, conditional::IfModifiedSince, representation::Representation},
+    http::{
+        cache::{Caching, PurgeKeys},
+        conditional::IfModifiedSince,
+        representation::Representation,
+    },
+    search::HitType,
     store::{Collection, Entry, Page, Store},
-    urls::link_header,
+    urls::{self, link_header},
 };
 use params::{ArticlePath, ContentOptions, Pagination, PartPath};
 
@@ -133,6 +140,12 @@ pub fn configure(config: &mut ServiceConfig) {
         .default_service(web::to(fallback::fallback));
 }
 
+/// The purge keys of responses that depend on the list of articles, on
+/// every article, and on search.
+static LIST_KEYS: LazyLock<PurgeKeys> = LazyLock::new(|| PurgeKeys::new([urls::purge::LIST]));
+static BUNDLE_KEYS: LazyLock<PurgeKeys> = LazyLock::new(|| PurgeKeys::new([urls::purge::BUNDLE]));
+static SEARCH_KEYS: LazyLock<PurgeKeys> = LazyLock::new(|| PurgeKeys::new([urls::purge::SEARCH]));
+
 /// The header naming the content revision a response was served from.
 pub const CONTENT_REVISION: HeaderName = HeaderName::from_static("x-content-revision");
 
@@ -198,6 +211,7 @@ fn article_headers(response: &mut HttpResponse, store: &Store, entry: &Entry) {
     headers.insert(CONTENT_REVISION, store.revision_header().clone());
     headers.insert(header::VARY, HeaderValue::from_static(VARY_ARTICLE));
     headers.insert(header::CONTENT_LANGUAGE, entry.lang_header.clone());
+    entry.purge.apply(headers);
 }
 
 /// `body` (a JSON object) with only `fields`; for a list, `fields` of each
@@ -258,18 +272,20 @@ fn part_view<T: utoipa::PartialSchema>(
     store: &Store,
     path: &PartPath,
     options: &ContentOptions,
-    kind: &str,
+    kind: HitType,
     parts: fn(&Entry) -> &Collection,
 ) -> Result<HttpResponse, ApiError> {
     let fields = options.fields_of::<T>()?;
     let entry = article(store, &path.slug, &options.lang)?;
     let part = parts(entry).get(path.id.as_str()).ok_or_else(|| {
         ApiError::not_found(format!(
-            "no {kind} `{}` in article `{}`",
-            path.id, path.slug
+            "no {} `{}` in article `{}`",
+            kind.noun(),
+            path.id,
+            path.slug
         ))
     })?;
-    Ok(article_json(
+    let mut response = article_json(
         req,
         store,
         entry,
@@ -277,5 +293,14 @@ fn part_view<T: utoipa::PartialSchema>(
         fields.as_deref(),
         false,
         IfModifiedSince::read(req.headers()),
-    ))
+    );
+    entry
+        .purge
+        .and(&urls::purge::part(
+            kind.as_str(),
+            &path.slug,
+            path.id.as_str(),
+        ))
+        .apply(response.headers_mut());
+    Ok(response)
 }

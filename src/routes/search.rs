@@ -85,6 +85,7 @@ pub async fn search_list(
     response
         .headers_mut()
         .insert(super::CONTENT_REVISION, store.revision_header().clone());
+    super::SEARCH_KEYS.apply(response.headers_mut());
     Ok(response)
 }
 

@@ -9,6 +9,7 @@ use super::params::{ArticlePath, PartPath, PartQuery};
 use crate::{
     content::{Section, Slug},
     error::{ApiError, BadRequest, NotFound},
+    search::HitType,
     store::{List, LiveContent},
 };
 
@@ -69,7 +70,7 @@ pub async fn section_view(
         &content.current(),
         &path,
         &query.options,
-        "section",
+        HitType::Section,
         |entry| &entry.sections,
     )
 }

@@ -47,6 +47,14 @@ impl HitType {
         }
     }
 
+    /// How a message names one: as `as_str`, but "FAQ".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Faq => "FAQ",
+            other => other.as_str(),
+        }
+    }
+
     /// The path segment of the part's collection.
     pub fn collection(self) -> Option<&'static str> {
         match self {

@@ -24,7 +24,10 @@ use crate::{
         Article, ArticleSummary, ContentError, ContentSource, Date, Lang, LangPreference, Part,
         Section, article_jsonld,
     },
-    http::representation::{Representation, exact, to_json},
+    http::{
+        cache::PurgeKeys,
+        representation::{Representation, exact, to_json},
+    },
     search::{HitType, Search, SearchError, SearchHit, SearchIndex},
     urls,
 };
@@ -147,6 +150,8 @@ pub struct Entry {
     pub lang: Lang,
     /// `lang` as the `Content-Language` header, made once.
     pub lang_header: HeaderValue,
+    /// The article's purge keys, made once.
+    pub purge: PurgeKeys,
     /// From `updated_at`: midnight UTC of that day.
     pub last_modified: Option<SystemTime>,
     pub whole: Representation,
@@ -198,6 +203,11 @@ impl Entry {
             lang: article.lang.clone(),
             lang_header: HeaderValue::from_str(article.lang.as_str())
                 .expect("a language tag is a valid header"),
+            purge: PurgeKeys::new(
+                urls::purge::article(&article.slug, &article.lang)
+                    .iter()
+                    .map(String::as_str),
+            ),
             last_modified: article.updated_at.map(Date::to_system_time),
             whole,
             jsonld: OnceLock::new(),

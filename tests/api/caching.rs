@@ -276,3 +276,48 @@ async fn cache_lifetimes_are_configurable() {
         Some("public, max-age=60, stale-while-revalidate=0")
     );
 }
+
+#[actix_web::test]
+async fn every_content_response_names_what_a_cdn_purges_when_it_changes() {
+    let app = spawn_app().await;
+    let article_keys = [format!("article:{SLUG}"), format!("article:{SLUG}:en")];
+    let cases: Vec<(String, Vec<String>)> = vec![
+        ("/v1/articles".into(), vec!["articles".into()]),
+        ("/v1/bundle".into(), vec!["bundle".into()]),
+        ("/v1/search?q=posture".into(), vec!["search".into()]),
+        (article(), article_keys.to_vec()),
+        (format!("{}/jsonld", article()), article_keys.to_vec()),
+        (format!("{}/benefits", article()), article_keys.to_vec()),
+        (
+            format!("{}/benefits/improves-posture", article()),
+            [
+                article_keys.to_vec(),
+                vec![format!("benefit:{SLUG}:improves-posture")],
+            ]
+            .concat(),
+        ),
+        (
+            format!("{}/faqs/what-is-deep-tissue-massage", article()),
+            [
+                article_keys.to_vec(),
+                vec![format!("faq:{SLUG}:what-is-deep-tissue-massage")],
+            ]
+            .concat(),
+        ),
+        (format!("/articles/{SLUG}"), article_keys.to_vec()),
+    ];
+    for (path, keys) in cases {
+        let reply = app.get(&path).await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert_eq!(
+            reply.header("surrogate-key"),
+            Some(keys.join(" ").as_str()),
+            "{path}"
+        );
+        assert_eq!(
+            reply.header("cache-tag"),
+            Some(keys.join(",").as_str()),
+            "{path}"
+        );
+    }
+}

@@ -2171,12 +2171,22 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
                     /** @description Links to the first, previous, next and last pages (RFC 8288). */
                     Link?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -2239,6 +2249,11 @@ export interface operations {
                      * @example public, max-age=300, stale-while-revalidate=86400
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
                     /** @description The language served. */
                     "Content-Language"?: string;
                     /**
@@ -2248,6 +2263,11 @@ export interface operations {
                     ETag?: string;
                     /** @description From the article's `updated_at`, when it has one. */
                     "Last-Modified"?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -2306,10 +2326,20 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -2373,10 +2403,20 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -2435,10 +2475,20 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -2502,10 +2552,20 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -2564,6 +2624,11 @@ export interface operations {
                      * @example public, max-age=300, stale-while-revalidate=86400
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
                     /** @description The language served. */
                     "Content-Language"?: string;
                     /**
@@ -2573,6 +2638,11 @@ export interface operations {
                     ETag?: string;
                     /** @description From the article's `updated_at`, when it has one. */
                     "Last-Modified"?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -2662,10 +2732,20 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -2729,10 +2809,20 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -2960,10 +3050,20 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -3027,10 +3127,20 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -3072,10 +3182,20 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
@@ -3311,12 +3431,22 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Comma-separated (Cloudflare).
+                     * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Cache-Tag"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
                     /** @description Links to the first, previous, next and last pages (RFC 8288). */
                     Link?: string;
+                    /**
+                     * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
+                     * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
+                     */
+                    "Surrogate-Key"?: string;
                     /**
                      * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
                      * @example accept-encoding, accept-language
