@@ -43,4 +43,27 @@ document.addEventListener("DOMContentLoaded", () => {
       button.disabled = false;
     }
   });
+
+  // Live: when a moderator approves a reply to this article, the replies
+  // section is fetched anew (the page renders it) and swapped in, without
+  // a reload. EventSource reconnects by itself, resuming after the last event.
+  const replies = document.querySelector("section.replies");
+  const api = form.dataset.api;
+  if (!replies || !api || !window.EventSource) return;
+  const article = api.split("/")[3];
+  const events = new EventSource("/v1/events");
+  events.addEventListener("reply.approved", async (message) => {
+    let event;
+    try {
+      event = JSON.parse(message.data);
+    } catch {
+      return;
+    }
+    if (!event.data || event.data.article !== article) return;
+    const response = await fetch(location.href, { headers: { Accept: "text/html" }, cache: "no-cache" });
+    if (!response.ok) return;
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = page.querySelector("section.replies");
+    if (fresh) replies.replaceChildren(...fresh.childNodes);
+  });
 });

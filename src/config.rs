@@ -195,6 +195,12 @@ pub struct Config {
         value_parser = humantime::parse_duration
     )]
     pub sync_history: std::time::Duration,
+    /// A TOML file of webhook endpoints: each `[[endpoint]]` with its `url`, `secret` (`whsec_` and base64) and the `events` it wants.
+    #[arg(long, env = "RELIEF_WEBHOOKS_FILE", value_name = "FILE")]
+    pub webhooks_file: Option<PathBuf>,
+    /// Tries of one webhook delivery before it is given up (kept as dead); pauses double from 1 s, up to an hour.
+    #[arg(long, env = "RELIEF_WEBHOOK_MAX_ATTEMPTS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub webhook_max_attempts: u32,
 }
 
 impl Config {
@@ -255,6 +261,8 @@ impl Default for Config {
             reply_rate_per_minute: 0,
             trusted_proxies: Vec::new(),
             sync_history: defaults::SYNC_HISTORY,
+            webhooks_file: None,
+            webhook_max_attempts: 24,
         }
     }
 }
@@ -291,6 +299,8 @@ mod tests {
             ("--reply-rate-per-minute", "RELIEF_REPLY_RATE_PER_MINUTE"),
             ("--trusted-proxies", "RELIEF_TRUSTED_PROXIES"),
             ("--sync-history", "RELIEF_SYNC_HISTORY"),
+            ("--webhooks-file", "RELIEF_WEBHOOKS_FILE"),
+            ("--webhook-max-attempts", "RELIEF_WEBHOOK_MAX_ATTEMPTS"),
         ] {
             assert!(
                 help.contains(flag) && help.contains(&format!("env: {env}")),

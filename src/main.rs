@@ -56,6 +56,7 @@ async fn main() -> ExitCode {
             }
         },
         None => {
+            relief_api::startup::install_crypto_provider();
             // Held to the end of `main`: dropping it writes out queued log lines.
             let _log =
                 match telemetry::init(cli.config.log_format, cli.config.otlp_endpoint.as_deref()) {

@@ -38,6 +38,7 @@ pub struct Metrics {
     articles: IntGauge,
     response_cache: IntCounterVec,
     log_lines_dropped: IntCounter,
+    webhooks: IntCounterVec,
 }
 
 /// The metric handles of one route, method and status, resolved once: a
@@ -118,8 +119,17 @@ impl Metrics {
             "Log lines dropped because the log writer's queue was full.",
         )
         .expect("valid metric");
+        let webhooks = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook delivery tries, by outcome: delivered, failed (tried again later), dead (given up).",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(webhooks.clone()),
             Box::new(duration.clone()),
             Box::new(in_flight.clone()),
             Box::new(reloads.clone()),
@@ -137,6 +147,9 @@ impl Metrics {
         // Both results exist from the start, so a dashboard shows 0, not nothing.
         reloads.with_label_values(&["ok"]);
         reloads.with_label_values(&["failed"]);
+        for outcome in ["delivered", "failed", "dead"] {
+            webhooks.with_label_values(&[outcome]);
+        }
         Self {
             registry,
             requests,
@@ -147,7 +160,13 @@ impl Metrics {
             articles,
             response_cache,
             log_lines_dropped,
+            webhooks,
         }
+    }
+
+    /// Counts one webhook delivery try by its outcome.
+    pub fn webhook(&self, outcome: &str) {
+        self.webhooks.with_label_values(&[outcome]).inc();
     }
 
     /// The counters of response cache hits and misses.

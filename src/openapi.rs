@@ -22,6 +22,7 @@ use crate::{
         TooManyRequests, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
         UriTooLong,
     },
+    events::{ContentEvent, EventType, ReplyEvent},
     routes,
 };
 
@@ -43,6 +44,7 @@ reply ids are positive integers.",
         (name = "precautions", description = "An article's numbered precautions."),
         (name = "faqs", description = "An article's frequently asked questions."),
         (name = "search", description = "Full-text search over every article and its parts."),
+        (name = "events", description = "Live events, as server-sent events; the same events go to webhook endpoints (`--webhooks-file`), signed as Standard Webhooks asks."),
         (name = "sync", description = "What changed in the content since a client last asked: for apps that keep a copy."),
         (name = "replies", description = "Readers' replies to an article: posted by anyone, shown once a moderator approves them."),
         (name = "moderation", description = "Moderators approve, reject or delete replies. Needs a moderator's bearer token: use \"Authorize\"."),
@@ -50,7 +52,7 @@ reply ids are positive integers.",
         (name = "operations", description = "Probes and metrics for load balancers, orchestrators and monitoring."),
     ),
     components(
-        schemas(Problem, Slug),
+        schemas(Problem, Slug, EventType, ContentEvent, ReplyEvent),
         responses(
             BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge, RequestTimeout, Forbidden,
             UnsupportedMediaType, Unprocessable, Conflict, Unauthorized, TooManyRequests, Unavailable,
@@ -70,6 +72,7 @@ pub fn document() -> openapi::OpenApi {
         .split_for_parts();
     let mut document = document;
     Refusals.modify(&mut document);
+    Webhooks.modify(&mut document);
     Caching.modify(&mut document);
     FieldChoices.modify(&mut document);
     document
@@ -242,6 +245,100 @@ impl Modify for ModeratorToken {
 /// on an origin not in `--write-origins`) and the 408 of every one that
 /// reads a body (see `routes::params::BodyDeadline`): one rule each, stated
 /// once.
+/// The webhooks (OpenAPI 3.1's `webhooks`): one POST per event type, as
+/// `--webhooks-file` endpoints receive it, Standard Webhooks headers and all.
+struct Webhooks;
+
+impl Modify for Webhooks {
+    fn modify(&self, document: &mut openapi::OpenApi) {
+        use utoipa::openapi::{
+            ContentBuilder, HttpMethod, PathItem, PathsBuilder, path::OperationBuilder,
+            request_body::RequestBodyBuilder,
+        };
+        let events = [
+            (
+                EventType::ContentPublished,
+                "ContentEvent",
+                "An article, in one language, appeared on a reload.",
+            ),
+            (
+                EventType::ContentUpdated,
+                "ContentEvent",
+                "An article, in one language, or one of its parts changed on a reload.",
+            ),
+            (
+                EventType::ContentDeleted,
+                "ContentEvent",
+                "An article, in one language, is gone after a reload.",
+            ),
+            (
+                EventType::ReplySubmitted,
+                "ReplyEvent",
+                "A reader posted a reply; it awaits moderation (never on the public live stream).",
+            ),
+            (
+                EventType::ReplyApproved,
+                "ReplyEvent",
+                "A moderator approved a reply: it is now shown.",
+            ),
+        ];
+        let header = |name: &str, description: &str| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::True)
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+        };
+        let mut paths = PathsBuilder::new();
+        for (kind, data, description) in events {
+            let body = ObjectBuilder::new()
+                .property(
+                    "type",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([kind.as_str()])),
+                )
+                .property(
+                    "timestamp",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .description(Some("When it happened (RFC 3339, UTC).")),
+                )
+                .property("data", Ref::from_schema_name(data))
+                .required("type")
+                .required("timestamp")
+                .required("data");
+            let operation = OperationBuilder::new()
+                .operation_id(Some(format!("webhook_{}", kind.as_str().replace('.', "_"))))
+                .summary(Some(format!("Receive `{}`", kind.as_str())))
+                .description(Some(format!(
+                    "{description} Posted to each `--webhooks-file` endpoint that wants it, at least once \
+                     (retried with exponential backoff; deduplicate by `webhook-id`). Verify \
+                     `webhook-signature` with any Standard Webhooks library. Answer 2xx to acknowledge."
+                )))
+                .tag("events")
+                .parameters(Some([
+                    header("webhook-id", "The event's id (`msg_...`), the same on every retry."),
+                    header("webhook-timestamp", "When this try was sent, in seconds since the epoch."),
+                    header("webhook-signature", "`v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` under the endpoint's secret."),
+                ]))
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content("application/json", ContentBuilder::new().schema(Some(body)).build())
+                        .required(Some(Required::True))
+                        .build(),
+                ))
+                .response("2XX", ResponseBuilder::new().description("Acknowledged: not sent again."))
+                .response("default", ResponseBuilder::new().description("Not acknowledged: tried again later."))
+                .build();
+            paths = paths.path(kind.as_str(), PathItem::new(HttpMethod::Post, operation));
+        }
+        document.webhooks = Some(paths.build());
+    }
+}
+
 struct Refusals;
 
 impl Modify for Refusals {
@@ -376,7 +473,7 @@ impl Modify for Caching {
                 .tags
                 .iter()
                 .flatten()
-                .any(|tag| tag == "operations")
+                .any(|tag| tag == "operations" || tag == "events")
             {
                 continue;
             }

@@ -11,6 +11,7 @@ use crate::{
     auth::{Moderators, TokensFileError},
     config::Config,
     content::ContentError,
+    events::LatestEvent,
     http::{
         cache::CachePolicy,
         edge::{self, Edge, Limits},
@@ -30,11 +31,19 @@ use crate::{
     search::SearchPool,
     store::{LiveContent, Store},
     sync::{self, ContentHistory},
+    webhooks::{self, Endpoints, Retries, WebhooksFileError},
 };
 
 /// The bytes of reader pages kept rendered: about 800 pages of the source
 /// article's size, with their compressed variants.
 const PAGE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Makes ring rustls's crypto, for every TLS client the process builds
+/// (PostgreSQL, webhook endpoints, the OTLP exporter): a client built
+/// before it is chosen would panic. Only the first call counts.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 
 /// Why the server could not start, or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +65,8 @@ pub enum StartupError {
     DatabaseTls(#[from] DatabaseTlsError),
     #[error(transparent)]
     Tokens(#[from] TokensFileError),
+    #[error(transparent)]
+    Webhooks(#[from] WebhooksFileError),
 }
 
 /// A server bound to its port, ready to run.
@@ -105,6 +116,7 @@ impl Application {
     /// database that cannot be reached is not fatal: replies answer 503
     /// until it can, and content is served meanwhile.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        install_crypto_provider();
         let started = std::time::Instant::now();
         let source = config.content_source();
         let store = Store::load(&source)?;
@@ -145,6 +157,22 @@ impl Application {
             Arc::clone(&responses),
             Arc::new(swapped),
         );
+        let endpoints = Arc::new(Endpoints::load(config.webhooks_file.as_deref())?);
+        if !endpoints.is_empty() {
+            tracing::info!(endpoints = endpoints.len(), "webhooks are on");
+        }
+        let (latest, events) = tokio::sync::watch::channel(0);
+        tokio::spawn(webhooks::deliver_forever(
+            replies.db.clone().into_inner(),
+            endpoints,
+            Retries {
+                max_attempts: config.webhook_max_attempts,
+                first_pause: Duration::from_secs(1),
+            },
+            metrics.clone().into_inner(),
+            latest,
+        ));
+        let events = web::Data::new(LatestEvent(events));
         let history = web::Data::new(ContentHistory::default());
         tokio::spawn(sync::record_forever(
             content.clone().into_inner(),
@@ -170,6 +198,7 @@ impl Application {
             config,
             content,
             history,
+            events,
             metrics,
             replies.clone(),
             responses,
@@ -255,6 +284,7 @@ fn serve(
     config: &Config,
     content: web::Data<LiveContent>,
     history: web::Data<ContentHistory>,
+    events: web::Data<LatestEvent>,
     metrics: web::Data<Metrics>,
     replies: Replies,
     responses: Arc<ResponseCache>,
@@ -301,6 +331,7 @@ fn serve(
         App::new()
             .app_data(content.clone())
             .app_data(history.clone())
+            .app_data(events.clone())
             .app_data(metrics.clone())
             .app_data(methods.clone())
             .app_data(spec.clone())

@@ -70,7 +70,7 @@ pub fn hit(slug: &Slug, kind: HitType, id: &str, lang: &Lang) -> String {
 /// content changes. Every response about an article in one language
 /// carries that article's two keys; a part alone adds its own.
 pub mod purge {
-    use super::{Lang, Slug};
+    use std::fmt::Display;
 
     /// The list of articles.
     pub const LIST: &str = "articles";
@@ -80,12 +80,12 @@ pub mod purge {
     pub const SEARCH: &str = "search";
 
     /// An article in every language, and in this one.
-    pub fn article(slug: &Slug, lang: &Lang) -> [String; 2] {
+    pub fn article(slug: impl Display, lang: impl Display) -> [String; 2] {
         [format!("article:{slug}"), format!("article:{slug}:{lang}")]
     }
 
     /// One part of an article, `kind` singular: `benefit:{slug}:{id}`.
-    pub fn part(kind: &str, slug: &Slug, id: &str) -> String {
+    pub fn part(kind: &str, slug: impl Display, id: &str) -> String {
         format!("{kind}:{slug}:{id}")
     }
 }

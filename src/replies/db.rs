@@ -40,6 +40,8 @@ use sqlx::{
     },
 };
 
+use crate::events::{EventType, NewEvent, ReplyEvent};
+
 use super::{
     ModeratedReply, NewReply, Reply, ReplyError, ReplyId, ReplyReceipt, ReplyStatus, Timestamp,
     Violation,
@@ -286,7 +288,10 @@ pub struct PostCount {
 /// The span of one database call (`doing`), a child of its request's;
 /// exported only when tracing is on.
 fn db_span(doing: &str, system: &str) -> tracing::Span {
-    if !crate::telemetry::exporting_spans() {
+    // Only within a request: the background work (recording the content
+    // history, delivering webhooks) polls the database every few hundred
+    // milliseconds and would fill the trace backend with root spans.
+    if !crate::telemetry::exporting_spans() || tracing::Span::current().is_none() {
         return tracing::Span::none();
     }
     tracing::info_span!(
@@ -784,6 +789,17 @@ impl Database {
             .bind(now.millis())
             .fetch_one(&mut *tx)
             .await?;
+            let submitted = NewEvent::new(
+                EventType::ReplySubmitted,
+                ReplyEvent {
+                    id,
+                    article: submission.article.to_owned(),
+                    parent_id: reply.parent_id.map(ReplyId::get),
+                    author_name: reply.author_name.clone(),
+                    body: reply.body.clone(),
+                },
+            );
+            outbox::announce!(tx, begin, &submitted);
             if let Some((key, fingerprint)) = &key {
                 sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
                     .bind(now.millis() - KEY_LIFETIME_MS)
@@ -975,13 +991,29 @@ impl Database {
             "UPDATE replies SET status = $1, updated_at = $2 WHERE id = $3 RETURNING ",
             moderated_columns!()
         );
-        let (live, reply) = on_pool!(self, "moderating a reply", |pool, _begin| {
-            sqlx::query_as(query)
+        let (live, reply) = on_pool!(self, "moderating a reply", |pool, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            let reply: Option<ModeratedReply> = sqlx::query_as(query)
                 .bind(status.as_str())
                 .bind(Timestamp::now().millis())
                 .bind(id.get())
-                .fetch_optional(pool)
-                .await
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(reply) = reply.as_ref().filter(|_| status == ReplyStatus::Approved) {
+                let approved = NewEvent::new(
+                    EventType::ReplyApproved,
+                    ReplyEvent {
+                        id: reply.id,
+                        article: reply.article.clone(),
+                        parent_id: reply.parent_id,
+                        author_name: reply.author_name.clone(),
+                        body: reply.body.clone(),
+                    },
+                );
+                outbox::announce!(tx, begin, &approved);
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(reply)
         })?;
         self.approved_changed();
         self.still_there(&live)?;
@@ -1058,7 +1090,7 @@ fn unavailable(retry_after: u64) -> ReplyError {
     }
 }
 
-fn now_millis() -> i64 {
+pub fn now_millis() -> i64 {
     Timestamp::now().millis()
 }
 
@@ -1085,8 +1117,10 @@ fn redact(url: &str) -> String {
 }
 
 mod history;
+mod outbox;
 
 pub use history::{ChangeQuery, Changes, ContentChange, ItemDigest, Recorded};
+pub use outbox::DueDelivery;
 
 #[cfg(test)]
 mod tests {

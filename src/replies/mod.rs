@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 pub use db::{
     ChangeQuery, Changes, ContentChange, Created, Database, DatabaseTlsError, DatabaseUrlError,
-    ItemDigest, PostCount, Recorded,
+    DueDelivery, ItemDigest, PostCount, Recorded, now_millis,
 };
 pub use validate::{MAX_REPLY_BYTES, parse_decision, parse_reply};
 

@@ -4,6 +4,7 @@
 mod articles;
 mod benefits;
 pub mod docs;
+mod events;
 pub mod fallback;
 mod faqs;
 mod health;
@@ -97,6 +98,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(articles::article_bundle)
         .service(search::search_list)
         .service(sync::sync_list)
+        .service(events::event_list)
         .service(
             scope("/v1/articles/{slug}")
                 .service(articles::article_view)

@@ -22,8 +22,9 @@ pub use token::{After, BadToken, PageCursor, SyncToken};
 
 use crate::{
     content::Lang,
+    events::{ContentEvent, EventType, NewEvent},
     http::representation::Representation,
-    replies::{ChangeQuery, Changes, Database, ItemDigest, Recorded, ReplyError},
+    replies::{ChangeQuery, Changes, ContentChange, Database, ItemDigest, Recorded, ReplyError},
     search::HitType,
     store::{Collection, Entry, LiveContent, Store},
     urls,
@@ -405,6 +406,59 @@ fn from_scratch(
     }
 }
 
+/// The `content.*` events of `changes`: one per article and language
+/// changed, carrying a sync token from before the change and the purge
+/// keys of everything it makes stale.
+fn content_events(epoch: &str, before: i64, changes: &[ContentChange]) -> Vec<NewEvent> {
+    let mut events: Vec<((&str, &str), EventType, Vec<String>)> = Vec::new();
+    for change in changes {
+        let at = (change.article.as_str(), change.lang.as_str());
+        let index = match events.iter().position(|(key, ..)| *key == at) {
+            Some(index) => index,
+            None => {
+                let mut keys = urls::purge::article(at.0, at.1).to_vec();
+                keys.extend(
+                    [urls::purge::LIST, urls::purge::BUNDLE, urls::purge::SEARCH].map(String::from),
+                );
+                events.push((at, EventType::ContentUpdated, keys));
+                events.len() - 1
+            }
+        };
+        let (_, kind, keys) = &mut events[index];
+        if change.kind == HitType::Article.as_str() {
+            *kind = match (change.digest.is_some(), change.created) {
+                (false, _) => EventType::ContentDeleted,
+                (true, true) => EventType::ContentPublished,
+                (true, false) => *kind,
+            };
+        } else {
+            keys.push(urls::purge::part(&change.kind, at.0, &change.item_id));
+        }
+    }
+    let sync_token = SyncToken {
+        epoch: epoch.to_owned(),
+        from: Some(before),
+        page: None,
+        kind: None,
+        lang: None,
+    }
+    .to_string();
+    events
+        .into_iter()
+        .map(|((article, lang), kind, purge_keys)| {
+            NewEvent::new(
+                kind,
+                ContentEvent {
+                    article: article.to_owned(),
+                    lang: lang.to_owned(),
+                    sync_token: sync_token.clone(),
+                    purge_keys,
+                },
+            )
+        })
+        .collect()
+}
+
 /// How long to wait before recording again after the database failed.
 const RETRY_FIRST: Duration = Duration::from_secs(1);
 const RETRY_MOST: Duration = Duration::from_secs(30);
@@ -438,7 +492,7 @@ pub async fn record_forever(
                     Err(_) => return,
                 }
             };
-            match db.record_content(&items, keep_ms).await {
+            match db.record_content(&items, keep_ms, &content_events).await {
                 Ok(record) => {
                     pause = RETRY_FIRST;
                     tracing::info!(

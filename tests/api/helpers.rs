@@ -137,26 +137,32 @@ impl Drop for TestDatabase {
             return;
         };
         // Drop runs inside the test's runtime, which cannot be blocked on:
-        // a thread of its own, with a runtime of its own.
+        // a thread of its own, with a runtime of its own. It is waited for
+        // only briefly: a connection the app was opening when the test ended
+        // is stuck in PostgreSQL's authentication until this runtime (frozen
+        // while Drop blocks) goes on, and DROP DATABASE waits for it. Once
+        // the test returns, its runtime closes that socket and the drop ends.
         let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        let dropped = std::thread::spawn(move || {
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .unwrap();
-            runtime.block_on(async {
+            let dropped = runtime.block_on(async {
                 use sqlx::Connection as _;
                 let mut admin = sqlx::PgConnection::connect(&server).await?;
                 sqlx::query(sqlx::AssertSqlSafe(statement))
                     .execute(&mut admin)
                     .await
                     .map(|_| ())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {name}: {dropped:?}");
-        }
+            });
+            if let Err(error) = &dropped {
+                eprintln!("could not drop test database {name}: {error}");
+            }
+            let _ = done.send(());
+        });
+        let _ = finished.recv_timeout(Duration::from_millis(500));
     }
 }
 
@@ -542,6 +548,22 @@ impl ServerProcess {
 
     /// [`ServerProcess::get`] with more request headers.
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        self.send("GET", path, headers, "")
+    }
+
+    /// A blocking POST of `body` as JSON: (status, body).
+    pub fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+        self.send("POST", path, &[("content-type", "application/json")], body)
+    }
+
+    /// One request with a plain HTTP/1.1 client: (status, body).
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         let extra: String = headers
@@ -550,7 +572,8 @@ impl ServerProcess {
             .collect();
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: test\r\n{extra}Connection: close\r\n\r\n"
+            "{method} {path} HTTP/1.1\r\nHost: test\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
         )
         .unwrap();
         let mut raw = String::new();

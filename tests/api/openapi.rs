@@ -98,11 +98,24 @@ async fn every_documented_read_answers_its_examples_with_200() {
     let spec: Value = serde_json::from_str(COMMITTED).unwrap();
     for (path, item) in spec["paths"].as_object().unwrap() {
         let operation = &item["get"];
+        // The live event stream never ends: tests/api/events.rs reads it.
+        if operation["tags"][0] == "events" {
+            continue;
+        }
         let url = example_path(path, operation);
-        let reply = if operation["security"].is_array() {
-            app.as_moderator("GET", &url, None).await
-        } else {
-            app.get(&url).await
+        let mut tries = 0;
+        let reply = loop {
+            let reply = if operation["security"].is_array() {
+                app.as_moderator("GET", &url, None).await
+            } else {
+                app.get(&url).await
+            };
+            // Sync answers 503 until the content just loaded is recorded.
+            tries += 1;
+            if reply.status != 503 || tries == 50 {
+                break reply;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         };
         assert_eq!(reply.status, 200, "GET {url}");
         assert!(
@@ -137,7 +150,10 @@ fn every_operation_documents_the_refusals_it_can_answer() {
                 "GET {path} does not document {status}"
             );
         }
-        if item["get"]["tags"][0] != "operations" {
+        // Probes and the live event stream are not representations with
+        // validators or codings.
+        if !["operations", "events"].contains(&item["get"]["tags"][0].as_str().unwrap_or_default())
+        {
             for status in ["304", "406"] {
                 assert!(
                     responses[status].is_object(),

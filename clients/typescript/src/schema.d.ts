@@ -396,6 +396,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream live events
+         * @description Server-sent events (`text/event-stream`): `content.published`,
+         *     `content.updated`, `content.deleted` and `reply.approved`, as they
+         *     happen. Each has `id` (its number in the outbox), `event` (its type)
+         *     and `data` (the event, as webhooks receive it). A client that
+         *     reconnects sends `Last-Event-ID` (browsers' `EventSource` does) and
+         *     first gets what it missed, for as long as the outbox keeps events (7
+         *     days). A stream ends after 5 minutes; clients reconnect. Replies
+         *     awaiting moderation are never streamed.
+         */
+        get: operations["event_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/moderation/replies": {
         parameters: {
             query?: never;
@@ -505,7 +532,108 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "content.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive `content.deleted`
+         * @description An article, in one language, is gone after a reload. Posted to each `--webhooks-file` endpoint that wants it, at least once (retried with exponential backoff; deduplicate by `webhook-id`). Verify `webhook-signature` with any Standard Webhooks library. Answer 2xx to acknowledge.
+         */
+        post: operations["webhook_content_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "content.published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive `content.published`
+         * @description An article, in one language, appeared on a reload. Posted to each `--webhooks-file` endpoint that wants it, at least once (retried with exponential backoff; deduplicate by `webhook-id`). Verify `webhook-signature` with any Standard Webhooks library. Answer 2xx to acknowledge.
+         */
+        post: operations["webhook_content_published"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "content.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive `content.updated`
+         * @description An article, in one language, or one of its parts changed on a reload. Posted to each `--webhooks-file` endpoint that wants it, at least once (retried with exponential backoff; deduplicate by `webhook-id`). Verify `webhook-signature` with any Standard Webhooks library. Answer 2xx to acknowledge.
+         */
+        post: operations["webhook_content_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "reply.approved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive `reply.approved`
+         * @description A moderator approved a reply: it is now shown. Posted to each `--webhooks-file` endpoint that wants it, at least once (retried with exponential backoff; deduplicate by `webhook-id`). Verify `webhook-signature` with any Standard Webhooks library. Answer 2xx to acknowledge.
+         */
+        post: operations["webhook_reply_approved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "reply.submitted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive `reply.submitted`
+         * @description A reader posted a reply; it awaits moderation (never on the public live stream). Posted to each `--webhooks-file` endpoint that wants it, at least once (retried with exponential backoff; deduplicate by `webhook-id`). Verify `webhook-signature` with any Standard Webhooks library. Answer 2xx to acknowledge.
+         */
+        post: operations["webhook_reply_submitted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description A whole article, its parts in reading order. */
@@ -734,6 +862,43 @@ export interface components {
              */
             revision: string;
         };
+        /** @description The data of a `content.*` event: one article in one language. */
+        ContentEvent: {
+            /**
+             * @description The article's slug.
+             * @example deep-tissue-massage-for-back-pain
+             */
+            article: string;
+            /**
+             * @description The language that changed.
+             * @example en
+             */
+            lang: string;
+            /**
+             * @description The purge keys (`Surrogate-Key`, `Cache-Tag`) of every response
+             *     this change makes stale.
+             * @example [
+             *       "article:deep-tissue-massage-for-back-pain",
+             *       "article:deep-tissue-massage-for-back-pain:en",
+             *       "benefit:deep-tissue-massage-for-back-pain:improves-posture",
+             *       "articles",
+             *       "bundle",
+             *       "search"
+             *     ]
+             */
+            purge_keys: string[];
+            /**
+             * @description A sync token from just before this change: `GET /v1/sync?sync_token=`
+             *     with it answers what changed (this change, and any after it).
+             * @example eyJlIjoiOWYyYyIsImYiOjQyfQ
+             */
+            sync_token: string;
+        };
+        /**
+         * @description What happened.
+         * @enum {string}
+         */
+        EventType: "content.published" | "content.updated" | "content.deleted" | "reply.submitted" | "reply.approved";
         /** @description A frequently asked question and its answer. */
         Faq: {
             /**
@@ -1634,6 +1799,35 @@ export interface components {
              * Format: int64
              * @description The reply this one answers, if any.
              * @example null
+             */
+            parent_id?: number | null;
+        };
+        /** @description The data of a `reply.*` event. The author's email is never sent. */
+        ReplyEvent: {
+            /**
+             * @description The article it replies to.
+             * @example deep-tissue-massage-for-back-pain
+             */
+            article: string;
+            /**
+             * @description The name the author gave.
+             * @example Sam
+             */
+            author_name: string;
+            /**
+             * @description What the author wrote.
+             * @example This helped my lower back a lot.
+             */
+            body: string;
+            /**
+             * Format: int64
+             * @description The reply's id.
+             * @example 42
+             */
+            id: number;
+            /**
+             * Format: int64
+             * @description The reply it answers, if any.
              */
             parent_id?: number | null;
         };
@@ -3215,6 +3409,41 @@ export interface operations {
             431: components["responses"]["HeadersTooLarge"];
         };
     };
+    event_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last event the client received: the stream starts after it. Without it, with the next event. */
+                "Last-Event-ID"?: number | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream of events (never-ending until it is 5 minutes old). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 2000
+                     *
+                     *     id: 42
+                     *     event: reply.approved
+                     *     data: {"type":"reply.approved","timestamp":"2026-12-03T08:30:00.000Z","data":{"id":7,"article":"deep-tissue-massage-for-back-pain","parent_id":null,"author_name":"Sam","body":"Thanks!"}}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     moderation_reply_list: {
         parameters: {
             query?: {
@@ -3526,6 +3755,216 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["SyncUnavailable"];
+        };
+    };
+    webhook_content_deleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id (`msg_...`), the same on every retry. */
+                "webhook-id": string;
+                /** @description When this try was sent, in seconds since the epoch. */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` under the endpoint's secret. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: components["schemas"]["ContentEvent"];
+                    /** @description When it happened (RFC 3339, UTC). */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "content.deleted";
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledged: not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not acknowledged: tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_content_published: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id (`msg_...`), the same on every retry. */
+                "webhook-id": string;
+                /** @description When this try was sent, in seconds since the epoch. */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` under the endpoint's secret. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: components["schemas"]["ContentEvent"];
+                    /** @description When it happened (RFC 3339, UTC). */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "content.published";
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledged: not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not acknowledged: tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_content_updated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id (`msg_...`), the same on every retry. */
+                "webhook-id": string;
+                /** @description When this try was sent, in seconds since the epoch. */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` under the endpoint's secret. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: components["schemas"]["ContentEvent"];
+                    /** @description When it happened (RFC 3339, UTC). */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "content.updated";
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledged: not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not acknowledged: tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_reply_approved: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id (`msg_...`), the same on every retry. */
+                "webhook-id": string;
+                /** @description When this try was sent, in seconds since the epoch. */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` under the endpoint's secret. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: components["schemas"]["ReplyEvent"];
+                    /** @description When it happened (RFC 3339, UTC). */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "reply.approved";
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledged: not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not acknowledged: tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_reply_submitted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id (`msg_...`), the same on every retry. */
+                "webhook-id": string;
+                /** @description When this try was sent, in seconds since the epoch. */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` under the endpoint's secret. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: components["schemas"]["ReplyEvent"];
+                    /** @description When it happened (RFC 3339, UTC). */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "reply.submitted";
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledged: not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not acknowledged: tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

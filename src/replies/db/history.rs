@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use tracing::Instrument as _;
 
 use super::{Database, Pool, ReplyError, db_span, now_millis, to_i64};
+use crate::events::NewEvent;
 
 /// Rows per `INSERT`: well under SQLite's 32,766 and PostgreSQL's 65,535
 /// parameters with six a row.
@@ -34,7 +35,14 @@ pub struct ContentChange {
     pub kind: String,
     pub item_id: String,
     pub digest: Option<String>,
+    /// Whether the item is new (it was not in the content before).
+    #[sqlx(skip)]
+    pub created: bool,
 }
+
+/// Makes the events of recorded changes, given the history's name and the
+/// change number before them.
+pub type Announce = dyn Fn(&str, i64, &[ContentChange]) -> Vec<NewEvent> + Sync;
 
 /// What recording a content set came to.
 #[derive(Debug, Clone)]
@@ -83,11 +91,14 @@ impl Database {
     /// a change, numbered in `items`' order. Changes recorded more than
     /// `keep_ms` ago are forgotten first. One transaction, taken by one
     /// replica at a time, so that change numbers are committed in order
-    /// and a replica loading the same content records nothing.
+    /// and a replica loading the same content records nothing. The events
+    /// `announce` makes of the changes (given the history's name and the
+    /// number before them) are written in the same transaction.
     pub async fn record_content(
         &self,
         items: &[ItemDigest],
         keep_ms: i64,
+        announce: &Announce,
     ) -> Result<Recorded, ReplyError> {
         let now = now_millis();
         let (_, recorded) = on_pool!(self, "recording the content", |pool, begin| {
@@ -130,6 +141,7 @@ impl Database {
                     .await?;
             }
 
+            let before: i64 = sqlx::query_scalar(LAST_SEQ).fetch_one(&mut *tx).await?;
             let stored: Vec<(String, String, String, String, String)> =
                 sqlx::query_as("SELECT article, lang, kind, item_id, digest FROM content_items")
                     .fetch_all(&mut *tx)
@@ -139,6 +151,7 @@ impl Database {
                 .map(|(article, lang, kind, id, digest)| ((article, lang, kind, id), digest))
                 .collect();
             let mut rows: Vec<(&str, &str, &str, &str, Option<&str>)> = Vec::new();
+            let mut created = Vec::new();
             for item in items {
                 let key = (
                     item.article.clone(),
@@ -146,7 +159,9 @@ impl Database {
                     item.kind.to_owned(),
                     item.id.clone(),
                 );
-                if was.remove(&key).as_deref() != Some(item.digest.as_str()) {
+                let before = was.remove(&key);
+                if before.as_deref() != Some(item.digest.as_str()) {
+                    created.push(before.is_none());
                     rows.push((
                         &item.article,
                         &item.lang,
@@ -224,6 +239,13 @@ impl Database {
                     .execute(&mut *tx)
                     .await?;
                 }
+            }
+            // Rows were numbered in the order they were given.
+            for (change, new) in changes.iter_mut().zip(&created) {
+                change.created = *new;
+            }
+            for event in announce(&epoch, before, &changes) {
+                super::outbox::announce!(tx, begin, &event);
             }
             let seq: i64 = sqlx::query_scalar(LAST_SEQ).fetch_one(&mut *tx).await?;
             tx.commit().await?;
