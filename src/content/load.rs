@@ -374,6 +374,7 @@ pub fn parse_article(name: &str, text: &str) -> Result<Article, Vec<Problem>> {
     let mut check = Checker::default();
     check.article(&mut article);
     if check.problems.is_empty() {
+        article.measure();
         return Ok(article);
     }
     // Only a broken file pays for the second, span-keeping parse.
@@ -404,15 +405,25 @@ fn derived_fields_typed(article: &Article) -> Vec<(Vec<Key>, &'static str)> {
         "`slug` is the file's name, not a field; remove it (rename the file to change the slug)";
     const POSITION: &str = "`position` follows the order of items in the file, not a field; \
          remove it (move the item to change its position)";
+    const READABILITY: &str =
+        "`readability` is computed from the text when it is loaded, not a field; remove it";
     let mut typed = Vec::new();
     if article.slug != Slug::unset() {
         typed.push((vec![Key::Field("slug")], SLUG));
     }
-    let mut positions = |path: Vec<Key>, position: u32| {
+    if article.readability.is_some() {
+        typed.push((vec![Key::Field("readability")], READABILITY));
+    }
+    let mut positions = |path: Vec<Key>, position: u32, measured: bool| {
         if position != 0 {
-            let mut path = path;
+            let mut path = path.clone();
             path.push(Key::Field("position"));
             typed.push((path, POSITION));
+        }
+        if measured {
+            let mut path = path;
+            path.push(Key::Field("readability"));
+            typed.push((path, READABILITY));
         }
     };
     for (field, section) in [
@@ -420,25 +431,38 @@ fn derived_fields_typed(article: &Article) -> Vec<(Vec<Key>, &'static str)> {
         ("conclusion", &article.conclusion),
     ] {
         if let Some(section) = section {
-            positions(vec![Key::Field(field)], section.position);
+            positions(
+                vec![Key::Field(field)],
+                section.position,
+                section.readability.is_some(),
+            );
         }
     }
     for (i, section) in article.sections.iter().enumerate() {
         positions(
             vec![Key::Field("sections"), Key::Index(i)],
             section.position,
+            section.readability.is_some(),
         );
     }
     let items =
         |field: &'static str, i: usize| vec![Key::Field(field), Key::Field("items"), Key::Index(i)];
     for (i, item) in article.benefits.items.iter().enumerate() {
-        positions(items("benefits", i), item.position);
+        positions(
+            items("benefits", i),
+            item.position,
+            item.readability.is_some(),
+        );
     }
     for (i, item) in article.precautions.items.iter().enumerate() {
-        positions(items("precautions", i), item.position);
+        positions(
+            items("precautions", i),
+            item.position,
+            item.readability.is_some(),
+        );
     }
     for (i, item) in article.faqs.items.iter().enumerate() {
-        positions(items("faqs", i), item.position);
+        positions(items("faqs", i), item.position, item.readability.is_some());
     }
     typed
 }

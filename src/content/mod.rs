@@ -8,6 +8,7 @@ mod jsonld;
 mod load;
 mod locale;
 mod model;
+mod readability;
 mod slug;
 
 pub use jsonld::article_jsonld;
@@ -20,4 +21,5 @@ pub use model::{
     Article, ArticleSummary, Benefit, Date, Faq, Group, Lang, Part, Precaution, RepliesPart,
     Section,
 };
+pub use readability::Readability;
 pub use slug::{Slug, SlugError};

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use super::Slug;
+use super::{Slug, readability::Readability};
 
 /// A whole article, its parts in reading order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -86,6 +86,11 @@ pub struct Article {
     /// The heading readers see above the reply form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replies: Option<RepliesPart>,
+    /// How long it is and how hard to read: computed when the content is
+    /// loaded, never written in a content file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Readability, required = true)]
+    pub readability: Option<Readability>,
 }
 
 /// A calendar date, written `2024-05-01` in content files (a TOML date)
@@ -272,6 +277,11 @@ pub struct Section {
         example = "Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body."
     )]
     pub body: String,
+    /// How long it is and how hard to read: computed when the content is
+    /// loaded, never written in a content file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Readability, required = true)]
+    pub readability: Option<Readability>,
 }
 
 /// A titled list of an article's items, such as its benefits.
@@ -321,6 +331,11 @@ pub struct Benefit {
         example = "Deep tissue massage effectively helps in reducing muscle tension, which is often a leading cause of back pain. By targeting the deeper layers of muscles, it helps release any built-up tension and promotes relaxation."
     )]
     pub body: String,
+    /// How long it is and how hard to read: computed when the content is
+    /// loaded, never written in a content file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Readability, required = true)]
+    pub readability: Option<Readability>,
 }
 
 /// One precaution to take before or after the therapy.
@@ -342,6 +357,11 @@ pub struct Precaution {
         example = "It is crucial to choose a licensed and experienced massage therapist who specializes in deep tissue massage. They will have the necessary knowledge and skills to perform the technique correctly and safely."
     )]
     pub body: String,
+    /// How long it is and how hard to read: computed when the content is
+    /// loaded, never written in a content file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Readability, required = true)]
+    pub readability: Option<Readability>,
 }
 
 /// A frequently asked question and its answer.
@@ -363,6 +383,11 @@ pub struct Faq {
         example = "Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension."
     )]
     pub answer: String,
+    /// How long it is and how hard to read: computed when the content is
+    /// loaded, never written in a content file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Readability, required = true)]
+    pub readability: Option<Readability>,
 }
 
 /// The part of the article where readers leave replies.
@@ -404,10 +429,20 @@ pub trait Part {
     fn title(&self) -> &str;
     /// What it says: a body, an answer.
     fn text(&self) -> &str;
+    /// Every text a reader reads in it, in order: heading or title, then text.
+    fn reading(&self) -> Vec<&str>;
+    /// Its readability, once measured (see [`Part::measure`]).
+    fn readability(&self) -> Option<&Readability>;
+    /// Measures its readability in `lang` and keeps it.
+    fn measure(&mut self, lang: &Lang) {
+        let readability = Readability::of(self.reading(), lang);
+        self.set_readability(readability);
+    }
+    fn set_readability(&mut self, readability: Readability);
 }
 
 macro_rules! part {
-    ($ty:ty, $kind:literal, title: $title:expr, text: $text:ident, $($field:ident),+) => {
+    ($ty:ty, $kind:literal, title: $title:expr, text: $text:ident, reading: $reading:expr, $($field:ident),+) => {
         impl Part for $ty {
             const KIND: &'static str = $kind;
             fn id(&self) -> &str {
@@ -426,16 +461,70 @@ macro_rules! part {
             fn texts_mut(&mut self) -> Vec<(&'static str, &mut String)> {
                 vec![$((stringify!($field), &mut self.$field)),+]
             }
+            fn reading(&self) -> Vec<&str> {
+                let reading: fn(&Self) -> Vec<&str> = $reading;
+                reading(self)
+            }
+            fn readability(&self) -> Option<&Readability> {
+                self.readability.as_ref()
+            }
+            fn set_readability(&mut self, readability: Readability) {
+                self.readability = Some(readability);
+            }
         }
     };
 }
 
-part!(Section, "section", title: |s| s.heading.as_deref().unwrap_or_default(), text: body, body);
-part!(Benefit, "benefit", title: |b| &b.title, text: body, title, body);
-part!(Precaution, "precaution", title: |p| &p.title, text: body, title, body);
-part!(Faq, "faq", title: |f| &f.question, text: answer, question, answer);
+part!(Section, "section", title: |s| s.heading.as_deref().unwrap_or_default(), text: body,
+    reading: |s| s.heading.iter().map(String::as_str).chain([s.body.as_str()]).collect(), body);
+part!(Benefit, "benefit", title: |b| &b.title, text: body,
+    reading: |b| vec![&b.title, &b.body], title, body);
+part!(Precaution, "precaution", title: |p| &p.title, text: body,
+    reading: |p| vec![&p.title, &p.body], title, body);
+part!(Faq, "faq", title: |f| &f.question, text: answer,
+    reading: |f| vec![&f.question, &f.answer], question, answer);
 
 impl Article {
+    /// Measures the readability of each part and of the whole, which is
+    /// every text a reader reads, in order (headings and lead-ins included).
+    pub fn measure(&mut self) {
+        let lang = self.lang.clone();
+        for section in self
+            .intro
+            .iter_mut()
+            .chain(&mut self.sections)
+            .chain(&mut self.conclusion)
+        {
+            section.measure(&lang);
+        }
+        self.benefits
+            .items
+            .iter_mut()
+            .for_each(|b| b.measure(&lang));
+        self.precautions
+            .items
+            .iter_mut()
+            .for_each(|p| p.measure(&lang));
+        self.faqs.items.iter_mut().for_each(|f| f.measure(&lang));
+        fn group<T: Part>(group: &Group<T>) -> impl Iterator<Item = &str> {
+            group
+                .heading
+                .iter()
+                .chain(&group.intro)
+                .map(String::as_str)
+                .chain(group.items.iter().flat_map(Part::reading))
+        }
+        let texts: Vec<&str> = std::iter::once(self.title.as_str())
+            .chain(self.intro.iter().flat_map(Part::reading))
+            .chain(self.sections.iter().flat_map(Part::reading))
+            .chain(group(&self.benefits))
+            .chain(group(&self.precautions))
+            .chain(self.conclusion.iter().flat_map(Part::reading))
+            .chain(group(&self.faqs))
+            .collect();
+        self.readability = Some(Readability::of(texts, &lang));
+    }
+
     /// The article's prose in reading order: intro, sections, conclusion;
     /// what `/sections` lists.
     pub fn prose(&self) -> impl Iterator<Item = &Section> {

@@ -129,6 +129,9 @@ fn article_page(
         nav { a href="/" { "All articles" } }
         article {
             h1 { (title) }
+            @if let Some(readability) = &article.readability {
+                p.reading-time { (readability.reading_time_minutes) " min read" }
+            }
             @if let Some(intro) = &article.intro {
                 (paragraphs(&intro.body))
             }

@@ -48,8 +48,12 @@ fn every_broken_file_is_rejected_with_its_file_line_and_reason() {
                 "6:12: `position` follows the order of items in the file, not a field; remove it (move the item to change its position)"
             ),
             at(
+                "typed-readability.toml",
+                "7:15: `readability` is computed from the text when it is loaded, not a field; remove it"
+            ),
+            at(
                 "unknown-key.toml",
-                "2:1: unknown field `subtitle`, expected one of `slug`, `lang`, `title`, `about`, `published_at`, `updated_at`, `last_reviewed`, `next_review`, `authors`, `reviewed_by`, `license`, `intro`, `sections`, `benefits`, `precautions`, `conclusion`, `faqs`, `replies`"
+                "2:1: unknown field `subtitle`, expected one of `slug`, `lang`, `title`, `about`, `published_at`, `updated_at`, `last_reviewed`, `next_review`, `authors`, `reviewed_by`, `license`, `intro`, `sections`, `benefits`, `precautions`, `conclusion`, `faqs`, `replies`, `readability`"
             ),
         ]
     );
@@ -66,7 +70,7 @@ async fn the_server_refuses_to_start_on_broken_content() {
     };
     let message = error.to_string();
     assert!(
-        message.starts_with("invalid content in tests/fixtures/broken: 8 problem(s)"),
+        message.starts_with("invalid content in tests/fixtures/broken: 9 problem(s)"),
         "{message}"
     );
     assert!(message.contains("duplicate-id.toml:10:6:"), "{message}");
@@ -82,7 +86,7 @@ fn validate_reports_every_problem_and_exits_1() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         stderr.lines().filter(|l| l.contains(".toml:")).count(),
-        8,
+        9,
         "{stderr}"
     );
 

@@ -45,6 +45,7 @@ await test("reader-page-shows-the-article-and-an-approved-reply", async (page) =
   const response = await page.goto(`${base}/articles/${slug}`);
   assert.equal(response.status(), 200);
   assert.equal(await page.title(), "Back Pain Relief With Deep Tissue Massage");
+  assert.match(await page.locator(".reading-time").textContent(), /^\d+ min read$/);
   assert.equal(await page.locator("section[aria-labelledby=benefits] ol > li").count(), 7);
   assert.equal(await page.locator("section[aria-labelledby=precautions] ol > li").count(), 5);
   assert.equal(await page.locator("section[aria-labelledby=faqs] dt").count(), 4);

@@ -687,6 +687,11 @@ export interface components {
              * @example 2024-03-01
              */
             published_at?: string | null;
+            /**
+             * @description How long it is and how hard to read: computed when the content is
+             *     loaded, never written in a content file.
+             */
+            readability: components["schemas"]["Readability"];
             replies?: components["schemas"]["RepliesPart"] | null;
             /**
              * @description Who reviewed the article's facts.
@@ -762,6 +767,11 @@ export interface components {
              * @example 2024-03-01
              */
             published_at?: string | null;
+            /**
+             * @description How long it is and how hard to read: computed when the content is
+             *     loaded, never written in a content file.
+             */
+            readability?: components["schemas"]["Readability"];
             replies?: components["schemas"]["RepliesPart"] | null;
             /**
              * @description Who reviewed the article's facts.
@@ -826,6 +836,11 @@ export interface components {
              */
             position: number;
             /**
+             * @description How long it is and how hard to read: computed when the content is
+             *     loaded, never written in a content file.
+             */
+            readability: components["schemas"]["Readability"];
+            /**
              * @description The benefit in a few words.
              * @example Reduces Muscle Tension
              */
@@ -846,6 +861,11 @@ export interface components {
              * @example 1
              */
             position?: number;
+            /**
+             * @description How long it is and how hard to read: computed when the content is
+             *     loaded, never written in a content file.
+             */
+            readability?: components["schemas"]["Readability"];
             /**
              * @description The benefit in a few words.
              * @example Reduces Muscle Tension
@@ -919,6 +939,11 @@ export interface components {
              * @example What is deep tissue massage?
              */
             question: string;
+            /**
+             * @description How long it is and how hard to read: computed when the content is
+             *     loaded, never written in a content file.
+             */
+            readability: components["schemas"]["Readability"];
         };
         /** @description A frequently asked question and its answer. Only the fields named in `fields` are present. */
         FaqFields: {
@@ -940,6 +965,11 @@ export interface components {
              * @example What is deep tissue massage?
              */
             question?: string;
+            /**
+             * @description How long it is and how hard to read: computed when the content is
+             *     loaded, never written in a content file.
+             */
+            readability?: components["schemas"]["Readability"];
         };
         /** @description One problem with one field of a request body. */
         FieldError: {
@@ -988,6 +1018,11 @@ export interface components {
                  */
                 position: number;
                 /**
+                 * @description How long it is and how hard to read: computed when the content is
+                 *     loaded, never written in a content file.
+                 */
+                readability: components["schemas"]["Readability"];
+                /**
                  * @description The benefit in a few words.
                  * @example Reduces Muscle Tension
                  */
@@ -1023,6 +1058,11 @@ export interface components {
                  * @example What is deep tissue massage?
                  */
                 question: string;
+                /**
+                 * @description How long it is and how hard to read: computed when the content is
+                 *     loaded, never written in a content file.
+                 */
+                readability: components["schemas"]["Readability"];
             }[];
         };
         /** @description A titled list of an article's items, such as its benefits. */
@@ -1049,6 +1089,11 @@ export interface components {
                  * @example 1
                  */
                 position: number;
+                /**
+                 * @description How long it is and how hard to read: computed when the content is
+                 *     loaded, never written in a content file.
+                 */
+                readability: components["schemas"]["Readability"];
                 /**
                  * @description The precaution in a few words.
                  * @example Professional Massage Therapist
@@ -1155,6 +1200,11 @@ export interface components {
                  */
                 position: number;
                 /**
+                 * @description How long it is and how hard to read: computed when the content is
+                 *     loaded, never written in a content file.
+                 */
+                readability: components["schemas"]["Readability"];
+                /**
                  * @description The benefit in a few words.
                  * @example Reduces Muscle Tension
                  */
@@ -1183,6 +1233,11 @@ export interface components {
                  * @example 1
                  */
                 position?: number;
+                /**
+                 * @description How long it is and how hard to read: computed when the content is
+                 *     loaded, never written in a content file.
+                 */
+                readability?: components["schemas"]["Readability"];
                 /**
                  * @description The benefit in a few words.
                  * @example Reduces Muscle Tension
@@ -1217,6 +1272,11 @@ export interface components {
                  * @example What is deep tissue massage?
                  */
                 question: string;
+                /**
+                 * @description How long it is and how hard to read: computed when the content is
+                 *     loaded, never written in a content file.
+                 */
+                readability: components["schemas"]["Readability"];
             }[];
             /**
              * @description How many items there are.
@@ -1246,6 +1306,11 @@ export interface components {
                  * @example What is deep tissue massage?
                  */
                 question?: string;
+                /**
+                 * @description How long it is and how hard to read: computed when the content is
+                 *     loaded, never written in a content file.
+                 */
+                readability?: components["schemas"]["Readability"];
             }[];
             /**
              * @description How many items there are.
@@ -1270,6 +1335,11 @@ export interface components {
                  * @example 1
                  */
                 position: number;
+                /**
+                 * @description How long it is and how hard to read: computed when the content is
+                 *     loaded, never written in a content file.
+                 */
+                readability: components["schemas"]["Readability"];
                 /**
                  * @description The precaution in a few words.
                  * @example Professional Massage Therapist
@@ -1299,6 +1369,11 @@ export interface components {
                  * @example 1
                  */
                 position?: number;
+                /**
+                 * @description How long it is and how hard to read: computed when the content is
+                 *     loaded, never written in a content file.
+                 */
+                readability?: components["schemas"]["Readability"];
                 /**
                  * @description The precaution in a few words.
                  * @example Professional Massage Therapist
@@ -1333,6 +1408,11 @@ export interface components {
                  * @example 2
                  */
                 position: number;
+                /**
+                 * @description How long it is and how hard to read: computed when the content is
+                 *     loaded, never written in a content file.
+                 */
+                readability: components["schemas"]["Readability"];
             }[];
             /**
              * @description How many items there are.
@@ -1362,6 +1442,11 @@ export interface components {
                  * @example 2
                  */
                 position?: number;
+                /**
+                 * @description How long it is and how hard to read: computed when the content is
+                 *     loaded, never written in a content file.
+                 */
+                readability?: components["schemas"]["Readability"];
             }[];
             /**
              * @description How many items there are.
@@ -1687,6 +1772,11 @@ export interface components {
              */
             position: number;
             /**
+             * @description How long it is and how hard to read: computed when the content is
+             *     loaded, never written in a content file.
+             */
+            readability: components["schemas"]["Readability"];
+            /**
              * @description The precaution in a few words.
              * @example Professional Massage Therapist
              */
@@ -1707,6 +1797,11 @@ export interface components {
              * @example 1
              */
             position?: number;
+            /**
+             * @description How long it is and how hard to read: computed when the content is
+             *     loaded, never written in a content file.
+             */
+            readability?: components["schemas"]["Readability"];
             /**
              * @description The precaution in a few words.
              * @example Professional Massage Therapist
@@ -1744,6 +1839,34 @@ export interface components {
              * @example about:blank
              */
             type: string;
+        };
+        /** @description How long a text is and how hard it is to read; computed, never written. */
+        Readability: {
+            /**
+             * Format: double
+             * @description Flesch-Kincaid grade level: the US school grade that can follow the
+             *     text; null for languages other than English.
+             * @example 13.1
+             */
+            flesch_kincaid_grade?: number | null;
+            /**
+             * Format: double
+             * @description Flesch reading ease (higher is easier; 60-70 is plain English);
+             *     null for languages other than English, for which the formula does
+             *     not hold.
+             * @example 38.2
+             */
+            flesch_reading_ease?: number | null;
+            /**
+             * @description Minutes to read it at 238 words a minute, rounded up; at least 1.
+             * @example 1
+             */
+            reading_time_minutes: number;
+            /**
+             * @description Words in the text (headings and titles included).
+             * @example 52
+             */
+            word_count: number;
         };
         /** @description The readiness answer: which content is being served. */
         Readiness: {
@@ -1915,6 +2038,11 @@ export interface components {
              * @example 2
              */
             position: number;
+            /**
+             * @description How long it is and how hard to read: computed when the content is
+             *     loaded, never written in a content file.
+             */
+            readability: components["schemas"]["Readability"];
         };
         /** @description A prose section: an optional heading and its text. Only the fields named in `fields` are present. */
         SectionFields: {
@@ -1936,6 +2064,11 @@ export interface components {
              * @example 2
              */
             position?: number;
+            /**
+             * @description How long it is and how hard to read: computed when the content is
+             *     loaded, never written in a content file.
+             */
+            readability?: components["schemas"]["Readability"];
         };
         /**
          * @description A lowercase kebab-case identifier.
@@ -2412,7 +2545,7 @@ export interface operations {
                  * @description The fields to return, comma-separated (the rest are left out), for
                  *     example `title,benefits`. Without it, the whole article.
                  */
-                fields?: ("about" | "authors" | "benefits" | "conclusion" | "faqs" | "intro" | "lang" | "last_reviewed" | "license" | "next_review" | "precautions" | "published_at" | "replies" | "reviewed_by" | "sections" | "slug" | "title" | "updated_at")[];
+                fields?: ("about" | "authors" | "benefits" | "conclusion" | "faqs" | "intro" | "lang" | "last_reviewed" | "license" | "next_review" | "precautions" | "published_at" | "readability" | "replies" | "reviewed_by" | "sections" | "slug" | "title" | "updated_at")[];
             };
             header?: {
                 /**
@@ -2494,7 +2627,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("body" | "id" | "position" | "title")[];
+                fields?: ("body" | "id" | "position" | "readability" | "title")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -2566,7 +2699,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("body" | "id" | "position" | "title")[];
+                fields?: ("body" | "id" | "position" | "readability" | "title")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -2643,7 +2776,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("answer" | "id" | "position" | "question")[];
+                fields?: ("answer" | "id" | "position" | "question" | "readability")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -2715,7 +2848,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("answer" | "id" | "position" | "question")[];
+                fields?: ("answer" | "id" | "position" | "question" | "readability")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -2900,7 +3033,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("body" | "id" | "position" | "title")[];
+                fields?: ("body" | "id" | "position" | "readability" | "title")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -2972,7 +3105,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("body" | "id" | "position" | "title")[];
+                fields?: ("body" | "id" | "position" | "readability" | "title")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -3218,7 +3351,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("body" | "heading" | "id" | "position")[];
+                fields?: ("body" | "heading" | "id" | "position" | "readability")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -3290,7 +3423,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("body" | "heading" | "id" | "position")[];
+                fields?: ("body" | "heading" | "id" | "position" | "readability")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */

@@ -10,7 +10,7 @@ const article = "deep-tissue-massage-for-back-pain";
 function item(type: SyncItem["type"], id: string, body?: string): SyncItem {
   return body === undefined
     ? { type, id, article, lang: "en", deleted: true }
-    : { type, id, article, lang: "en", deleted: false, url: `/x/${id}`, data: { id, position: 1, title: id, body } };
+    : { type, id, article, lang: "en", deleted: false, url: `/x/${id}`, data: { id, position: 1, title: id, body, readability: { word_count: 2, reading_time_minutes: 1 } } };
 }
 
 /** A fetch that answers each `sync_token` (or none) with a canned page. */
@@ -47,7 +47,7 @@ test("a copy is made from scratch over pages, then takes a delta's changes and d
   assert.equal(copy.token, "s2");
   assert.equal(copy.items.size, 2, "the deleted FAQ is gone");
   const a = copy.items.get(syncKey({ type: "benefit", article, lang: "en", id: "a" }));
-  assert.deepEqual(a?.data, { id: "a", position: 1, title: "a", body: "one, corrected" });
+  assert.deepEqual(a?.data, { id: "a", position: 1, title: "a", body: "one, corrected", readability: { word_count: 2, reading_time_minutes: 1 } });
   assert.deepEqual(asked, ["", "p2", "s1"]);
 });
 
