@@ -43,6 +43,12 @@ pub fn article_jsonld(article: &Article) -> Value {
             .as_ref()
             .map(|name| json!({ "@type": "MedicalTherapy", "name": name })),
     );
+    put(
+        "medicalAudience",
+        article.audience.map(|audience| {
+            json!({ "@type": "MedicalAudience", "audienceType": audience.schema_name() })
+        }),
+    );
     put("datePublished", date(article.published_at));
     put("dateModified", date(article.updated_at));
     put("lastReviewed", date(article.last_reviewed));

@@ -18,8 +18,8 @@ pub use load::{
 };
 pub use locale::LangPreference;
 pub use model::{
-    Article, ArticleSummary, Benefit, Date, Faq, Group, Lang, Part, Precaution, RepliesPart,
-    Section,
+    Article, ArticleSummary, Audience, Benefit, Date, Faq, Group, Lang, Part, Precaution,
+    RepliesPart, Section,
 };
 pub use readability::Readability;
 pub use slug::{Slug, SlugError};

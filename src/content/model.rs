@@ -33,6 +33,10 @@ pub struct Article {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "Deep Tissue Massage")]
     pub about: Option<String>,
+    /// Who the article is written for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "patient")]
+    pub audience: Option<Audience>,
     /// When the article was first published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = Date, example = "2024-03-01")]
@@ -91,6 +95,29 @@ pub struct Article {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Readability, required = true)]
     pub readability: Option<Readability>,
+}
+
+/// Who an article is written for (schema.org's `medicalAudience`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    /// People with the condition.
+    Patient,
+    /// People who look after them.
+    Caregiver,
+    /// Health professionals.
+    Clinician,
+}
+
+impl Audience {
+    /// The name schema.org gives this audience.
+    pub fn schema_name(self) -> &'static str {
+        match self {
+            Self::Patient => "Patient",
+            Self::Caregiver => "Caregiver",
+            Self::Clinician => "Clinician",
+        }
+    }
 }
 
 /// A calendar date, written `2024-05-01` in content files (a TOML date)

@@ -185,7 +185,8 @@ last_reviewed = 2024-05-01
 next_review = 2025-05-01
 authors = ["A. Writer"]
 reviewed_by = ["Dr. B. Reviewer"]
-license = "CC BY 4.0""#;
+license = "CC BY 4.0"
+audience = "patient""#;
 
 /// A content dir whose source article carries editorial metadata.
 fn with_metadata() -> ContentDir {
@@ -210,6 +211,7 @@ async fn editorial_dates_and_credits_are_served_when_the_content_gives_them() {
     assert_eq!(json["authors"], serde_json::json!(["A. Writer"]));
     assert_eq!(json["reviewed_by"], serde_json::json!(["Dr. B. Reviewer"]));
     assert_eq!(json["license"], "CC BY 4.0");
+    assert_eq!(json["audience"], "patient");
     assert_eq!(
         whole.header("last-modified"),
         Some("Wed, 01 May 2024 00:00:00 GMT")
@@ -226,6 +228,10 @@ async fn editorial_dates_and_credits_are_served_when_the_content_gives_them() {
     );
     assert_eq!(page["reviewedBy"][0]["name"], "Dr. B. Reviewer");
     assert_eq!(page["license"], "CC BY 4.0");
+    assert_eq!(
+        page["medicalAudience"],
+        serde_json::json!({ "@type": "MedicalAudience", "audienceType": "Patient" })
+    );
 }
 
 #[actix_web::test]
@@ -281,6 +287,7 @@ async fn the_source_article_has_no_invented_dates() {
         "authors",
         "reviewed_by",
         "license",
+        "audience",
     ] {
         assert!(json.get(absent).is_none(), "{absent} was invented");
     }
@@ -303,6 +310,27 @@ fn validate_rejects_a_next_review_before_the_last() {
     assert!(
         stderr.contains(&format!("{SLUG}.toml:"))
             && stderr.contains("next_review: 2024-04-01 is before last_reviewed (2024-05-01)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn validate_names_the_audiences_there_are() {
+    let content = ContentDir::with_source_article();
+    content.edit(
+        r#"title = "Back Pain Relief With Deep Tissue Massage""#,
+        "title = \"Back Pain Relief With Deep Tissue Massage\"\naudience = \"doctors\"",
+    );
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_relief-api"))
+        .arg("validate")
+        .arg(content.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("{SLUG}.toml:10:12: unknown variant `doctors`"))
+            && stderr.contains("`patient`, `caregiver`, `clinician`"),
         "{stderr}"
     );
 }

@@ -173,7 +173,11 @@ fn with_an_otlp_endpoint_requests_are_spans_in_the_callers_trace_and_database_ca
         attribute(database, "db.system.name").as_deref(),
         Some("sqlite")
     );
-    assert!(database.end_time_unix_nano <= replies.end_time_unix_nano);
+    // The call began within the request. (Its end is not compared: sqlx's
+    // SQLite connection worker keeps the span of its last command until the
+    // next one arrives, so the span may close after the request's.)
+    assert!(database.start_time_unix_nano >= replies.start_time_unix_nano);
+    assert!(database.start_time_unix_nano <= replies.end_time_unix_nano);
     let missing = named("GET /v1/articles/{slug}/benefits/{id}");
     assert_eq!(
         missing.trace_id,

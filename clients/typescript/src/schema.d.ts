@@ -643,6 +643,7 @@ export interface components {
              * @example Deep Tissue Massage
              */
             about?: string | null;
+            audience?: components["schemas"]["Audience"] | null;
             /**
              * @description Who wrote the article.
              * @example [
@@ -723,6 +724,7 @@ export interface components {
              * @example Deep Tissue Massage
              */
             about?: string | null;
+            audience?: components["schemas"]["Audience"] | null;
             /**
              * @description Who wrote the article.
              * @example [
@@ -820,6 +822,11 @@ export interface components {
              */
             url: string;
         };
+        /**
+         * @description Who an article is written for (schema.org's `medicalAudience`).
+         * @enum {string}
+         */
+        Audience: "patient" | "caregiver" | "clinician";
         /** @description One benefit of the therapy. */
         Benefit: {
             /**
@@ -2545,7 +2552,7 @@ export interface operations {
                  * @description The fields to return, comma-separated (the rest are left out), for
                  *     example `title,benefits`. Without it, the whole article.
                  */
-                fields?: ("about" | "authors" | "benefits" | "conclusion" | "faqs" | "intro" | "lang" | "last_reviewed" | "license" | "next_review" | "precautions" | "published_at" | "readability" | "replies" | "reviewed_by" | "sections" | "slug" | "title" | "updated_at")[];
+                fields?: ("about" | "audience" | "authors" | "benefits" | "conclusion" | "faqs" | "intro" | "lang" | "last_reviewed" | "license" | "next_review" | "precautions" | "published_at" | "readability" | "replies" | "reviewed_by" | "sections" | "slug" | "title" | "updated_at")[];
             };
             header?: {
                 /**
