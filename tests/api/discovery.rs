@@ -293,20 +293,24 @@ async fn the_source_article_has_no_invented_dates() {
     }
 }
 
-#[test]
-fn validate_rejects_a_next_review_before_the_last() {
+/// What `relief-api validate` says (it must fail) of the source article
+/// with `fields` written after its title.
+fn validate_with(fields: &str) -> String {
     let content = ContentDir::with_source_article();
-    content.edit(
-        r#"title = "Back Pain Relief With Deep Tissue Massage""#,
-        "title = \"Back Pain Relief With Deep Tissue Massage\"\nlast_reviewed = 2024-05-01\nnext_review = 2024-04-01",
-    );
+    let title = r#"title = "Back Pain Relief With Deep Tissue Massage""#;
+    content.edit(title, &format!("{title}\n{fields}"));
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_relief-api"))
         .arg("validate")
         .arg(content.path())
         .output()
         .unwrap();
     assert!(!output.status.success());
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    String::from_utf8(output.stderr).unwrap()
+}
+
+#[test]
+fn validate_rejects_a_next_review_before_the_last() {
+    let stderr = validate_with("last_reviewed = 2024-05-01\nnext_review = 2024-04-01");
     assert!(
         stderr.contains(&format!("{SLUG}.toml:"))
             && stderr.contains("next_review: 2024-04-01 is before last_reviewed (2024-05-01)"),
@@ -316,18 +320,7 @@ fn validate_rejects_a_next_review_before_the_last() {
 
 #[test]
 fn validate_names_the_audiences_there_are() {
-    let content = ContentDir::with_source_article();
-    content.edit(
-        r#"title = "Back Pain Relief With Deep Tissue Massage""#,
-        "title = \"Back Pain Relief With Deep Tissue Massage\"\naudience = \"doctors\"",
-    );
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_relief-api"))
-        .arg("validate")
-        .arg(content.path())
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stderr = validate_with("audience = \"doctors\"");
     assert!(
         stderr.contains(&format!("{SLUG}.toml:10:12: unknown variant `doctors`"))
             && stderr.contains("`patient`, `caregiver`, `clinician`"),
