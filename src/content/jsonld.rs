@@ -52,6 +52,39 @@ pub fn article_jsonld(article: &Article) -> Value {
     put("datePublished", date(article.published_at));
     put("dateModified", date(article.updated_at));
     put("lastReviewed", date(article.last_reviewed));
+    let citations: Vec<Value> = article
+        .citations
+        .iter()
+        .chain(article.benefits.items.iter().flat_map(|b| &b.citations))
+        .chain(article.precautions.items.iter().flat_map(|p| &p.citations))
+        .chain(article.faqs.items.iter().flat_map(|f| &f.citations))
+        .map(|citation| {
+            let mut urls = citation
+                .url
+                .iter()
+                .cloned()
+                .chain(citation.doi_url())
+                .chain(citation.pmid_url());
+            let mut work = json!({ "@type": "CreativeWork", "name": citation.title });
+            if let Some(url) = urls.next() {
+                work["url"] = url.into();
+            }
+            let same: Vec<String> = urls.collect();
+            if !same.is_empty() {
+                work["sameAs"] = same.into();
+            }
+            work
+        })
+        .fold(Vec::new(), |mut unique, work| {
+            if !unique.contains(&work) {
+                unique.push(work);
+            }
+            unique
+        });
+    put(
+        "citation",
+        (!citations.is_empty()).then(|| citations.into()),
+    );
     put("author", people(&article.authors));
     put("reviewedBy", people(&article.reviewed_by));
     put(

@@ -15,7 +15,7 @@ use std::{
 use include_dir::{Dir, include_dir};
 use sha2::{Digest, Sha256};
 
-use super::{Article, Group, Lang, Part, Section, Slug};
+use super::{Article, Citation, Group, Lang, Part, Section, Slug};
 
 /// The `content/` directory of this repository, compiled into the binary so
 /// the server needs no files at run time.
@@ -571,6 +571,24 @@ impl Checker {
         self.group("benefits", &mut article.benefits);
         self.group("precautions", &mut article.precautions);
         self.group("faqs", &mut article.faqs);
+        self.citations(vec![Key::Field("citations")], &mut article.citations);
+        let items = |field: &'static str, i: usize| {
+            vec![
+                Key::Field(field),
+                Key::Field("items"),
+                Key::Index(i),
+                Key::Field("citations"),
+            ]
+        };
+        for (i, item) in article.benefits.items.iter_mut().enumerate() {
+            self.citations(items("benefits", i), &mut item.citations);
+        }
+        for (i, item) in article.precautions.items.iter_mut().enumerate() {
+            self.citations(items("precautions", i), &mut item.citations);
+        }
+        for (i, item) in article.faqs.items.iter_mut().enumerate() {
+            self.citations(items("faqs", i), &mut item.citations);
+        }
         if let Some(replies) = article.replies.as_mut() {
             self.text(
                 vec![Key::Field("replies"), Key::Field("heading")],
@@ -630,6 +648,20 @@ impl Checker {
             self.problem(path, "must not be empty".into());
         } else if trimmed.len() != text.len() {
             *text = trimmed.to_owned();
+        }
+    }
+
+    /// Checks each citation at `path`: a title, and its url, DOI or PMID
+    /// in their own syntax.
+    fn citations(&mut self, path: Vec<Key>, citations: &mut [Citation]) {
+        for (i, citation) in citations.iter_mut().enumerate() {
+            let at = |field: &'static str| {
+                [path.as_slice(), &[Key::Index(i), Key::Field(field)]].concat()
+            };
+            self.text(at("title"), &mut citation.title);
+            for (field, reason) in citation.problems() {
+                self.problem(at(field), reason);
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 //! `tests/api/architecture.rs` holds it to that), so the same types serve
 //! the loader, the JSON responses and the OpenAPI schema.
 
+mod citation;
 mod jsonld;
 mod load;
 mod locale;
@@ -11,6 +12,7 @@ mod model;
 mod readability;
 mod slug;
 
+pub use citation::Citation;
 pub use jsonld::article_jsonld;
 pub use load::{
     ContentError, ContentSource, DEFAULT_MAX_FILE_BYTES, Loaded, Problem, load, load_with,

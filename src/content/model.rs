@@ -11,7 +11,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use super::{Slug, readability::Readability};
+use super::{Citation, Slug, readability::Readability};
 
 /// A whole article, its parts in reading order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -90,6 +90,9 @@ pub struct Article {
     /// The heading readers see above the reply form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replies: Option<RepliesPart>,
+    /// The sources it relies on, if the content names any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
     /// How long it is and how hard to read: computed when the content is
     /// loaded, never written in a content file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -358,6 +361,9 @@ pub struct Benefit {
         example = "Deep tissue massage effectively helps in reducing muscle tension, which is often a leading cause of back pain. By targeting the deeper layers of muscles, it helps release any built-up tension and promotes relaxation."
     )]
     pub body: String,
+    /// The sources it relies on, if the content names any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
     /// How long it is and how hard to read: computed when the content is
     /// loaded, never written in a content file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -384,6 +390,9 @@ pub struct Precaution {
         example = "It is crucial to choose a licensed and experienced massage therapist who specializes in deep tissue massage. They will have the necessary knowledge and skills to perform the technique correctly and safely."
     )]
     pub body: String,
+    /// The sources it relies on, if the content names any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
     /// How long it is and how hard to read: computed when the content is
     /// loaded, never written in a content file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -410,6 +419,9 @@ pub struct Faq {
         example = "Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension."
     )]
     pub answer: String,
+    /// The sources it relies on, if the content names any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
     /// How long it is and how hard to read: computed when the content is
     /// loaded, never written in a content file.
     #[serde(default, skip_serializing_if = "Option::is_none")]

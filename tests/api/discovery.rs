@@ -288,9 +288,90 @@ async fn the_source_article_has_no_invented_dates() {
         "reviewed_by",
         "license",
         "audience",
+        "citations",
     ] {
         assert!(json.get(absent).is_none(), "{absent} was invented");
     }
+}
+
+/// Sources for the article and its last benefit (a fixture: the source
+/// article cites nothing, and nothing is invented in `content/`).
+const CITATIONS: &str = r#"
+[[citations]]
+title = "Massage for low-back pain"
+url = "https://www.cochranelibrary.com/cdsr/doi/10.1002/14651858.CD001929.pub3/full"
+doi = "10.1002/14651858.CD001929.pub3"
+accessed = 2024-05-01
+
+[[benefits.items.citations]]
+title = "A PubMed record"
+pmid = "26329399"
+"#;
+
+#[actix_web::test]
+async fn sources_are_served_with_the_article_its_parts_and_in_json_ld() {
+    let content = ContentDir::with_source_article();
+    let text = std::fs::read_to_string(content.article_file()).unwrap();
+    std::fs::write(content.article_file(), format!("{text}\n{CITATIONS}")).unwrap();
+    let app = spawn_app_with(content.config()).await;
+
+    let whole = app.get_json(&article()).await;
+    assert_eq!(
+        whole["citations"][0]["doi"],
+        "10.1002/14651858.CD001929.pub3"
+    );
+    assert_eq!(whole["citations"][0]["accessed"], "2024-05-01");
+    let benefit = app
+        .get_json(&format!(
+            "{}/benefits/complements-other-therapies",
+            article()
+        ))
+        .await;
+    assert_eq!(
+        benefit["citations"],
+        serde_json::json!([{ "title": "A PubMed record", "pmid": "26329399" }])
+    );
+    let other = app
+        .get_json(&format!("{}/benefits/improves-posture", article()))
+        .await;
+    assert!(
+        other.get("citations").is_none(),
+        "only the cited part has sources"
+    );
+
+    let jsonld = app.get_json_ld(&format!("{}/jsonld", article())).await;
+    assert_eq!(
+        jsonld["@graph"][0]["citation"],
+        serde_json::json!([
+            {
+                "@type": "CreativeWork",
+                "name": "Massage for low-back pain",
+                "url": "https://www.cochranelibrary.com/cdsr/doi/10.1002/14651858.CD001929.pub3/full",
+                "sameAs": ["https://doi.org/10.1002/14651858.CD001929.pub3"]
+            },
+            {
+                "@type": "CreativeWork",
+                "name": "A PubMed record",
+                "url": "https://pubmed.ncbi.nlm.nih.gov/26329399/"
+            }
+        ])
+    );
+}
+
+#[test]
+fn validate_checks_each_source_in_its_own_syntax() {
+    let content = ContentDir::with_source_article();
+    let text = std::fs::read_to_string(content.article_file()).unwrap();
+    let broken = CITATIONS
+        .replace("10.1002/14651858.CD001929.pub3\"", "doi:10.1002/x\"")
+        .replace("26329399", "PMC123");
+    std::fs::write(content.article_file(), format!("{text}\n{broken}")).unwrap();
+    let stderr = failed_validation(&content);
+    assert!(
+        stderr.contains("citations[0].doi: `doi:10.1002/x` is not a DOI")
+            && stderr.contains("benefits.items[6].citations[0].pmid: `PMC123` is not a PubMed id"),
+        "{stderr}"
+    );
 }
 
 /// What `relief-api validate` says (it must fail) of the source article
@@ -299,6 +380,11 @@ fn validate_with(fields: &str) -> String {
     let content = ContentDir::with_source_article();
     let title = r#"title = "Back Pain Relief With Deep Tissue Massage""#;
     content.edit(title, &format!("{title}\n{fields}"));
+    failed_validation(&content)
+}
+
+/// What `relief-api validate` says of `content`, which it must refuse.
+fn failed_validation(content: &ContentDir) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_relief-api"))
         .arg("validate")
         .arg(content.path())

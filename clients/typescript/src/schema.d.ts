@@ -653,6 +653,8 @@ export interface components {
             authors?: string[];
             /** @description The numbered list of benefits. */
             benefits: components["schemas"]["Group_Benefit"];
+            /** @description The sources it relies on, if the content names any. */
+            citations?: components["schemas"]["Citation"][];
             conclusion?: components["schemas"]["Section"] | null;
             /** @description Frequently asked questions. */
             faqs: components["schemas"]["Group_Faq"];
@@ -734,6 +736,8 @@ export interface components {
             authors?: string[];
             /** @description The numbered list of benefits. */
             benefits?: components["schemas"]["Group_Benefit"];
+            /** @description The sources it relies on, if the content names any. */
+            citations?: components["schemas"]["Citation"][];
             conclusion?: components["schemas"]["Section"] | null;
             /** @description Frequently asked questions. */
             faqs?: components["schemas"]["Group_Faq"];
@@ -834,6 +838,8 @@ export interface components {
              * @example Deep tissue massage effectively helps in reducing muscle tension, which is often a leading cause of back pain. By targeting the deeper layers of muscles, it helps release any built-up tension and promotes relaxation.
              */
             body: string;
+            /** @description The sources it relies on, if the content names any. */
+            citations?: components["schemas"]["Citation"][];
             /** @description Identifier, unique among the article's benefits. */
             id: components["schemas"]["Slug"];
             /**
@@ -860,6 +866,8 @@ export interface components {
              * @example Deep tissue massage effectively helps in reducing muscle tension, which is often a leading cause of back pain. By targeting the deeper layers of muscles, it helps release any built-up tension and promotes relaxation.
              */
             body?: string;
+            /** @description The sources it relies on, if the content names any. */
+            citations?: components["schemas"]["Citation"][];
             /** @description Identifier, unique among the article's benefits. */
             id?: components["schemas"]["Slug"];
             /**
@@ -888,6 +896,35 @@ export interface components {
              * @example 9c1d2e3f4a5b6c7d
              */
             revision: string;
+        };
+        /** @description A source the text relies on: at least one of `url`, `doi` or `pmid`. */
+        Citation: {
+            /**
+             * Format: date
+             * @description When the source was last read.
+             * @example 2024-05-01
+             */
+            accessed?: string | null;
+            /**
+             * @description Its Digital Object Identifier, without `https://doi.org/`.
+             * @example 10.1002/14651858.CD001929.pub3
+             */
+            doi?: string | null;
+            /**
+             * @description Its PubMed id.
+             * @example 26329399
+             */
+            pmid?: string | null;
+            /**
+             * @description The source's title.
+             * @example Massage for low-back pain
+             */
+            title: string;
+            /**
+             * @description Where to read it: an absolute `https` URL.
+             * @example https://www.cochranelibrary.com/cdsr/doi/10.1002/14651858.CD001929.pub3/full
+             */
+            url?: string | null;
         };
         /** @description The data of a `content.*` event: one article in one language. */
         ContentEvent: {
@@ -933,6 +970,8 @@ export interface components {
              * @example Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension.
              */
             answer: string;
+            /** @description The sources it relies on, if the content names any. */
+            citations?: components["schemas"]["Citation"][];
             /** @description Identifier, unique among the article's FAQs. */
             id: components["schemas"]["Slug"];
             /**
@@ -959,6 +998,8 @@ export interface components {
              * @example Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension.
              */
             answer?: string;
+            /** @description The sources it relies on, if the content names any. */
+            citations?: components["schemas"]["Citation"][];
             /** @description Identifier, unique among the article's FAQs. */
             id?: components["schemas"]["Slug"];
             /**
@@ -1016,6 +1057,8 @@ export interface components {
                  * @example Deep tissue massage effectively helps in reducing muscle tension, which is often a leading cause of back pain. By targeting the deeper layers of muscles, it helps release any built-up tension and promotes relaxation.
                  */
                 body: string;
+                /** @description The sources it relies on, if the content names any. */
+                citations?: components["schemas"]["Citation"][];
                 /** @description Identifier, unique among the article's benefits. */
                 id: components["schemas"]["Slug"];
                 /**
@@ -1052,6 +1095,8 @@ export interface components {
                  * @example Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension.
                  */
                 answer: string;
+                /** @description The sources it relies on, if the content names any. */
+                citations?: components["schemas"]["Citation"][];
                 /** @description Identifier, unique among the article's FAQs. */
                 id: components["schemas"]["Slug"];
                 /**
@@ -1088,6 +1133,8 @@ export interface components {
                  * @example It is crucial to choose a licensed and experienced massage therapist who specializes in deep tissue massage. They will have the necessary knowledge and skills to perform the technique correctly and safely.
                  */
                 body: string;
+                /** @description The sources it relies on, if the content names any. */
+                citations?: components["schemas"]["Citation"][];
                 /** @description Identifier, unique among the article's precautions. */
                 id: components["schemas"]["Slug"];
                 /**
@@ -1198,6 +1245,8 @@ export interface components {
                  * @example Deep tissue massage effectively helps in reducing muscle tension, which is often a leading cause of back pain. By targeting the deeper layers of muscles, it helps release any built-up tension and promotes relaxation.
                  */
                 body: string;
+                /** @description The sources it relies on, if the content names any. */
+                citations?: components["schemas"]["Citation"][];
                 /** @description Identifier, unique among the article's benefits. */
                 id: components["schemas"]["Slug"];
                 /**
@@ -1232,6 +1281,8 @@ export interface components {
                  * @example Deep tissue massage effectively helps in reducing muscle tension, which is often a leading cause of back pain. By targeting the deeper layers of muscles, it helps release any built-up tension and promotes relaxation.
                  */
                 body?: string;
+                /** @description The sources it relies on, if the content names any. */
+                citations?: components["schemas"]["Citation"][];
                 /** @description Identifier, unique among the article's benefits. */
                 id?: components["schemas"]["Slug"];
                 /**
@@ -1266,6 +1317,8 @@ export interface components {
                  * @example Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension.
                  */
                 answer: string;
+                /** @description The sources it relies on, if the content names any. */
+                citations?: components["schemas"]["Citation"][];
                 /** @description Identifier, unique among the article's FAQs. */
                 id: components["schemas"]["Slug"];
                 /**
@@ -1300,6 +1353,8 @@ export interface components {
                  * @example Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension.
                  */
                 answer?: string;
+                /** @description The sources it relies on, if the content names any. */
+                citations?: components["schemas"]["Citation"][];
                 /** @description Identifier, unique among the article's FAQs. */
                 id?: components["schemas"]["Slug"];
                 /**
@@ -1334,6 +1389,8 @@ export interface components {
                  * @example It is crucial to choose a licensed and experienced massage therapist who specializes in deep tissue massage. They will have the necessary knowledge and skills to perform the technique correctly and safely.
                  */
                 body: string;
+                /** @description The sources it relies on, if the content names any. */
+                citations?: components["schemas"]["Citation"][];
                 /** @description Identifier, unique among the article's precautions. */
                 id: components["schemas"]["Slug"];
                 /**
@@ -1368,6 +1425,8 @@ export interface components {
                  * @example It is crucial to choose a licensed and experienced massage therapist who specializes in deep tissue massage. They will have the necessary knowledge and skills to perform the technique correctly and safely.
                  */
                 body?: string;
+                /** @description The sources it relies on, if the content names any. */
+                citations?: components["schemas"]["Citation"][];
                 /** @description Identifier, unique among the article's precautions. */
                 id?: components["schemas"]["Slug"];
                 /**
@@ -1770,6 +1829,8 @@ export interface components {
              * @example It is crucial to choose a licensed and experienced massage therapist who specializes in deep tissue massage. They will have the necessary knowledge and skills to perform the technique correctly and safely.
              */
             body: string;
+            /** @description The sources it relies on, if the content names any. */
+            citations?: components["schemas"]["Citation"][];
             /** @description Identifier, unique among the article's precautions. */
             id: components["schemas"]["Slug"];
             /**
@@ -1796,6 +1857,8 @@ export interface components {
              * @example It is crucial to choose a licensed and experienced massage therapist who specializes in deep tissue massage. They will have the necessary knowledge and skills to perform the technique correctly and safely.
              */
             body?: string;
+            /** @description The sources it relies on, if the content names any. */
+            citations?: components["schemas"]["Citation"][];
             /** @description Identifier, unique among the article's precautions. */
             id?: components["schemas"]["Slug"];
             /**
@@ -2552,7 +2615,7 @@ export interface operations {
                  * @description The fields to return, comma-separated (the rest are left out), for
                  *     example `title,benefits`. Without it, the whole article.
                  */
-                fields?: ("about" | "audience" | "authors" | "benefits" | "conclusion" | "faqs" | "intro" | "lang" | "last_reviewed" | "license" | "next_review" | "precautions" | "published_at" | "readability" | "replies" | "reviewed_by" | "sections" | "slug" | "title" | "updated_at")[];
+                fields?: ("about" | "audience" | "authors" | "benefits" | "citations" | "conclusion" | "faqs" | "intro" | "lang" | "last_reviewed" | "license" | "next_review" | "precautions" | "published_at" | "readability" | "replies" | "reviewed_by" | "sections" | "slug" | "title" | "updated_at")[];
             };
             header?: {
                 /**
@@ -2634,7 +2697,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("body" | "id" | "position" | "readability" | "title")[];
+                fields?: ("body" | "citations" | "id" | "position" | "readability" | "title")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -2706,7 +2769,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("body" | "id" | "position" | "readability" | "title")[];
+                fields?: ("body" | "citations" | "id" | "position" | "readability" | "title")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -2783,7 +2846,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("answer" | "id" | "position" | "question" | "readability")[];
+                fields?: ("answer" | "citations" | "id" | "position" | "question" | "readability")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -2855,7 +2918,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("answer" | "id" | "position" | "question" | "readability")[];
+                fields?: ("answer" | "citations" | "id" | "position" | "question" | "readability")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -3040,7 +3103,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("body" | "id" | "position" | "readability" | "title")[];
+                fields?: ("body" | "citations" | "id" | "position" | "readability" | "title")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -3112,7 +3175,7 @@ export interface operations {
                  * @description The fields of each item to return, comma-separated (the rest are left
                  *     out), for example `id,position`. Without it, whole items.
                  */
-                fields?: ("body" | "id" | "position" | "readability" | "title")[];
+                fields?: ("body" | "citations" | "id" | "position" | "readability" | "title")[];
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
