@@ -180,7 +180,6 @@ impl Application {
             replies.db.clone().into_inner(),
             config.sync_history,
             swaps,
-            |_| {},
         ));
         // Migrations run now, beside the start rather than before it: a
         // database that is down holds up neither the start nor the content;

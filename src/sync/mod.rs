@@ -24,7 +24,7 @@ use crate::{
     content::Lang,
     events::{ContentEvent, EventType, NewEvent},
     http::representation::Representation,
-    replies::{ChangeQuery, Changes, ContentChange, Database, ItemDigest, Recorded, ReplyError},
+    replies::{ChangeQuery, Changes, ContentChange, Database, ItemDigest, ReplyError},
     search::HitType,
     store::{Collection, Entry, LiveContent, Store},
     urls,
@@ -473,7 +473,6 @@ pub async fn record_forever(
     db: Arc<Database>,
     keep: Duration,
     mut changed: tokio::sync::watch::Receiver<()>,
-    recorded: impl Fn(&Recorded) + Send + 'static,
 ) {
     let keep_ms = i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
     let mut pause = RETRY_FIRST;
@@ -506,7 +505,6 @@ pub async fn record_forever(
                         epoch: record.epoch.clone(),
                         seq: record.seq,
                     })));
-                    recorded(&record);
                 }
                 Err(error) => {
                     tracing::warn!(
