@@ -232,23 +232,6 @@ impl Database {
         Ok(last.unwrap_or(0))
     }
 
-    /// The deliveries given up (the dead letter) and still pending: for
-    /// tests and operators.
-    pub async fn delivery_counts(&self) -> Result<(i64, i64, i64), ReplyError> {
-        let (_, counts) = on_pool!(self, "counting deliveries", |pool, _begin| {
-            sqlx::query_as::<_, (i64, i64, i64)>(
-                "SELECT \
-                 COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0), \
-                 COALESCE(SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END), 0), \
-                 COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) \
-                 FROM webhook_deliveries",
-            )
-            .fetch_one(pool)
-            .await
-        })?;
-        Ok(counts)
-    }
-
     /// Forgets the events written before `before` (milliseconds since the
     /// epoch), and their finished deliveries; pending ones stay.
     pub async fn forget_events(&self, before: i64) -> Result<(), ReplyError> {
