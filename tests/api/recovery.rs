@@ -116,7 +116,7 @@ async fn pending_bodies(app: &TestApp) -> Vec<String> {
 }
 
 #[actix_web::test]
-async fn a_deleted_sqlite_file_is_answered_503_then_recreated_and_no_202_is_lost() {
+async fn a_deleted_sqlite_file_is_recreated_and_no_202_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let (_tokens_dir, tokens) = tokens_file();
     let app = app_on_file(dir.path(), &tokens).await;
@@ -130,11 +130,25 @@ async fn a_deleted_sqlite_file_is_answered_503_then_recreated_and_no_202_is_lost
     }
     let reply = json!({ "author_name": "Dana", "body": "after the deletion" });
     let key = [("idempotency-key", "after-the-deletion")];
-    let refused = app.post_json(&path, &reply, &key).await;
-    refused.problem(503);
-    assert!(refused.header("retry-after").is_some());
+    // The first request to find the file gone is refused with 503 and a
+    // new file is opened. The webhook worker looks at the database every
+    // 250 ms, so it may be the one to find it gone: then this post is
+    // already stored in the new file.
+    let first = app.post_json(&path, &reply, &key).await;
+    if first.status == 503 {
+        first.problem(503);
+        assert!(first.header("retry-after").is_some());
+    } else {
+        assert_eq!(
+            first.status,
+            202,
+            "{}",
+            String::from_utf8_lossy(&first.body)
+        );
+    }
 
-    // The retry is stored in a new file at the configured path.
+    // The retry is stored in (or replayed from) the new file at the
+    // configured path.
     let stored = app.post_json(&path, &reply, &key).await;
     assert_eq!(
         stored.status,
