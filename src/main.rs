@@ -24,6 +24,9 @@ async fn main() -> ExitCode {
             max_file_bytes: cli.config.max_content_file_bytes,
         }) {
             Ok(articles) => {
+                for warning in content::overdue_warnings(&articles, content::Date::today()) {
+                    eprintln!("{warning}");
+                }
                 println!("ok: {} article(s)", articles.len());
                 ExitCode::SUCCESS
             }

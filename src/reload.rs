@@ -8,7 +8,7 @@ use actix_web::web;
 
 use crate::{
     auth::Moderators,
-    content::ContentSource,
+    content::{ContentSource, Date},
     http::response_cache::ResponseCache,
     metrics::Metrics,
     store::{LiveContent, Store},
@@ -71,16 +71,13 @@ impl Reloader {
         match self.content.reload() {
             Ok(store) => {
                 self.metrics.reloaded(true);
-                self.metrics.content_served(store.revision(), store.len());
                 tracing::info!(
                     revision = store.revision(),
                     articles = store.len(),
                     ms = started.elapsed().as_millis() as u64,
                     "content reloaded"
                 );
-                self.responses.clear();
-                self.swapped.send_replace(());
-                prepare(store);
+                self.swapped_in(store);
                 true
             }
             Err(error) => {
@@ -90,6 +87,49 @@ impl Reloader {
                 );
                 false
             }
+        }
+    }
+}
+
+impl Reloader {
+    /// Serves the review statuses as of `today` (see [`Store::restamped`]);
+    /// returns whether any had changed. Blocking.
+    pub fn restamp(&self, today: Date) -> bool {
+        let Some(store) = self.content.restamp(today) else {
+            return false;
+        };
+        tracing::info!(
+            revision = store.revision(),
+            %today,
+            "review statuses moved on with the date"
+        );
+        self.swapped_in(store);
+        true
+    }
+
+    /// What follows every swap: the metrics, the response cache, the
+    /// content history, the search index and compressed variants.
+    fn swapped_in(&self, store: Arc<Store>) {
+        self.metrics.content_served(store.revision(), store.len());
+        self.responses.clear();
+        self.swapped.send_replace(());
+        prepare(store);
+    }
+}
+
+/// Recomputes the review statuses just after each midnight UTC, for the
+/// life of the server: a review falls due without anyone touching a file.
+pub(crate) async fn restamp_daily(reloader: Reloader) {
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let into_day = now.as_secs() % 86_400;
+        tokio::time::sleep(Duration::from_secs(86_400 - into_day + 1)).await;
+        let reloader = reloader.clone();
+        let today = Date::today();
+        if let Err(error) = tokio::task::spawn_blocking(move || reloader.restamp(today)).await {
+            tracing::error!("review statuses not recomputed: {error}");
         }
     }
 }

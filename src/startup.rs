@@ -21,7 +21,7 @@ use crate::{
     },
     metrics::Metrics,
     openapi,
-    reload::{Reloader, WatchError, prepare, reload_on_sighup, watch},
+    reload::{Reloader, WatchError, prepare, reload_on_sighup, restamp_daily, watch},
     replies::{Database, DatabaseTlsError, DatabaseUrlError},
     routes::{
         self,
@@ -236,9 +236,11 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish
     /// (within the grace period). Reloads the content on SIGHUP and, with
-    /// `--watch`, when its files change.
+    /// `--watch`, when its files change; recomputes review statuses after
+    /// each midnight UTC.
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
         reload_on_sighup(self.reloader.clone());
+        tokio::spawn(restamp_daily(self.reloader.clone()));
         prepare_replies(&self.replies);
         let _watcher = if self.watch {
             Some(watch(self.reloader.clone())?)

@@ -384,20 +384,11 @@ fn json_string(out: &mut Vec<u8>, text: &str) -> std::io::Result<()> {
 
 /// `2026-12-02T16:35:08` for a Unix time in seconds (UTC).
 fn rfc3339_second(seconds: u64) -> String {
-    // Civil from days (H. Hinnant), as content dates are made.
     let days = i64::try_from(seconds / 86_400).unwrap_or(0);
     let rest = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        "{}T{:02}:{:02}:{:02}",
+        crate::content::Date::from_days(days),
         rest / 3600,
         rest % 3600 / 60,
         rest % 60

@@ -3,7 +3,7 @@
 //! `Link` headers. Route templates themselves live on the handlers.
 
 use crate::{
-    content::{Lang, Slug},
+    content::{Lang, ReviewStatus, Slug},
     search::HitType,
 };
 
@@ -42,7 +42,12 @@ pub fn article(slug: &Slug) -> String {
     format!("{ARTICLES}/{slug}")
 }
 
-/// An article's replies.
+/// The articles whose review has this status.
+pub fn articles_reviewed(status: ReviewStatus) -> String {
+    format!("{ARTICLES}?review_status={}", status.as_str())
+}
+
+/// The replies to an article.
 pub fn replies(slug: &Slug) -> String {
     format!("{ARTICLES}/{slug}/replies")
 }

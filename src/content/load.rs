@@ -193,14 +193,28 @@ where
         return Err(error(problems));
     }
     loaded.sort_by(|(a, _), (b, _)| a.cmp(b));
-    let revision = revision.finalize();
     Ok(Loaded {
         items: loaded.into_iter().map(|(_, item)| item).collect(),
-        revision: revision[..8]
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect(),
+        revision: short_hex(&revision.finalize()),
     })
+}
+
+/// A revision made from another and what changed since (a new day for the
+/// review statuses), in the same form.
+pub fn derived_revision(revision: &str, change: &str) -> String {
+    let mut digest = Sha256::new();
+    digest.update(revision.as_bytes());
+    digest.update([0]);
+    digest.update(change.as_bytes());
+    short_hex(&digest.finalize())
+}
+
+/// The first 8 bytes of a digest, in hex: a revision.
+fn short_hex(digest: &[u8]) -> String {
+    digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// An article file, in the embedded content or on disk.
@@ -407,12 +421,17 @@ fn derived_fields_typed(article: &Article) -> Vec<(Vec<Key>, &'static str)> {
          remove it (move the item to change its position)";
     const READABILITY: &str =
         "`readability` is computed from the text when it is loaded, not a field; remove it";
+    const REVIEW: &str = "`review` is computed from `last_reviewed` and `next_review` as the days \
+         pass, not a field; remove it (set those dates instead)";
     let mut typed = Vec::new();
     if article.slug != Slug::unset() {
         typed.push((vec![Key::Field("slug")], SLUG));
     }
     if article.readability.is_some() {
         typed.push((vec![Key::Field("readability")], READABILITY));
+    }
+    if article.review.is_some() {
+        typed.push((vec![Key::Field("review")], REVIEW));
     }
     let mut positions = |path: Vec<Key>, position: u32, measured: bool| {
         if position != 0 {

@@ -10,13 +10,14 @@ mod load;
 mod locale;
 mod model;
 mod readability;
+mod review;
 mod slug;
 
 pub use citation::Citation;
 pub use jsonld::article_jsonld;
 pub use load::{
-    ContentError, ContentSource, DEFAULT_MAX_FILE_BYTES, Loaded, Problem, load, load_with,
-    parse_article,
+    ContentError, ContentSource, DEFAULT_MAX_FILE_BYTES, Loaded, Problem, derived_revision, load,
+    load_with, parse_article,
 };
 pub use locale::LangPreference;
 pub use model::{
@@ -24,4 +25,5 @@ pub use model::{
     RepliesPart, Section,
 };
 pub use readability::Readability;
+pub use review::{Review, ReviewStatus, overdue_warnings};
 pub use slug::{Slug, SlugError};

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use super::{Citation, Slug, readability::Readability};
+use super::{Citation, Review, Slug, readability::Readability};
 
 /// A whole article, its parts in reading order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -98,6 +98,12 @@ pub struct Article {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Readability, required = true)]
     pub readability: Option<Readability>,
+    /// Where it stands with its review, as of the day served (UTC):
+    /// computed from `last_reviewed` and `next_review`, never written in a
+    /// content file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Review, required = true)]
+    pub review: Option<Review>,
 }
 
 /// Who an article is written for (schema.org's `medicalAudience`).
@@ -135,7 +141,21 @@ pub struct Date {
 impl Date {
     /// Midnight UTC at the start of this date.
     pub fn to_system_time(self) -> std::time::SystemTime {
-        // Days since 1970-01-01 by the civil-from-days inverse (H. Hinnant).
+        let seconds = u64::try_from(self.days() * 86_400).unwrap_or(0);
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)
+    }
+
+    /// Today's date in UTC, by the system clock.
+    pub fn today() -> Self {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Self::from_days(i64::try_from(since.as_secs() / 86_400).unwrap_or(0))
+    }
+
+    /// Days since 1970-01-01 (negative before), by H. Hinnant's
+    /// days-from-civil algorithm.
+    pub fn days(self) -> i64 {
         let (y, m, d) = (
             i64::from(self.year),
             i64::from(self.month),
@@ -147,9 +167,31 @@ impl Date {
         let mp = (m + 9) % 12;
         let doy = (153 * mp + 2) / 5 + d - 1;
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
-        let seconds = u64::try_from(days * 86_400).unwrap_or(0);
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The date `days` after 1970-01-01 (Hinnant's civil-from-days), for
+    /// years 0 to 65535.
+    pub fn from_days(days: i64) -> Self {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Self {
+            year: u16::try_from(year.clamp(0, i64::from(u16::MAX))).unwrap_or_default(),
+            month: u8::try_from(month).unwrap_or(1),
+            day: u8::try_from(day).unwrap_or(1),
+        }
+    }
+
+    /// The date `days` later (earlier when negative).
+    pub fn plus_days(self, days: i64) -> Self {
+        Self::from_days(self.days() + days)
     }
 }
 
@@ -454,6 +496,8 @@ pub struct ArticleSummary {
     /// default language, `en`, else in the first.
     #[schema(value_type = Vec<String>, example = json!(["en"]))]
     pub languages: Vec<Lang>,
+    /// Where the article stands with its review, as of the day served.
+    pub review: Review,
 }
 
 /// An item of an article that has an id and a place in a list.
@@ -524,6 +568,11 @@ part!(Faq, "faq", title: |f| &f.question, text: answer,
     reading: |f| vec![&f.question, &f.answer], question, answer);
 
 impl Article {
+    /// Computes its review status as of `today`.
+    pub fn review_on(&mut self, today: Date) {
+        self.review = Some(Review::on(self.last_reviewed, self.next_review, today));
+    }
+
     /// Measures the readability of each part and of the whole, which is
     /// every text a reader reads, in order (headings and lead-ins included).
     pub fn measure(&mut self) {
@@ -578,5 +627,46 @@ impl Slug {
     /// Stands in until the loader sets the slug from the file name.
     pub(crate) fn unset() -> Self {
         "unset".parse().expect("a valid slug")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> Date {
+        serde_json::from_value(serde_json::Value::String(text.into())).unwrap()
+    }
+
+    #[test]
+    fn days_count_from_the_unix_epoch_and_back() {
+        assert_eq!(date("1970-01-01").days(), 0);
+        assert_eq!(date("2000-03-01").days(), 11_017);
+        for text in [
+            "1970-01-01",
+            "2024-02-29",
+            "2024-12-31",
+            "2100-03-01",
+            "1969-12-31",
+        ] {
+            assert_eq!(Date::from_days(date(text).days()), date(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn adding_days_crosses_months_leap_days_and_years() {
+        assert_eq!(date("2024-02-28").plus_days(1), date("2024-02-29"));
+        assert_eq!(date("2024-02-29").plus_days(1), date("2024-03-01"));
+        assert_eq!(date("2025-02-28").plus_days(1), date("2025-03-01"));
+        assert_eq!(date("2024-12-31").plus_days(1), date("2025-01-01"));
+        assert_eq!(date("2025-01-01").plus_days(-1), date("2024-12-31"));
+        assert_eq!(date("2024-05-01").plus_days(365), date("2025-05-01"));
+    }
+
+    #[test]
+    fn today_is_a_real_date() {
+        let today = Date::today();
+        assert!(today > date("2024-01-01"));
+        assert_eq!(Date::from_days(today.days()), today);
     }
 }

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
-use super::params::{ArticlePath, NoQuery, PageQuery, content_query};
+use super::params::{ArticleListQuery, ArticlePath, NoQuery, content_query};
 use crate::{
     content::{Article, ArticleSummary},
     error::{ApiError, BadRequest, NotFound},
@@ -13,12 +13,14 @@ use crate::{
 
 /// List articles
 ///
-/// Returns one page of the articles, sorted by slug. A `Link` header
-/// (RFC 8288) points to the `first`, `prev`, `next` and `last` pages.
+/// Returns one page of the articles, sorted by slug, each with its review
+/// status. `?review_status=due` (or `overdue`) lists only those whose review
+/// falls due within 30 days (or is past due). A `Link` header (RFC 8288)
+/// points to the `first`, `prev`, `next` and `last` pages.
 #[utoipa::path(
     get,
     tag = "articles",
-    params(PageQuery),
+    params(ArticleListQuery),
     responses(
         (status = 200, description = "One page of articles.", body = Page<ArticleSummary>,
             headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288).")),
@@ -32,10 +34,14 @@ use crate::{
 pub async fn article_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
-    PageQuery { page, .. }: PageQuery,
+    ArticleListQuery {
+        page,
+        review_status,
+        ..
+    }: ArticleListQuery,
 ) -> HttpResponse {
     let store = content.current();
-    let page = store.page(page.limit, page.offset);
+    let page = store.page(review_status, page.limit, page.offset);
     let mut response = super::json(&req, &store, &page.representation);
     response.headers_mut().insert(header::LINK, page.link);
     super::LIST_KEYS.apply(response.headers_mut());

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::{
-    content::{Lang, LangPreference, Slug},
+    content::{Lang, LangPreference, ReviewStatus, Slug},
     error::ApiError,
     http::negotiation::language_ranges,
     search::HitType,
@@ -392,32 +392,55 @@ pub(super) fn clip(raw: &str) -> &str {
     &raw[..end]
 }
 
-/// The query string of a paginated list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// The most items to return.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
-    limit: Option<String>,
-    /// How many items to skip.
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
-    offset: Option<String>,
-    /// The page asked for, parsed.
-    #[serde(skip)]
-    #[param(ignore)]
-    pub page: Pagination,
+/// Declares the query string of a paginated list: `limit` and `offset`,
+/// checked into `page`, then the list's own fields.
+macro_rules! page_query {
+    ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, IntoParams)]
+        #[into_params(parameter_in = Query)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// The most items to return.
+            #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
+            limit: Option<String>,
+            /// How many items to skip.
+            #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
+            offset: Option<String>,
+            $($(#[$field_meta])* pub $field: $ty,)*
+            /// The page asked for, parsed.
+            #[serde(skip)]
+            #[param(ignore)]
+            pub page: Pagination,
+        }
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Ready<Result<Self, ApiError>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                ready(query::<Self>(req).and_then(|mut query| {
+                    query.page = Pagination::parse(query.limit.take(), query.offset.take())?;
+                    Ok(query)
+                }))
+            }
+        }
+    };
 }
 
-impl FromRequest for PageQuery {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+page_query! {
+    /// The query string of a paginated list.
+    PageQuery {}
+}
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(query::<Self>(req).and_then(|mut query| {
-            query.page = Pagination::parse(query.limit.take(), query.offset.take())?;
-            Ok(query)
-        }))
+page_query! {
+    /// The query string of the article list: a page, of every article or
+    /// of those whose review has a status.
+    ArticleListQuery {
+        /// Only the articles whose review has this status, as of today (UTC):
+        /// `due` and `overdue` list what editors must look at.
+        #[param(inline, example = "overdue")]
+        pub review_status: Option<ReviewStatus>,
     }
 }
 

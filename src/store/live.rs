@@ -69,13 +69,29 @@ impl LiveContent {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let store = Arc::new(Store::load(&self.source)?);
+        Ok(self.swap(store))
+    }
+
+    /// Serves the same content with its review statuses as of `today`, if
+    /// any has moved on since the store served was made; returns the new
+    /// store then.
+    pub fn restamp(&self, today: crate::content::Date) -> Option<Arc<Store>> {
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let store = self.current.load().restamped(today)?;
+        Some(self.swap(Arc::new(store)))
+    }
+
+    fn swap(&self, store: Arc<Store>) -> Arc<Store> {
         store.index_for_search();
         self.current.store(Arc::clone(&store));
         // After the swap: a request that reads the new generation is sure to
         // load the new store, so what it makes is never filed under content
         // it did not see.
         self.generation.fetch_add(1, Ordering::SeqCst);
-        Ok(store)
+        store
     }
 }
 

@@ -22,7 +22,7 @@ pub use live::LiveContent;
 use crate::{
     content::{
         Article, ArticleSummary, ContentError, ContentSource, Date, Lang, LangPreference, Part,
-        Section, article_jsonld,
+        Review, ReviewStatus, Section, article_jsonld,
     },
     http::{
         cache::PurgeKeys,
@@ -228,6 +228,10 @@ fn summary(article: &Article) -> ArticleSummary {
         slug: article.slug.clone(),
         title: article.title.clone(),
         languages: vec![article.lang.clone()],
+        // Stamped by the store; an article that was not is reviewed as of now.
+        review: article.review.unwrap_or_else(|| {
+            Review::on(article.last_reviewed, article.next_review, Date::today())
+        }),
     }
 }
 
@@ -296,6 +300,8 @@ pub struct Store {
     default_pages: Vec<PreparedPage>,
     revision: String,
     revision_header: HeaderValue,
+    /// The day (UTC) the review statuses were computed for.
+    today: Date,
     /// Every article whole, in one body, made on first request.
     bundle: OnceLock<Representation>,
     /// The full-text index, built once the content is loaded (see
@@ -321,11 +327,45 @@ impl Store {
     /// prepared as soon as it is read, and its typed form dropped, so memory
     /// holds the prepared responses and little else.
     pub fn load(source: &ContentSource) -> Result<Self, ContentError> {
-        let loaded = crate::content::load_with(source, |article| Entry::new(&article))?;
-        Ok(Self::from_entries(loaded.items, loaded.revision))
+        let today = Date::today();
+        let loaded = crate::content::load_with(source, |mut article| {
+            article.review_on(today);
+            Entry::new(&article)
+        })?;
+        Ok(Self::from_entries(loaded.items, loaded.revision, today))
     }
 
-    fn from_entries(mut entries: Vec<Entry>, revision: String) -> Self {
+    /// The same content with its review statuses as of `today`, if any of
+    /// them differs from this store's: a review falls due, or overdue, as
+    /// the days pass without an edit. Its revision is this one's and the
+    /// day's, hashed, so that what changed has a new revision.
+    pub fn restamped(&self, today: Date) -> Option<Self> {
+        let changes = self.entries.iter().any(|entry| {
+            let then = entry.summary.review;
+            Review::on(then.last_reviewed, then.next_review, today).status != then.status
+        });
+        if today == self.today || !changes {
+            return None;
+        }
+        let entries = self
+            .entries
+            .iter()
+            .map(|entry| {
+                let mut article = entry.parse();
+                article.review_on(today);
+                Entry::new(&article)
+            })
+            .collect();
+        let revision = crate::content::derived_revision(&self.revision, &today.to_string());
+        Some(Self::from_entries(entries, revision, today))
+    }
+
+    /// The day the review statuses were computed for.
+    pub fn today(&self) -> Date {
+        self.today
+    }
+
+    fn from_entries(mut entries: Vec<Entry>, revision: String, today: Date) -> Self {
         let mut by_slug: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, entry) in entries.iter().enumerate() {
             by_slug
@@ -357,17 +397,25 @@ impl Store {
             revision_header: HeaderValue::from_str(&revision)
                 .expect("a hex revision is a valid header"),
             revision,
+            today,
             bundle: OnceLock::new(),
             search: OnceLock::new(),
         };
         let pages = store.len().div_ceil(Self::DEFAULT_PAGE_SIZE).max(1);
         store.default_pages = (0..pages)
-            .map(|page| store.build_page(Self::DEFAULT_PAGE_SIZE, page * Self::DEFAULT_PAGE_SIZE))
+            .map(|page| {
+                store.build_page(
+                    None,
+                    Self::DEFAULT_PAGE_SIZE,
+                    page * Self::DEFAULT_PAGE_SIZE,
+                )
+            })
             .collect();
         store
     }
 
-    /// The content revision: a hash of the content files.
+    /// The content revision: a hash of the content files (and of the day,
+    /// once a review status has moved on with it).
     pub fn revision(&self) -> &str {
         &self.revision
     }
@@ -519,29 +567,44 @@ impl Store {
         pages.chain(self.entries.iter().flat_map(Entry::representations))
     }
 
-    /// One page of the article list: prepared at load for the default page
-    /// size; for any other, built for the request (at most 100 summaries) and
+    /// One page of the article list, of those whose review has `status`
+    /// if one is given: prepared at load for the default page size and no
+    /// status; otherwise built for the request (at most 100 summaries) and
     /// sent uncompressed.
-    pub fn page(&self, limit: usize, offset: usize) -> PreparedPage {
-        if limit == Self::DEFAULT_PAGE_SIZE
+    pub fn page(&self, status: Option<ReviewStatus>, limit: usize, offset: usize) -> PreparedPage {
+        if status.is_none()
+            && limit == Self::DEFAULT_PAGE_SIZE
             && offset.is_multiple_of(limit)
             && let Some(page) = self.default_pages.get(offset / limit)
         {
             return page.clone();
         }
-        let mut page = self.build_page(limit, offset);
+        let mut page = self.build_page(status, limit, offset);
         page.representation = page.representation.without_variants();
         page
     }
 
-    fn build_page(&self, limit: usize, offset: usize) -> PreparedPage {
-        let total = self.listed.len();
-        let items: Vec<&ArticleSummary> = self
+    fn build_page(
+        &self,
+        status: Option<ReviewStatus>,
+        limit: usize,
+        offset: usize,
+    ) -> PreparedPage {
+        let summaries = self
             .listed()
-            .skip(offset)
-            .take(limit)
             .map(|entry| &entry.summary)
-            .collect();
+            .filter(|summary| status.is_none_or(|status| summary.review.status == status));
+        let (mut total, mut items) = (0, Vec::new());
+        for (i, summary) in summaries.enumerate() {
+            total += 1;
+            if i >= offset && items.len() < limit {
+                items.push(summary);
+            }
+        }
+        let base = match status {
+            None => urls::ARTICLES.to_owned(),
+            Some(status) => urls::articles_reviewed(status),
+        };
         PreparedPage {
             representation: Representation::json(&Page {
                 items,
@@ -549,7 +612,7 @@ impl Store {
                 limit,
                 offset,
             }),
-            link: HeaderValue::from_str(&urls::link_header(urls::ARTICLES, limit, offset, total))
+            link: HeaderValue::from_str(&urls::link_header(&base, limit, offset, total))
                 .expect("a link header is ASCII"),
         }
     }
@@ -617,6 +680,48 @@ mod tests {
             total: sections.len(),
         });
         assert_eq!(&entry.sections.list.body()[..], &expected[..]);
+    }
+
+    fn date(text: &str) -> Date {
+        serde_json::from_value(serde_json::Value::String(text.into())).unwrap()
+    }
+
+    #[test]
+    fn a_review_falls_due_as_the_days_pass_and_the_store_serves_it_under_a_new_revision() {
+        let mut article = crate::content::parse_article(
+            "reviewed.toml",
+            "title = \"T\"\nlast_reviewed = 2025-01-01\nnext_review = 2026-01-31\n",
+        )
+        .unwrap();
+        article.review_on(date("2025-12-01"));
+        let store = Store::from_entries(
+            vec![Entry::new(&article)],
+            "0123456789abcdef".into(),
+            date("2025-12-01"),
+        );
+        let status = |store: &Store| {
+            let entry = store.exact("reviewed", "en").unwrap();
+            let served: serde_json::Value = serde_json::from_slice(&entry.whole.body()).unwrap();
+            assert_eq!(
+                served["review"]["status"],
+                serde_json::json!(entry.summary.review.status)
+            );
+            entry.summary.review.status
+        };
+        assert_eq!(status(&store), ReviewStatus::Current);
+        // Nothing moved on: nothing to serve anew.
+        assert!(store.restamped(date("2025-12-01")).is_none());
+        assert!(store.restamped(date("2025-12-31")).is_none());
+
+        let due = store.restamped(date("2026-01-01")).unwrap();
+        assert_eq!(status(&due), ReviewStatus::Due);
+        assert_ne!(due.revision(), store.revision());
+        assert_eq!(due.today(), date("2026-01-01"));
+        let overdue = due.restamped(date("2026-02-01")).unwrap();
+        assert_eq!(status(&overdue), ReviewStatus::Overdue);
+        let page = overdue.page(Some(ReviewStatus::Overdue), 20, 0);
+        let page: serde_json::Value = serde_json::from_slice(&page.representation.body()).unwrap();
+        assert_eq!(page["items"][0]["slug"], "reviewed");
     }
 
     #[test]

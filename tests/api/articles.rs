@@ -14,6 +14,8 @@ async fn the_article_list_shows_the_source_article() {
             "title": "Back Pain Relief With Deep Tissue Massage",
             "url": format!("/v1/articles/{SLUG}"),
             "languages": ["en"],
+            // The source article gives no review dates.
+            "review": { "last_reviewed": null, "next_review": null, "status": "unreviewed" },
         })
     );
 }

@@ -52,8 +52,12 @@ fn every_broken_file_is_rejected_with_its_file_line_and_reason() {
                 "7:15: `readability` is computed from the text when it is loaded, not a field; remove it"
             ),
             at(
+                "typed-review.toml",
+                "3:10: `review` is computed from `last_reviewed` and `next_review` as the days pass, not a field; remove it (set those dates instead)"
+            ),
+            at(
                 "unknown-key.toml",
-                "2:1: unknown field `subtitle`, expected one of `slug`, `lang`, `title`, `about`, `audience`, `published_at`, `updated_at`, `last_reviewed`, `next_review`, `authors`, `reviewed_by`, `license`, `intro`, `sections`, `benefits`, `precautions`, `conclusion`, `faqs`, `replies`, `citations`, `readability`"
+                "2:1: unknown field `subtitle`, expected one of `slug`, `lang`, `title`, `about`, `audience`, `published_at`, `updated_at`, `last_reviewed`, `next_review`, `authors`, `reviewed_by`, `license`, `intro`, `sections`, `benefits`, `precautions`, `conclusion`, `faqs`, `replies`, `citations`, `readability`, `review`"
             ),
         ]
     );
@@ -70,7 +74,7 @@ async fn the_server_refuses_to_start_on_broken_content() {
     };
     let message = error.to_string();
     assert!(
-        message.starts_with("invalid content in tests/fixtures/broken: 9 problem(s)"),
+        message.starts_with("invalid content in tests/fixtures/broken: 10 problem(s)"),
         "{message}"
     );
     assert!(message.contains("duplicate-id.toml:10:6:"), "{message}");
@@ -86,7 +90,7 @@ fn validate_reports_every_problem_and_exits_1() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         stderr.lines().filter(|l| l.contains(".toml:")).count(),
-        9,
+        10,
         "{stderr}"
     );
 

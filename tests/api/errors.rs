@@ -105,7 +105,7 @@ async fn invalid_pagination_is_a_400_problem_naming_the_parameter_and_rule() {
         ),
         (
             "sort=title",
-            "invalid query string: unknown field `sort`, expected `limit` or `offset`",
+            "invalid query string: unknown field `sort`, expected one of `limit`, `offset`, `review_status`",
         ),
         (
             "limit=1&limit=2",

@@ -21,6 +21,7 @@ mod reload;
 mod replicas;
 mod replies;
 mod response_cache;
+mod review;
 mod source_text;
 mod sync;
 mod tracing_export;

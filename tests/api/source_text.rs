@@ -31,7 +31,8 @@ fn source_pieces() -> Vec<String> {
 }
 
 /// Every text value of the article (not ids, slugs, positions, the
-/// language code, or `about`, which names the subject in the title's words).
+/// language code, the review status the server computes, or `about`, which
+/// names the subject in the title's words).
 fn served_texts(value: &Value, key: &str, out: &mut Vec<String>) {
     match value {
         Value::String(text) if key == "about" => {
@@ -40,7 +41,9 @@ fn served_texts(value: &Value, key: &str, out: &mut Vec<String>) {
                 "`about` is not in the source: {text}"
             )
         }
-        Value::String(text) if !matches!(key, "id" | "slug" | "lang") => out.push(text.clone()),
+        Value::String(text) if !matches!(key, "id" | "slug" | "lang" | "status") => {
+            out.push(text.clone())
+        }
         Value::Array(items) => items.iter().for_each(|item| served_texts(item, key, out)),
         Value::Object(fields) => fields.iter().for_each(|(k, v)| served_texts(v, k, out)),
         _ => {}

@@ -98,8 +98,10 @@ export interface paths {
         };
         /**
          * List articles
-         * @description Returns one page of the articles, sorted by slug. A `Link` header
-         *     (RFC 8288) points to the `first`, `prev`, `next` and `last` pages.
+         * @description Returns one page of the articles, sorted by slug, each with its review
+         *     status. `?review_status=due` (or `overdue`) lists only those whose review
+         *     falls due within 30 days (or is past due). A `Link` header (RFC 8288)
+         *     points to the `first`, `prev`, `next` and `last` pages.
          */
         get: operations["article_list"];
         put?: never;
@@ -697,6 +699,12 @@ export interface components {
             readability: components["schemas"]["Readability"];
             replies?: components["schemas"]["RepliesPart"] | null;
             /**
+             * @description Where it stands with its review, as of the day served (UTC):
+             *     computed from `last_reviewed` and `next_review`, never written in a
+             *     content file.
+             */
+            review: components["schemas"]["Review"];
+            /**
              * @description Who reviewed the article's facts.
              * @example [
              *       "Dr. A. Reviewer"
@@ -780,6 +788,12 @@ export interface components {
             readability?: components["schemas"]["Readability"];
             replies?: components["schemas"]["RepliesPart"] | null;
             /**
+             * @description Where it stands with its review, as of the day served (UTC):
+             *     computed from `last_reviewed` and `next_review`, never written in a
+             *     content file.
+             */
+            review?: components["schemas"]["Review"];
+            /**
              * @description Who reviewed the article's facts.
              * @example [
              *       "Dr. A. Reviewer"
@@ -813,6 +827,8 @@ export interface components {
              *     ]
              */
             languages: string[];
+            /** @description Where the article stands with its review, as of the day served. */
+            review: components["schemas"]["Review"];
             /** @description The article's identifier in URLs. */
             slug: components["schemas"]["Slug"];
             /**
@@ -1617,6 +1633,8 @@ export interface components {
                  *     ]
                  */
                 languages: string[];
+                /** @description Where the article stands with its review, as of the day served. */
+                review: components["schemas"]["Review"];
                 /** @description The article's identifier in URLs. */
                 slug: components["schemas"]["Slug"];
                 /**
@@ -2046,6 +2064,32 @@ export interface components {
          * @enum {string}
          */
         ReplyStatus: "pending" | "approved" | "rejected" | "spam";
+        /** @description An article's review: its dates and its status on the day it was served. */
+        Review: {
+            /**
+             * Format: date
+             * @description When a reviewer last checked the article's facts; null if never.
+             * @example 2024-05-01
+             */
+            last_reviewed?: string | null;
+            /**
+             * Format: date
+             * @description When the next review is due: the content's `next_review`, else a
+             *     year after `last_reviewed`; null if never reviewed and none is set.
+             * @example 2025-05-01
+             */
+            next_review?: string | null;
+            /**
+             * @description `current`, `due` (within 30 days), `overdue` or `unreviewed`, as of
+             *     the day served (UTC).
+             */
+            status: components["schemas"]["ReviewStatus"];
+        };
+        /**
+         * @description Where an article stands with its review.
+         * @enum {string}
+         */
+        ReviewStatus: "current" | "due" | "overdue" | "unreviewed";
         /** @description One search result. */
         SearchHit: {
             /**
@@ -2549,6 +2593,12 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
+                /**
+                 * @description Only the articles whose review has this status, as of today (UTC):
+                 *     `due` and `overdue` list what editors must look at.
+                 * @example overdue
+                 */
+                review_status?: "current" | "due" | "overdue" | "unreviewed";
             };
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
@@ -2615,7 +2665,7 @@ export interface operations {
                  * @description The fields to return, comma-separated (the rest are left out), for
                  *     example `title,benefits`. Without it, the whole article.
                  */
-                fields?: ("about" | "audience" | "authors" | "benefits" | "citations" | "conclusion" | "faqs" | "intro" | "lang" | "last_reviewed" | "license" | "next_review" | "precautions" | "published_at" | "readability" | "replies" | "reviewed_by" | "sections" | "slug" | "title" | "updated_at")[];
+                fields?: ("about" | "audience" | "authors" | "benefits" | "citations" | "conclusion" | "faqs" | "intro" | "lang" | "last_reviewed" | "license" | "next_review" | "precautions" | "published_at" | "readability" | "replies" | "review" | "reviewed_by" | "sections" | "slug" | "title" | "updated_at")[];
             };
             header?: {
                 /**
