@@ -1,8 +1,9 @@
-// The reader page's "Leave a Reply" form: posts the reply to the API as
-// JSON (with an Idempotency-Key, so a retry after a lost answer stores it
-// once) and says what happened, without leaving the page. (Without
-// JavaScript the form posts to the page, which does the same.) Served from this origin: the page's CSP
-// allows no inline or third-party script.
+// The reader page's "Leave a Reply" form: posts the form to the page
+// asking for JSON (with an Idempotency-Key, so a retry after a lost answer
+// stores it once), says what happened without leaving the page, and offers
+// to withdraw the reply while its edit token holds. (Without JavaScript the
+// form posts to the page, which answers with a page.) Served from this
+// origin: the page's CSP allows no inline or third-party script.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -13,24 +14,23 @@ document.addEventListener("DOMContentLoaded", () => {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const data = new FormData(form);
-    const reply = { author_name: data.get("author_name"), body: data.get("body") };
-    const email = data.get("author_email");
-    if (email) reply.author_email = email;
-    const button = form.querySelector("button");
+    const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     status.textContent = "Sending…";
     try {
-      const response = await fetch(form.dataset.api, {
+      // The form as the page takes it (with its honeypot and signed
+      // timestamp), answered as the API answers.
+      const response = await fetch(form.action, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "Idempotency-Key": key },
-        body: JSON.stringify(reply),
+        headers: { Accept: "application/json", "Idempotency-Key": key },
+        body: new URLSearchParams(new FormData(form)),
       });
       const answer = await response.json().catch(() => ({}));
       if (response.status === 202) {
         status.textContent = "Thank you. Your reply awaits moderation and will appear once it is approved.";
         status.dataset.replyId = String(answer.id);
-        form.reset();
+        if (answer.edit_token) offerWithdrawal(answer);
+        form.querySelectorAll("input:not([type=hidden]), textarea").forEach((field) => { field.value = ""; });
         key = crypto.randomUUID();
       } else if (response.status === 422 && answer.errors) {
         status.textContent = answer.errors.map((e) => `${e.field}: ${e.message}`).join("; ");
@@ -43,6 +43,31 @@ document.addEventListener("DOMContentLoaded", () => {
       button.disabled = false;
     }
   });
+
+  // For the 15 minutes its edit token holds, the author may withdraw the reply.
+  function offerWithdrawal(receipt) {
+    const withdraw = document.createElement("button");
+    withdraw.type = "button";
+    withdraw.id = "withdraw-reply";
+    withdraw.textContent = "Withdraw my reply";
+    const until = Date.parse(receipt.editable_until);
+    setTimeout(() => withdraw.remove(), Math.max(0, until - Date.now()));
+    withdraw.addEventListener("click", async () => {
+      withdraw.disabled = true;
+      const response = await fetch(`${form.dataset.api}/${receipt.id}`, {
+        method: "DELETE",
+        headers: { "Reply-Token": receipt.edit_token },
+      }).catch(() => null);
+      if (response && response.status === 204) {
+        status.textContent = "Your reply is withdrawn.";
+        withdraw.remove();
+      } else {
+        status.textContent = "The reply could not be withdrawn (its 15 minutes may be over).";
+        withdraw.disabled = false;
+      }
+    });
+    status.after(withdraw);
+  }
 
   // Live: when a moderator approves a reply to this article, the replies
   // section is fetched anew (the page renders it) and swapped in, without

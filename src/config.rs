@@ -195,6 +195,14 @@ pub struct Config {
         value_parser = humantime::parse_duration
     )]
     pub sync_history: std::time::Duration,
+    /// A passphrase that signs the reply form's timestamps and derives authors' edit tokens; give every replica the same one. Unset: a random one per process (forms and edit tokens then hold only on the process that made them, and not across restarts).
+    #[arg(
+        long,
+        env = "RELIEF_SECRET",
+        value_name = "PASSPHRASE",
+        hide_env_values = true
+    )]
+    pub secret: Option<String>,
     /// A TOML file of webhook endpoints: each `[[endpoint]]` with its `url`, `secret` (`whsec_` and base64) and the `events` it wants.
     #[arg(long, env = "RELIEF_WEBHOOKS_FILE", value_name = "FILE")]
     pub webhooks_file: Option<PathBuf>,
@@ -261,6 +269,7 @@ impl Default for Config {
             reply_rate_per_minute: 0,
             trusted_proxies: Vec::new(),
             sync_history: defaults::SYNC_HISTORY,
+            secret: None,
             webhooks_file: None,
             webhook_max_attempts: 24,
         }

@@ -189,6 +189,7 @@ impl From<ReplyError> for ApiError {
                 errors: violations.into_iter().map(FieldError::from).collect(),
             },
             ReplyError::Conflict(detail) => Self::Conflict(detail),
+            ReplyError::TokenRefused => Self::Forbidden(error.to_string()),
             // The client learns that replies are down, not why, and when to try again.
             ReplyError::Down { retry_after } => Self::Unavailable {
                 detail: "replies are unavailable right now (their database cannot be reached); \
@@ -328,6 +329,13 @@ pub struct PayloadTooLarge(pub Problem);
 #[derive(utoipa::ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct Forbidden(pub Problem);
+
+/// The `Reply-Token` does not open this reply: it is not the reply's own,
+/// or its 15 minutes are over (which of the two is not said). Also: a
+/// browser on an origin not listed in `--write-origins` may not write.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct TokenRefused(pub Problem);
 
 /// The body did not arrive within `--body-timeout`; the connection is closed.
 #[derive(utoipa::ToResponse)]

@@ -18,7 +18,7 @@ use crate::{
     content::Slug,
     error::{
         BadRequest, Conflict, Forbidden, Gone, HeadersTooLarge, NotAcceptable, NotFound,
-        PayloadTooLarge, Problem, RequestTimeout, SearchUnavailable, SyncUnavailable,
+        PayloadTooLarge, Problem, RequestTimeout, SearchUnavailable, SyncUnavailable, TokenRefused,
         TooManyRequests, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
         UriTooLong,
     },
@@ -56,7 +56,7 @@ reply ids are positive integers.",
         responses(
             BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge, RequestTimeout, Forbidden,
             UnsupportedMediaType, Unprocessable, Conflict, Unauthorized, TooManyRequests, Unavailable,
-            SearchUnavailable, Gone, SyncUnavailable
+            SearchUnavailable, Gone, SyncUnavailable, TokenRefused
         )
     ),
     modifiers(&ModeratorToken),
@@ -350,11 +350,13 @@ impl Modify for Refusals {
                 &mut item.patch,
                 &mut item.delete,
             ];
+            // An operation with a 403 of its own says both causes in it.
             for operation in writes.into_iter().flatten() {
-                operation.responses.responses.insert(
-                    "403".into(),
-                    RefOr::Ref(Ref::from_response_name("Forbidden")),
-                );
+                operation
+                    .responses
+                    .responses
+                    .entry("403".into())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Forbidden")));
             }
             let operations = [
                 &mut item.get,

@@ -22,7 +22,7 @@ use crate::{
     metrics::Metrics,
     openapi,
     reload::{Reloader, WatchError, prepare, reload_on_sighup, restamp_daily, watch},
-    replies::{Database, DatabaseTlsError, DatabaseUrlError},
+    replies::{Database, DatabaseTlsError, DatabaseUrlError, guard::Secret},
     routes::{
         self,
         docs::Spec,
@@ -86,6 +86,7 @@ struct Replies {
     moderators: web::Data<Moderators>,
     rate: web::Data<ReplyRateLimit>,
     proxies: web::Data<TrustedProxies>,
+    secret: web::Data<Secret>,
 }
 
 impl Replies {
@@ -95,6 +96,13 @@ impl Replies {
             &config.database_url,
             config.database_ca_file.as_deref(),
         )?);
+        if db.is_shared() && config.secret.is_none() {
+            tracing::warn!(
+                "no --secret: each replica signs reply forms and edit tokens with its own, so a \
+                 form served by one and posted to another is taken for spam; give every replica \
+                 the same --secret"
+            );
+        }
         // Instances on one PostgreSQL database share one limit.
         let rate = if db.is_shared() {
             ReplyRateLimit::shared(config.reply_rate_per_minute, db.clone().into_inner())
@@ -106,6 +114,12 @@ impl Replies {
             moderators: web::Data::new(moderators),
             rate: web::Data::new(rate),
             proxies: web::Data::new(TrustedProxies(config.trusted_proxies.clone())),
+            secret: web::Data::new(
+                config
+                    .secret
+                    .as_deref()
+                    .map_or_else(Secret::random, Secret::from_passphrase),
+            ),
         })
     }
 }
@@ -341,6 +355,7 @@ fn serve(
             .app_data(replies.moderators.clone())
             .app_data(replies.rate.clone())
             .app_data(replies.proxies.clone())
+            .app_data(replies.secret.clone())
             .app_data(body_deadline)
             .app_data(pages.clone())
             .app_data(searches.clone())

@@ -592,7 +592,7 @@ pub fn any_origin(allowed_origins: &[String]) -> bool {
 }
 
 /// The request headers a browser may send from another origin.
-const ALLOWED_HEADERS: [HeaderName; 8] = [
+const ALLOWED_HEADERS: [HeaderName; 9] = [
     header::ACCEPT,
     header::ACCEPT_ENCODING,
     header::ACCEPT_LANGUAGE,
@@ -600,6 +600,7 @@ const ALLOWED_HEADERS: [HeaderName; 8] = [
     header::CONTENT_TYPE,
     header::IF_NONE_MATCH,
     HeaderName::from_static("idempotency-key"),
+    HeaderName::from_static("reply-token"),
     REQUEST_ID,
 ];
 

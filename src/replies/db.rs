@@ -45,6 +45,7 @@ use crate::events::{EventType, NewEvent, ReplyEvent};
 use super::{
     ModeratedReply, NewReply, Reply, ReplyError, ReplyId, ReplyReceipt, ReplyStatus, Timestamp,
     Violation,
+    guard::{self, EDIT_WINDOW, Secret},
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -63,6 +64,10 @@ const CHANGES_CHANNEL: &str = "relief_replies";
 const LISTEN_RETRY: Duration = Duration::from_secs(1);
 /// How long an Idempotency-Key is remembered (as Stripe does).
 const KEY_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
+/// The same body to the same article is refused for this long.
+const DUPLICATE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+/// [`EDIT_WINDOW`], in milliseconds.
+const EDIT_WINDOW_MS: i64 = EDIT_WINDOW.as_millis() as i64;
 
 /// The `--database-url` is not one this server can use.
 #[derive(Debug, thiserror::Error)]
@@ -319,12 +324,19 @@ pub struct Submission<'a> {
     pub reply: &'a NewReply,
     pub client: IpAddr,
     pub idempotency_key: Option<&'a str>,
+    /// `pending`, or `spam` when the form said a bot sent it: stored so,
+    /// and answered as any other.
+    pub status: ReplyStatus,
+    /// Derives the reply's edit token.
+    pub secret: &'a Secret,
 }
 
 /// What the transaction that stores a reply came to.
 enum Outcome {
     Stored(i64),
     ParentNotApproved(ReplyId),
+    /// The article has the same body from within the last day.
+    Duplicate,
     /// Another request with the same Idempotency-Key was stored first.
     KeyTaken,
 }
@@ -344,6 +356,9 @@ struct StoredKey {
     reply_created_at: i64,
     /// Whether that reply is still stored (a moderator may have deleted it).
     reply_exists: bool,
+    /// The hash of its edit token.
+    edit_token_hash: Option<String>,
+    editable_until: Option<i64>,
 }
 
 /// The columns of a [`ModeratedReply`], as a literal, so that the queries
@@ -742,7 +757,7 @@ impl Database {
             return Ok(None);
         };
         match self.stored_key(key).await? {
-            Some(stored) => replay(stored, &submission.fingerprint()).map(Some),
+            Some(stored) => replay(stored, &submission.fingerprint(), submission.secret).map(Some),
             None => Ok(None),
         }
     }
@@ -774,20 +789,41 @@ impl Database {
                     return Ok(Outcome::ParentNotApproved(parent));
                 }
             }
+            let duplicate: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM replies WHERE article = $1 AND created_at >= $2 AND body = $3 LIMIT 1",
+            )
+            .bind(submission.article)
+            .bind(now.millis() - DUPLICATE_WINDOW_MS)
+            .bind(&reply.body)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if duplicate.is_some() {
+                return Ok(Outcome::Duplicate);
+            }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO replies \
-                 (article, parent_id, author_name, author_email, body, status, client_addr, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8) RETURNING id",
+                 (article, parent_id, author_name, author_email, body, status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(submission.article)
             .bind(reply.parent_id.map(ReplyId::get))
             .bind(&reply.author_name)
             .bind(&reply.author_email)
             .bind(&reply.body)
-            .bind(submission.client.to_string())
+            .bind(submission.status.as_str())
             .bind(now.millis())
             .bind(now.millis())
             .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE replies SET edit_token_hash = $1, editable_until = $2 WHERE id = $3",
+            )
+            .bind(guard::token_hash(
+                &submission.secret.edit_token(id, now.millis()),
+            ))
+            .bind(now.millis() + EDIT_WINDOW_MS)
+            .bind(id)
+            .execute(&mut *tx)
             .await?;
             let submitted = NewEvent::new(
                 EventType::ReplySubmitted,
@@ -799,7 +835,10 @@ impl Database {
                     body: reply.body.clone(),
                 },
             );
-            outbox::announce!(tx, begin, &submitted);
+            // Spam is no moderation tool's business.
+            if submission.status != ReplyStatus::Spam {
+                outbox::announce!(tx, begin, &submitted);
+            }
             if let Some((key, fingerprint)) = &key {
                 sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
                     .bind(now.millis() - KEY_LIFETIME_MS)
@@ -833,12 +872,28 @@ impl Database {
                 // was deleted meanwhile, the reply went with it: a retry
                 // with the same key stores it again in the new file.
                 self.still_there(&live)?;
-                Ok(Created::New(ReplyReceipt {
+                Ok(Created::New(ReplyReceipt::new(
                     id,
-                    status: ReplyStatus::Pending,
-                    created_at: now.to_string(),
-                }))
+                    now,
+                    Some(submission.secret.edit_token(id, now.millis())),
+                )))
             }
+            // The first of concurrent retries with one key may have stored
+            // this very body: then this is its retry, answered as it was.
+            Outcome::Duplicate if let Some(stored) = self.replayed(&submission).await? => {
+                Ok(stored)
+            }
+            Outcome::Duplicate => Err(ReplyError::Invalid {
+                detail: "the reply is not valid: 1 problem, listed in `errors`".into(),
+                violations: vec![Violation::new(
+                    "body",
+                    "duplicate",
+                    format!(
+                        "is the same as a reply to `{}` from the last 24 hours; it is not stored twice",
+                        submission.article
+                    ),
+                )],
+            }),
             Outcome::ParentNotApproved(parent) => Err(ReplyError::Invalid {
                 detail: "the reply is not valid: 1 problem, listed in `errors`".into(),
                 violations: vec![Violation::new(
@@ -859,7 +914,7 @@ impl Database {
                     );
                     unavailable(1)
                 })?;
-                replay(stored, &fingerprint)
+                replay(stored, &fingerprint, submission.secret)
             }
         }
     }
@@ -867,7 +922,7 @@ impl Database {
     async fn stored_key(&self, key: &str) -> Result<Option<StoredKey>, ReplyError> {
         let oldest = Timestamp::now().millis() - KEY_LIFETIME_MS;
         let query = "SELECT k.fingerprint, k.reply_id, k.reply_created_at, \
-                     (r.id IS NOT NULL) AS reply_exists \
+                     (r.id IS NOT NULL) AS reply_exists, r.edit_token_hash, r.editable_until \
                      FROM idempotency_keys k LEFT JOIN replies r ON r.id = k.reply_id \
                      WHERE k.key = $1 AND k.created_at >= $2";
         on_pool!(self, "reading an Idempotency-Key", |pool, _begin| {
@@ -1041,7 +1096,7 @@ impl Database {
 /// first answer if the request is the same, else 422; 409 if the reply it
 /// stored has since been deleted (a 202 would point at nothing, and storing
 /// it again would undo the moderator).
-fn replay(stored: StoredKey, fingerprint: &str) -> Result<Created, ReplyError> {
+fn replay(stored: StoredKey, fingerprint: &str, secret: &Secret) -> Result<Created, ReplyError> {
     if stored.fingerprint != fingerprint {
         return Err(ReplyError::Invalid {
             detail: "this Idempotency-Key was already used for a different request (another body \
@@ -1057,11 +1112,21 @@ fn replay(stored: StoredKey, fingerprint: &str) -> Result<Created, ReplyError> {
             stored.reply_id
         )));
     }
-    Ok(Created::Replayed(ReplyReceipt {
-        id: stored.reply_id,
-        status: ReplyStatus::Pending,
-        created_at: Timestamp::from(stored.reply_created_at).to_string(),
-    }))
+    // The same edit token again, while the window is open and this
+    // server's secret is the one that made it.
+    let token = secret.edit_token(stored.reply_id, stored.reply_created_at);
+    let open = stored
+        .editable_until
+        .is_some_and(|until| until > now_millis());
+    let token = stored
+        .edit_token_hash
+        .filter(|hash| open && guard::token_matches(&token, hash))
+        .map(|_| token);
+    Ok(Created::Replayed(ReplyReceipt::new(
+        stored.reply_id,
+        Timestamp::from(stored.reply_created_at),
+        token,
+    )))
 }
 
 /// What identifies a request for Idempotency-Key purposes: the article and
@@ -1116,6 +1181,7 @@ fn redact(url: &str) -> String {
     }
 }
 
+mod authors;
 mod history;
 mod outbox;
 

@@ -6,6 +6,7 @@
 //! and the database behind them ([`db`]). Article content never touches it.
 
 pub mod db;
+pub mod guard;
 mod validate;
 
 use std::{
@@ -21,7 +22,7 @@ pub use db::{
     ChangeQuery, Changes, ContentChange, Created, Database, DatabaseTlsError, DatabaseUrlError,
     DueDelivery, ItemDigest, PostCount, Recorded, now_millis,
 };
-pub use validate::{MAX_REPLY_BYTES, parse_decision, parse_reply};
+pub use validate::{MAX_REPLY_BYTES, parse_correction, parse_decision, parse_reply};
 
 /// Why replies refused a request, or could not carry it out. `error.rs`
 /// says what each is in HTTP.
@@ -40,6 +41,13 @@ pub enum ReplyError {
     /// post whose reply a moderator has deleted since).
     #[error("{0}")]
     Conflict(String),
+    /// An edit token that does not open the reply: not its own, or its
+    /// window has closed (which of the two is not said).
+    #[error(
+        "this Reply-Token does not allow changing this reply (a reply can be changed with the \
+         edit_token its 202 carried, for 15 minutes)"
+    )]
+    TokenRefused,
     /// The database cannot answer now; it may in `retry_after` seconds.
     #[error("the replies database cannot answer now")]
     Down { retry_after: u64 },
@@ -186,6 +194,81 @@ pub struct NewReply {
     pub parent_id: Option<ReplyId>,
 }
 
+/// An author's correction of their reply: the fields given replace those
+/// stored (`author_email: null` removes the address); at least one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
+pub struct ReplyCorrection {
+    /// The name shown with the reply: 1 to 80 characters.
+    #[schema(min_length = 1, max_length = 80, example = "Dana")]
+    pub author_name: Option<String>,
+    /// The address moderators may use; `null` removes it.
+    #[schema(value_type = Option<String>, format = Email, max_length = 254, example = "dana@example.com")]
+    pub author_email: Option<Option<String>>,
+    /// The reply, as plain text: 1 to 5,000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        example = "Thank you, the stretches before bed help me a lot."
+    )]
+    pub body: Option<String>,
+}
+
+/// An author's e-mail address, as a path names it: checked by the rules
+/// replies are posted with (at most 254 characters, an address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorEmail(String);
+
+impl AuthorEmail {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for AuthorEmail {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        if raw.chars().count() <= 254 && email_address::EmailAddress::is_valid(raw) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(format!(
+                "must be an e-mail address, not `{}`",
+                raw.chars().take(64).collect::<String>()
+            ))
+        }
+    }
+}
+
+impl fmt::Display for AuthorEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Every reply sent with one e-mail address, whatever its status: what a
+/// person gets when they ask for their data (GDPR article 15).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuthorReplies {
+    /// The address asked for (replies match it without regard to case).
+    #[schema(example = "dana@example.com")]
+    pub email: String,
+    /// The replies, oldest first.
+    pub items: Vec<ModeratedReply>,
+    /// How many there are.
+    #[schema(example = 2)]
+    pub total: usize,
+}
+
+/// What erasing a person's replies came to (GDPR article 17).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Erasure {
+    /// How many replies were erased.
+    #[schema(example = 2)]
+    pub deleted: u64,
+}
+
 /// What `POST .../replies` answers: the reply is stored and awaits moderation.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReplyReceipt {
@@ -198,6 +281,31 @@ pub struct ReplyReceipt {
     /// When the reply was received (RFC 3339, UTC).
     #[schema(format = DateTime, example = "2026-11-26T15:20:16.123Z")]
     pub created_at: String,
+    /// Lets the author correct (`PATCH`) or withdraw (`DELETE`) the reply,
+    /// sent as the `Reply-Token` header, until `editable_until`. Shown only
+    /// here (the server keeps its hash): keep it with the reply. Absent from
+    /// a replayed answer once the window has closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "qL3nXb0r5m1T8w2cV6yZ4aKpD9sHfJgE7uQoRiNt0lM")]
+    pub edit_token: Option<String>,
+    /// When the edit window closes: 15 minutes after the reply was received.
+    #[schema(format = DateTime, example = "2026-11-26T15:35:16.123Z")]
+    pub editable_until: String,
+}
+
+impl ReplyReceipt {
+    /// The receipt of reply `id`, received at `created_at`.
+    pub fn new(id: i64, created_at: Timestamp, edit_token: Option<String>) -> Self {
+        let window = i64::try_from(guard::EDIT_WINDOW.as_millis()).unwrap_or(0);
+        Self {
+            id,
+            // Spam too: a bot learns nothing.
+            status: ReplyStatus::Pending,
+            created_at: created_at.to_string(),
+            edit_token,
+            editable_until: Timestamp::from(created_at.millis() + window).to_string(),
+        }
+    }
 }
 
 /// An approved reply, as every reader sees it.
@@ -329,6 +437,25 @@ mod tests {
             "99999999999999999999",
         ] {
             assert!(bad.parse::<ReplyId>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn author_emails_are_addresses() {
+        assert_eq!(
+            "dana@example.com"
+                .parse::<AuthorEmail>()
+                .map(|e| e.to_string()),
+            Ok("dana@example.com".to_owned())
+        );
+        for bad in [
+            "",
+            "dana",
+            "dana@",
+            "@example.com",
+            &format!("{}@x.org", "a".repeat(250)),
+        ] {
+            assert!(bad.parse::<AuthorEmail>().is_err(), "{bad:?}");
         }
     }
 

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
-use super::{ModerationDecision, NewReply, ReplyError, ReplyId, Violation};
+use super::{ModerationDecision, NewReply, ReplyCorrection, ReplyError, ReplyId, Violation};
 
 const NAME_MAX: usize = 80;
 const BODY_MAX: usize = 5000;
@@ -43,6 +43,38 @@ pub fn parse_reply(body: &[u8]) -> Result<NewReply, ReplyError> {
         author_email: author_email.flatten(),
         body: text.unwrap_or_default(),
         parent_id: parent_id.flatten(),
+    })
+}
+
+/// Validates the JSON body of an author's `PATCH
+/// /v1/articles/{slug}/replies/{id}`: the fields of a reply, each by its
+/// rule, any of them, at least one.
+pub fn parse_correction(body: &[u8]) -> Result<ReplyCorrection, ReplyError> {
+    let mut fields = Fields::parse(body, &["author_name", "author_email", "body"])?;
+    if fields.object.is_empty() && fields.errors.is_empty() {
+        fields.error::<()>("", "min_properties", "name at least one field to correct");
+    }
+    let present = |fields: &Fields, field| fields.object.contains_key(field);
+    let author_name = if present(&fields, "author_name") {
+        fields.text("author_name", NAME_MAX, false)
+    } else {
+        None
+    };
+    let author_email = if present(&fields, "author_email") {
+        fields.optional_email("author_email")
+    } else {
+        None
+    };
+    let text = if present(&fields, "body") {
+        fields.text("body", BODY_MAX, true)
+    } else {
+        None
+    };
+    fields.finish("correction")?;
+    Ok(ReplyCorrection {
+        author_name,
+        author_email,
+        body: text,
     })
 }
 

@@ -2,6 +2,7 @@
 //! registration: it gives the app its routes and the OpenAPI spec its paths.
 
 mod articles;
+mod authors;
 mod benefits;
 pub mod docs;
 mod events;
@@ -127,7 +128,9 @@ pub fn configure(config: &mut ServiceConfig) {
                     scope("/replies")
                         .service(replies::reply_create)
                         .service(replies::reply_list)
-                        .service(replies::reply_view),
+                        .service(replies::reply_view)
+                        .service(replies::reply_update)
+                        .service(replies::reply_delete),
                 ),
         )
         .service(
@@ -136,6 +139,11 @@ pub fn configure(config: &mut ServiceConfig) {
                 .service(moderation::moderation_reply_view)
                 .service(moderation::moderation_reply_update)
                 .service(moderation::moderation_reply_delete),
+        )
+        .service(
+            scope("/v1/moderation/authors/{email}/replies")
+                .service(authors::moderation_author_reply_list)
+                .service(authors::moderation_author_reply_delete),
         )
         .map(docs::configure)
         .map(reader::configure)

@@ -21,7 +21,11 @@ use crate::{
     content::{Article, Group, Lang, LangPreference, Part, Section, Slug},
     error::ApiError,
     http::{cache::Caching, negotiation::language_ranges, representation::Representation},
-    replies::{Database, Reply, db::Submission},
+    replies::{
+        Database, Reply,
+        db::Submission,
+        guard::{self, FORM_TOKEN_FIELD, HONEYPOT_FIELD, Secret},
+    },
     store::{LiveContent, Store},
     urls,
 };
@@ -104,6 +108,8 @@ struct FormState {
     body: String,
     /// A sentence for the reader: accepted, or what to fix.
     status: Option<String>,
+    /// The signed timestamp of the page (see `replies::guard`).
+    token: String,
 }
 
 /// What the page says once a reply sent without JavaScript is stored.
@@ -188,6 +194,12 @@ fn article_page(
                     value=(form.author_email);
                 label for="body" { "Reply" }
                 textarea id="body" name="body" required maxlength="5000" { (form.body) }
+                // For bots: people never see it, so leave it empty.
+                div.honeypot aria-hidden="true" {
+                    label for=(HONEYPOT_FIELD) { "Leave this field empty" }
+                    input id=(HONEYPOT_FIELD) name=(HONEYPOT_FIELD) tabindex="-1" autocomplete="off";
+                }
+                input type="hidden" name=(FORM_TOKEN_FIELD) value=(form.token);
                 button type="submit" { "Post reply" }
                 p id="reply-status" role="status" aria-live="polite" {
                     @if let Some(status) = &form.status { (status) }
@@ -204,6 +216,7 @@ pub async fn article_page_view(
     content: web::Data<LiveContent>,
     db: web::Data<Database>,
     pages: web::Data<PageCache>,
+    secret: web::Data<Secret>,
     path: ArticlePath,
 ) -> Result<HttpResponse, ApiError> {
     // Where a reply posted without JavaScript lands once stored.
@@ -212,17 +225,25 @@ pub async fn article_page_view(
         status: replied.then(|| AWAITS_MODERATION.to_owned()),
         ..FormState::default()
     };
-    render(&req, &content, &db, Some((&pages, replied)), &path, &form).await
+    let page = Page {
+        content: &content,
+        db: &db,
+        secret: &secret,
+        path: &path,
+    };
+    page.render(&req, Some((&pages, replied)), form).await
 }
 
 /// Reader pages as nearly every request asks for them (the form empty),
-/// rendered once per content generation, language and version of the
-/// approved replies, then served as prepared content is: an `ETag` made
-/// once, compressed variants, `304` to `If-None-Match`. A moderator's
-/// decision changes the version, so the next request renders afresh.
-/// Bounded by bytes; the least asked-for pages go first.
+/// rendered once per content generation, language, version of the
+/// approved replies and second (the form's signed timestamp is the
+/// second the page was made, so that a form posted within seconds of its
+/// page is told apart), then served as prepared content is: an `ETag`
+/// made once, compressed variants, `304` to `If-None-Match`. A
+/// moderator's decision changes the version, so the next request renders
+/// afresh. Bounded by bytes; the least asked-for pages go first.
 pub struct PageCache {
-    pages: quick_cache::sync::Cache<PageKey, Representation, PageWeight>,
+    pages: quick_cache::sync::Cache<PageKey, (u64, Representation), PageWeight>,
 }
 
 /// What a cached page was made from.
@@ -241,8 +262,8 @@ struct PageKey {
 #[derive(Clone)]
 struct PageWeight;
 
-impl quick_cache::Weighter<PageKey, Representation> for PageWeight {
-    fn weight(&self, _: &PageKey, page: &Representation) -> u64 {
+impl quick_cache::Weighter<PageKey, (u64, Representation)> for PageWeight {
+    fn weight(&self, _: &PageKey, (_, page): &(u64, Representation)) -> u64 {
         2 * page.len() as u64
     }
 }
@@ -260,67 +281,96 @@ impl PageCache {
     }
 }
 
-/// The reader page with the reply form in `form`'s state; `cache` (with
-/// whether the page says a reply was received) when the form is empty.
-async fn render(
-    req: &HttpRequest,
-    content: &LiveContent,
-    db: &Database,
-    cache: Option<(&PageCache, bool)>,
-    path: &ArticlePath,
-    form: &FormState,
-) -> Result<HttpResponse, ApiError> {
-    // Both read before what they count, so a page is never filed under a
-    // version newer than what it shows.
-    let generation = content.generation();
-    let approved = db.approved_version();
-    let store = content.current();
-    let preference = LangPreference::new(None, language_ranges(req.headers()));
-    let entry = super::article(&store, &path.slug, &preference)?;
-    let key = cache.map(|(pages, replied)| {
-        let key = PageKey {
-            generation,
-            approved,
-            slug: path.slug.clone(),
-            lang: entry.lang.clone(),
-            replied,
-        };
-        (pages, key)
-    });
-    let cached = key.as_ref().and_then(|(pages, key)| pages.pages.get(key));
-    let page = match cached {
-        Some(page) => page,
-        None => {
-            // The page is still served when replies are down; it says so, and is not kept.
-            let replies = db
-                .approved(path.slug.as_str(), REPLIES_SHOWN, 0)
-                .await
-                .ok()
-                .map(|(replies, _)| replies);
-            let jsonld = entry.jsonld().body();
-            let jsonld = std::str::from_utf8(&jsonld).expect("JSON is UTF-8");
-            let markup = article_page(entry.article(), jsonld, replies.as_deref(), form);
-            let page = Representation::new(markup.into_string().into());
-            if let (Some((pages, key)), Some(_)) = (key, &replies) {
-                pages.pages.insert(key, page.clone());
-            }
-            page
-        }
-    };
-    let mut response = page_response(req, &page);
-    super::article_headers(&mut response, &store, entry);
-    Ok(response)
+/// What a reader page is made from.
+struct Page<'a> {
+    content: &'a LiveContent,
+    db: &'a Database,
+    secret: &'a Secret,
+    path: &'a ArticlePath,
 }
 
-/// Takes the reply form as a browser without JavaScript posts it
-/// (`application/x-www-form-urlencoded`), by the same rules as the API:
-/// stored, it redirects (303) to the page, which says the reply awaits
-/// moderation; refused, the page says why, with what was typed kept.
+impl Page<'_> {
+    /// The reader page with the reply form in `form`'s state (its token
+    /// issued now); `cache` (with whether the page says a reply was
+    /// received) when the form is empty.
+    async fn render(
+        &self,
+        req: &HttpRequest,
+        cache: Option<(&PageCache, bool)>,
+        mut form: FormState,
+    ) -> Result<HttpResponse, ApiError> {
+        // Both read before what they count, so a page is never filed under a
+        // version newer than what it shows.
+        let generation = self.content.generation();
+        let approved = self.db.approved_version();
+        let now = unix_seconds();
+        let store = self.content.current();
+        let preference = LangPreference::new(None, language_ranges(req.headers()));
+        let slug = &self.path.slug;
+        let entry = super::article(&store, slug, &preference)?;
+        let key = cache.map(|(pages, replied)| {
+            let key = PageKey {
+                generation,
+                approved,
+                slug: slug.clone(),
+                lang: entry.lang.clone(),
+                replied,
+            };
+            (pages, key)
+        });
+        let cached = key
+            .as_ref()
+            .and_then(|(pages, key)| pages.pages.get(key))
+            .filter(|(issued, _)| *issued == now);
+        let page = match cached {
+            Some((_, page)) => page,
+            None => {
+                // The page is still served when replies are down; it says so, and is not kept.
+                let replies = self
+                    .db
+                    .approved(slug.as_str(), REPLIES_SHOWN, 0)
+                    .await
+                    .ok()
+                    .map(|(replies, _)| replies);
+                let jsonld = entry.jsonld().body();
+                let jsonld = std::str::from_utf8(&jsonld).expect("JSON is UTF-8");
+                form.token = self.secret.form_token(slug.as_str(), now);
+                let markup = article_page(entry.article(), jsonld, replies.as_deref(), &form);
+                let page = Representation::new(markup.into_string().into());
+                if let (Some((pages, key)), Some(_)) = (key, &replies) {
+                    pages.pages.insert(key, (now, page.clone()));
+                }
+                page
+            }
+        };
+        let mut response = page_response(req, &page);
+        super::article_headers(&mut response, &store, entry);
+        Ok(response)
+    }
+}
+
+/// Now, in whole seconds since the Unix epoch.
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// Takes the reply form as the page posts it (`application/x-www-form-urlencoded`),
+/// by the same rules as the API, with the form's own: a filled honeypot or
+/// a missing, forged, expired or too recent timestamp stores the reply as
+/// spam, answered as any other. Without JavaScript, a stored reply
+/// redirects (303) to the page, which says it awaits moderation, and a
+/// refused one shows the page saying why, with what was typed kept. The
+/// page's script asks for JSON (`Accept: application/json`) and gets the
+/// API's answers: 202 with the receipt (and its edit token), or a problem.
+#[allow(clippy::too_many_arguments)]
 pub async fn reply_form_submit(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     db: web::Data<Database>,
     rate: web::Data<ReplyRateLimit>,
+    secret: web::Data<Secret>,
     path: ArticlePath,
     client: ClientAddr,
     body: FormBody,
@@ -339,8 +389,19 @@ pub async fn reply_form_submit(
         author_name: field("author_name"),
         author_email: field("author_email"),
         body: field("body"),
-        status: None,
+        ..FormState::default()
     };
+    let person = secret.check_form(
+        path.slug.as_str(),
+        &field(HONEYPOT_FIELD),
+        &field(FORM_TOKEN_FIELD),
+        unix_seconds(),
+    );
+    if let Err(bot) = person {
+        tracing::info!(article = %path.slug, ?bot, "a reply form looks sent by a bot: stored as spam");
+    }
+    let wants_json = accepts_json(&req);
+    let key = super::replies::idempotency_key(&req)?;
     // The API's own rules: the form becomes the JSON the API takes.
     let mut reply = serde_json::Map::new();
     reply.insert("author_name".into(), form.author_name.clone().into());
@@ -354,11 +415,17 @@ pub async fn reply_form_submit(
             article: path.slug.as_str(),
             reply: &reply,
             client: client.0,
-            idempotency_key: None,
+            idempotency_key: key,
+            status: guard::initial_status(&reply.body, person),
+            secret: &secret,
         };
         super::replies::submit(&db, &rate, submission).await
     }
     .await;
+    if wants_json {
+        return outcome
+            .map(|(created, allowance)| super::replies::accepted(&path.slug, created, allowance));
+    }
     match outcome {
         Ok(_) => Ok(HttpResponse::SeeOther()
             .insert_header((
@@ -376,11 +443,25 @@ pub async fn reply_form_submit(
                     .join("; "),
                 other => other.to_string(),
             });
-            let mut response = render(&req, &content, &db, None, &path, &form).await?;
+            let page = Page {
+                content: &content,
+                db: &db,
+                secret: &secret,
+                path: &path,
+            };
+            let mut response = page.render(&req, None, form).await?;
             *response.status_mut() = status;
             Ok(response)
         }
     }
+}
+
+/// Whether the request asks for JSON rather than a page (the page's script).
+fn accepts_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.starts_with("application/json"))
 }
 
 /// The HTML face of `/`: every article, linked to its reader page.

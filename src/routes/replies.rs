@@ -9,11 +9,15 @@ use crate::{
     abuse::{Allowance, ClientAddr, ReplyRateLimit},
     content::{LangPreference, Slug},
     error::{
-        ApiError, BadRequest, Conflict, NotFound, TooManyRequests, Unavailable, Unprocessable,
-        UnsupportedMediaType,
+        ApiError, BadRequest, Conflict, NotFound, TokenRefused, TooManyRequests, Unavailable,
+        Unprocessable, UnsupportedMediaType,
     },
     http::cache::Caching,
-    replies::{self, Created, Database, NewReply, Reply, ReplyId, ReplyReceipt, db::Submission},
+    replies::{
+        self, Created, Database, NewReply, Reply, ReplyCorrection, ReplyId, ReplyReceipt,
+        db::Submission,
+        guard::{self, Secret},
+    },
     store::{LiveContent, Page},
     urls,
 };
@@ -78,6 +82,7 @@ pub async fn reply_create(
     content: web::Data<LiveContent>,
     db: web::Data<Database>,
     rate: web::Data<ReplyRateLimit>,
+    secret: web::Data<Secret>,
     path: ArticlePath,
     client: ClientAddr,
     _: NoQuery,
@@ -91,15 +96,23 @@ pub async fn reply_create(
         reply: &reply,
         client: client.0,
         idempotency_key: key,
+        status: guard::initial_status(&reply.body, Ok(())),
+        secret: &secret,
     };
     let (created, allowance) = submit(&db, &rate, submission).await?;
+    Ok(accepted(&path.slug, created, allowance))
+}
+
+/// The 202 to a stored (or replayed) reply, for the API and the page's
+/// script alike.
+pub fn accepted(slug: &Slug, created: Created, allowance: Option<Allowance>) -> HttpResponse {
     let (receipt, replayed) = match created {
         Created::New(receipt) => (receipt, false),
         Created::Replayed(receipt) => (receipt, true),
     };
     let mut response = HttpResponse::Accepted();
     response
-        .insert_header((header::LOCATION, urls::reply(&path.slug, receipt.id)))
+        .insert_header((header::LOCATION, urls::reply(slug, receipt.id)))
         .insert_header((header::CACHE_CONTROL, "no-store"));
     if let Some(allowance) = allowance {
         response
@@ -109,7 +122,7 @@ pub async fn reply_create(
     if replayed {
         response.insert_header(("idempotent-replayed", "true"));
     }
-    Ok(response.json(receipt))
+    response.json(receipt)
 }
 
 /// Stores a valid reply, for the API and the reader page's form alike: a
@@ -129,7 +142,7 @@ pub async fn submit(
 }
 
 /// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.
-fn idempotency_key(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
     let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
@@ -226,6 +239,111 @@ pub async fn reply_view(
         &reply,
         Caching::Revalidate(super::PUBLIC_DYNAMIC),
     ))
+}
+
+/// The `Reply-Token` header an author's correction or withdrawal carries.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct ReplyTokenHeader {
+    /// The `edit_token` of the reply's 202.
+    #[param(
+        rename = "Reply-Token",
+        example = "qL3nXb0r5m1T8w2cV6yZ4aKpD9sHfJgE7uQoRiNt0lM"
+    )]
+    reply_token: String,
+}
+
+impl FromRequest for ReplyTokenHeader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    /// 400 if the header is missing: a wrong token is the handler's 403.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = req
+            .headers()
+            .get("reply-token")
+            .and_then(|value| value.to_str().ok())
+            .map(|token| Self {
+                reply_token: token.to_owned(),
+            })
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "header `Reply-Token` is required: send the `edit_token` the reply's 202 carried",
+                )
+            });
+        ready(token)
+    }
+}
+
+/// Correct a reply
+///
+/// Lets the author of a reply correct it within 15 minutes of posting, with
+/// the `edit_token` its 202 carried, sent as `Reply-Token`. The fields
+/// given replace those stored. A corrected reply that was approved goes
+/// back to moderation (`pending`) and is hidden until approved again.
+#[utoipa::path(
+    patch,
+    tag = "replies",
+    params(ReplyPath, ReplyTokenHeader),
+    request_body(content = ReplyCorrection, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The reply, corrected.", body = Reply),
+        (status = 400, response = BadRequest),
+        (status = 403, response = TokenRefused),
+        (status = 404, response = NotFound),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[route("/{id}", method = "PATCH")]
+pub async fn reply_update(
+    content: web::Data<LiveContent>,
+    db: web::Data<Database>,
+    path: ReplyPath,
+    token: ReplyTokenHeader,
+    _: NoQuery,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    super::article(&content.current(), &path.slug, &LangPreference::default())?;
+    let correction = replies::parse_correction(&body.0)?;
+    let reply = db
+        .correct(path.slug.as_str(), path.id, &token.reply_token, &correction)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(reply))
+}
+
+/// Withdraw a reply
+///
+/// Lets the author of a reply delete it within 15 minutes of posting, with
+/// the `edit_token` its 202 carried, sent as `Reply-Token`.
+#[utoipa::path(
+    delete,
+    tag = "replies",
+    params(ReplyPath, ReplyTokenHeader),
+    responses(
+        (status = 204, description = "The reply is withdrawn."),
+        (status = 400, response = BadRequest),
+        (status = 403, response = TokenRefused),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[route("/{id}", method = "DELETE")]
+pub async fn reply_delete(
+    content: web::Data<LiveContent>,
+    db: web::Data<Database>,
+    path: ReplyPath,
+    token: ReplyTokenHeader,
+    _: NoQuery,
+) -> Result<HttpResponse, ApiError> {
+    super::article(&content.current(), &path.slug, &LangPreference::default())?;
+    db.withdraw(path.slug.as_str(), path.id, &token.reply_token)
+        .await?;
+    tracing::info!(reply = path.id.get(), "reply withdrawn by its author");
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The path of one reply to an article.

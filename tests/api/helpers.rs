@@ -13,6 +13,19 @@ use relief_api::{config::Config, reload::Reloader, startup::Application};
 use serde_json::Value;
 
 pub const SLUG: &str = "deep-tissue-massage-for-back-pain";
+/// The `--secret` of test servers that need to know it.
+pub const TEST_SECRET: &str = "a test secret";
+
+/// A reply form's token for the source article, as its page would have
+/// carried it when served `seconds_ago` by a server with [`TEST_SECRET`].
+pub fn form_token(seconds_ago: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    relief_api::replies::guard::Secret::from_passphrase(TEST_SECRET)
+        .form_token(SLUG, now - seconds_ago)
+}
 
 pub struct TestApp {
     pub address: String,
@@ -253,6 +266,7 @@ pub async fn spawn_app_on(database: TestDatabase, config: Config) -> TestApp {
         },
         // The caller's own tokens file, if it brings one.
         moderator_tokens_file: config.moderator_tokens_file.clone().or(Some(tokens)),
+        secret: config.secret.clone().or_else(|| Some(TEST_SECRET.into())),
         ..config
     };
     spawn_app_keeping(config, Some((Some(database), tokens_dir))).await
@@ -270,9 +284,11 @@ pub async fn spawn_replicas(count: usize, config: Config) -> Option<(Vec<TestApp
     let mut replicas = Vec::new();
     for _ in 0..count {
         let (tokens_dir, tokens) = tokens_file();
+        // Replicas behind one load balancer share one secret.
         let config = Config {
             database_url: url.clone(),
             moderator_tokens_file: Some(tokens),
+            secret: config.secret.clone().or_else(|| Some(TEST_SECRET.into())),
             ..config.clone()
         };
         replicas.push(spawn_app_keeping(config, Some((database.take(), tokens_dir))).await);

@@ -20,6 +20,7 @@ mod recovery;
 mod reload;
 mod replicas;
 mod replies;
+mod reply_authors;
 mod response_cache;
 mod review;
 mod source_text;

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, SLUG, spawn_app, spawn_replies_app};
+use crate::helpers::{Backend, SLUG, form_token, spawn_app, spawn_replies_app};
 
 fn count(html: &str, needle: &str) -> usize {
     html.matches(needle).count()
@@ -116,7 +116,10 @@ async fn the_reply_form_works_without_javascript() {
             "POST",
             &format!("/articles/{SLUG}/replies"),
             &form,
-            "author_name=Dana&author_email=&body=Helped+me+%3C3",
+            format!(
+                "author_name=Dana&author_email=&body=Helped+me+%3C3&website=&form_token={}",
+                form_token(10)
+            ),
         )
         .await;
     assert_eq!(posted.status, 303);

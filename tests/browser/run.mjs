@@ -52,7 +52,9 @@ await test("reader-page-shows-the-article-and-an-approved-reply", async (page) =
   const jsonld = JSON.parse(await page.locator('script[type="application/ld+json"]').textContent());
   assert.ok(jsonld["@graph"].some((node) => node["@type"] === "FAQPage"));
 
-  // A reader leaves a reply; it awaits moderation, then appears once approved.
+  // A reader reads a while, then leaves a reply; it awaits moderation
+  // (stored as pending, not as spam), then appears once approved.
+  await page.waitForTimeout(3500);
   const text = `Stretching after the massage helped me (${Date.now()})`;
   await page.fill("#author_name", "Browser Reader");
   await page.fill("#body", text);
@@ -60,6 +62,10 @@ await test("reader-page-shows-the-article-and-an-approved-reply", async (page) =
   const status = page.locator("#reply-status");
   await status.filter({ hasText: "awaits moderation" }).waitFor();
   const id = await status.getAttribute("data-reply-id");
+  const stored = await (await fetch(`${base}/v1/moderation/replies/${id}`, {
+    headers: { authorization: `Bearer ${token}` },
+  })).json();
+  assert.equal(stored.status, "pending", "a person's reply is not taken for spam");
   await page.reload();
   assert.equal(await page.getByText(text).count(), 0, "a pending reply is not shown");
 
@@ -72,6 +78,23 @@ await test("reader-page-shows-the-article-and-an-approved-reply", async (page) =
   // The page listens to /v1/events: the approved reply appears without a reload.
   await page.getByText(text).waitFor({ timeout: 10000 });
   await page.goto(`${base}/articles/${slug}`);
+});
+
+await test("reader-withdraws-a-reply-with-its-edit-token", async (page) => {
+  await page.goto(`${base}/articles/${slug}`);
+  await page.waitForTimeout(3500);
+  await page.fill("#author_name", "Browser Reader");
+  await page.fill("#body", `On second thought, no (${Date.now()})`);
+  await page.click("#reply-form button[type=submit]");
+  const status = page.locator("#reply-status");
+  await status.filter({ hasText: "awaits moderation" }).waitFor();
+  const id = await status.getAttribute("data-reply-id");
+  await page.click("#withdraw-reply");
+  await status.filter({ hasText: "withdrawn" }).waitFor();
+  const gone = await fetch(`${base}/v1/moderation/replies/${id}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(gone.status, 404, "the withdrawn reply is deleted");
 });
 
 await test("front-page-links-browsers-to-the-reader-page", async (page) => {

@@ -330,10 +330,22 @@ export interface paths {
         get: operations["reply_view"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Withdraw a reply
+         * @description Lets the author of a reply delete it within 15 minutes of posting, with
+         *     the `edit_token` its 202 carried, sent as `Reply-Token`.
+         */
+        delete: operations["reply_delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Correct a reply
+         * @description Lets the author of a reply correct it within 15 minutes of posting, with
+         *     the `edit_token` its 202 carried, sent as `Reply-Token`. The fields
+         *     given replace those stored. A corrected reply that was approved goes
+         *     back to moderation (`pending`) and is hidden until approved again.
+         */
+        patch: operations["reply_update"];
         trace?: never;
     };
     "/v1/articles/{slug}/sections": {
@@ -420,6 +432,35 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/moderation/authors/{email}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a person's replies
+         * @description Returns every reply sent with this e-mail address (compared without
+         *     regard to case), whatever its status, oldest first, as JSON: the copy of
+         *     their data a person may ask for (GDPR article 15).
+         */
+        get: operations["moderation_author_reply_list"];
+        put?: never;
+        post?: never;
+        /**
+         * Erase a person's replies
+         * @description Deletes every reply sent with this e-mail address, whatever its status,
+         *     and the events that carried their text, as a person may ask (GDPR
+         *     article 17). Answers with how many replies there were; erasing an
+         *     address that sent none answers 0.
+         */
+        delete: operations["moderation_author_reply_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -847,6 +888,24 @@ export interface components {
          * @enum {string}
          */
         Audience: "patient" | "caregiver" | "clinician";
+        /**
+         * @description Every reply sent with one e-mail address, whatever its status: what a
+         *     person gets when they ask for their data (GDPR article 15).
+         */
+        AuthorReplies: {
+            /**
+             * @description The address asked for (replies match it without regard to case).
+             * @example dana@example.com
+             */
+            email: string;
+            /** @description The replies, oldest first. */
+            items: components["schemas"]["ModeratedReply"][];
+            /**
+             * @description How many there are.
+             * @example 2
+             */
+            total: number;
+        };
         /** @description One benefit of the therapy. */
         Benefit: {
             /**
@@ -973,6 +1032,15 @@ export interface components {
              * @example eyJlIjoiOWYyYyIsImYiOjQyfQ
              */
             sync_token: string;
+        };
+        /** @description What erasing a person's replies came to (GDPR article 17). */
+        Erasure: {
+            /**
+             * Format: int64
+             * @description How many replies were erased.
+             * @example 2
+             */
+            deleted: number;
         };
         /**
          * @description What happened.
@@ -2013,6 +2081,28 @@ export interface components {
              */
             parent_id?: number | null;
         };
+        /**
+         * @description An author's correction of their reply: the fields given replace those
+         *     stored (`author_email: null` removes the address); at least one.
+         */
+        ReplyCorrection: {
+            /**
+             * Format: email
+             * @description The address moderators may use; `null` removes it.
+             * @example dana@example.com
+             */
+            author_email?: string | null;
+            /**
+             * @description The name shown with the reply: 1 to 80 characters.
+             * @example Dana
+             */
+            author_name?: string | null;
+            /**
+             * @description The reply, as plain text: 1 to 5,000 characters.
+             * @example Thank you, the stretches before bed help me a lot.
+             */
+            body?: string | null;
+        };
         /** @description The data of a `reply.*` event. The author's email is never sent. */
         ReplyEvent: {
             /**
@@ -2050,6 +2140,20 @@ export interface components {
              * @example 2026-11-26T15:20:16.123Z
              */
             created_at: string;
+            /**
+             * @description Lets the author correct (`PATCH`) or withdraw (`DELETE`) the reply,
+             *     sent as the `Reply-Token` header, until `editable_until`. Shown only
+             *     here (the server keeps its hash): keep it with the reply. Absent from
+             *     a replayed answer once the window has closed.
+             * @example qL3nXb0r5m1T8w2cV6yZ4aKpD9sHfJgE7uQoRiNt0lM
+             */
+            edit_token?: string | null;
+            /**
+             * Format: date-time
+             * @description When the edit window closes: 15 minutes after the reply was received.
+             * @example 2026-11-26T15:35:16.123Z
+             */
+            editable_until: string;
             /**
              * Format: int64
              * @description The reply's id.
@@ -2383,6 +2487,19 @@ export interface components {
             headers: {
                 /** @description Seconds to wait before retrying. */
                 "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The `Reply-Token` does not open this reply: it is not the reply's own,
+         *     or its 15 minutes are over (which of the two is not said). Also: a
+         *     browser on an origin not listed in `--write-origins` may not write.
+         */
+        TokenRefused: {
+            headers: {
                 [name: string]: unknown;
             };
             content: {
@@ -3459,6 +3576,99 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    reply_delete: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `edit_token` of the reply's 202.
+                 * @example qL3nXb0r5m1T8w2cV6yZ4aKpD9sHfJgE7uQoRiNt0lM
+                 */
+                "Reply-Token": string;
+            };
+            path: {
+                /**
+                 * @description The article's slug.
+                 * @example deep-tissue-massage-for-back-pain
+                 */
+                slug: components["schemas"]["Slug"];
+                /**
+                 * @description The reply's id.
+                 * @example 1
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reply is withdrawn. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["TokenRefused"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    reply_update: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `edit_token` of the reply's 202.
+                 * @example qL3nXb0r5m1T8w2cV6yZ4aKpD9sHfJgE7uQoRiNt0lM
+                 */
+                "Reply-Token": string;
+            };
+            path: {
+                /**
+                 * @description The article's slug.
+                 * @example deep-tissue-massage-for-back-pain
+                 */
+                slug: components["schemas"]["Slug"];
+                /**
+                 * @description The reply's id.
+                 * @example 1
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyCorrection"];
+            };
+        };
+        responses: {
+            /** @description The reply, corrected. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reply"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["TokenRefused"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     section_list: {
         parameters: {
             query?: {
@@ -3691,6 +3901,91 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    moderation_author_reply_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The e-mail address the replies were sent with.
+                 * @example dana@example.com
+                 */
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every reply sent with the address. */
+            200: {
+                headers: {
+                    /**
+                     * @description How caches may reuse the response: content as `--cache-max-age` and `--cache-stale-while-revalidate` say; replies `no-cache` (revalidate each time); moderation `private, no-store`.
+                     * @example public, max-age=300, stale-while-revalidate=86400
+                     */
+                    "Cache-Control"?: string;
+                    /**
+                     * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
+                     * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description The response depends on `Accept-Encoding`, and for an article's resources on `Accept-Language` too.
+                     * @example accept-encoding, accept-language
+                     */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorReplies"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    moderation_author_reply_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The e-mail address the replies were sent with.
+                 * @example dana@example.com
+                 */
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The replies are erased. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeadersTooLarge"];

@@ -1,0 +1,168 @@
+//! What authors may do with their own replies, and what a person may ask
+//! of their data: correct or withdraw a reply within its edit window
+//! (with its edit token), and, through a moderator, export or erase every
+//! reply sent with one e-mail address (GDPR articles 15 and 17).
+
+use tracing::Instrument as _;
+
+use super::{Database, Pool, ReplyError, db_span, guard};
+use crate::replies::{ModeratedReply, Reply, ReplyCorrection, ReplyId, ReplyStatus, Timestamp};
+
+/// Reads reply `$id` of `$article` in transaction `$tx` and evaluates to
+/// its status if `$token` opens it now; `None` if the reply does not
+/// exist, the token is not its own or its window has closed (one answer
+/// for all three, so the answer tells nothing).
+macro_rules! opened {
+    ($tx:expr, $article:expr, $id:expr, $token:expr) => {{
+        let found: Option<(Option<String>, Option<i64>, String)> = sqlx::query_as(
+            "SELECT edit_token_hash, editable_until, status FROM replies \
+             WHERE id = $1 AND article = $2",
+        )
+        .bind($id.get())
+        .bind($article)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        let now = Timestamp::now().millis();
+        found.and_then(|(hash, until, status)| {
+            let open = until.is_some_and(|until| now < until);
+            let matches = hash.is_some_and(|hash| guard::token_matches($token, &hash));
+            (open && matches).then_some(status)
+        })
+    }};
+}
+
+impl Database {
+    /// Corrects reply `id` of `article` with the author's `token`: the
+    /// fields given replace those stored. An approved reply goes back to
+    /// `pending` (a moderator sees it again); one with too many links
+    /// becomes spam. [`ReplyError::TokenRefused`] if the token does not
+    /// open it.
+    pub async fn correct(
+        &self,
+        article: &str,
+        id: ReplyId,
+        token: &str,
+        correction: &ReplyCorrection,
+    ) -> Result<Reply, ReplyError> {
+        let (live, corrected) = on_pool!(self, "correcting a reply", |pool, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            let Some(status) = opened!(tx, article, id, token) else {
+                return Ok(None);
+            };
+            let current: Reply = sqlx::query_as(SELECT_REPLY)
+                .bind(id.get())
+                .fetch_one(&mut *tx)
+                .await?;
+            let body = correction.body.as_deref().unwrap_or(&current.body);
+            let status = match status.parse::<ReplyStatus>() {
+                _ if guard::links(body) > guard::MAX_LINKS => ReplyStatus::Spam,
+                Ok(ReplyStatus::Approved) => ReplyStatus::Pending,
+                Ok(status) => status,
+                Err(_) => ReplyStatus::Pending,
+            };
+            sqlx::query(
+                "UPDATE replies SET author_name = COALESCE($1, author_name), \
+                 author_email = CASE WHEN $2 THEN $3 ELSE author_email END, \
+                 body = COALESCE($4, body), status = $5, updated_at = $6 WHERE id = $7",
+            )
+            .bind(correction.author_name.as_deref())
+            .bind(correction.author_email.is_some())
+            .bind(correction.author_email.clone().flatten())
+            .bind(correction.body.as_deref())
+            .bind(status.as_str())
+            .bind(Timestamp::now().millis())
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
+            let corrected: Reply = sqlx::query_as(SELECT_REPLY)
+                .bind(id.get())
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(Some(corrected))
+        })?;
+        self.approved_changed();
+        self.still_there(&live)?;
+        corrected.ok_or(ReplyError::TokenRefused)
+    }
+
+    /// Withdraws (deletes) reply `id` of `article` with the author's
+    /// `token`; [`ReplyError::TokenRefused`] if the token does not open it.
+    pub async fn withdraw(
+        &self,
+        article: &str,
+        id: ReplyId,
+        token: &str,
+    ) -> Result<(), ReplyError> {
+        let (live, withdrawn) = on_pool!(self, "withdrawing a reply", |pool, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            if opened!(tx, article, id, token).is_none() {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM replies WHERE id = $1")
+                .bind(id.get())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(true)
+        })?;
+        self.approved_changed();
+        self.still_there(&live)?;
+        withdrawn.then_some(()).ok_or(ReplyError::TokenRefused)
+    }
+
+    /// Every reply sent with this e-mail address (compared without regard
+    /// to case), oldest first, whatever its status.
+    pub async fn by_author(&self, email: &str) -> Result<Vec<ModeratedReply>, ReplyError> {
+        let query = concat!(
+            "SELECT ",
+            moderated_columns!(),
+            " FROM replies WHERE lower(author_email) = lower($1) ORDER BY id"
+        );
+        on_pool!(self, "finding a person's replies", |pool, _begin| {
+            sqlx::query_as(query).bind(email).fetch_all(pool).await
+        })
+        .map(|(_, replies)| replies)
+    }
+
+    /// Erases every reply sent with this e-mail address, and the events
+    /// that carried their text; returns how many replies there were.
+    pub async fn erase_author(&self, email: &str) -> Result<u64, ReplyError> {
+        let (live, erased) = on_pool!(self, "erasing a person's replies", |pool, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            let ids: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM replies WHERE lower(author_email) = lower($1)")
+                    .bind(email)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for id in &ids {
+                // A reply event's data names its reply first: "data":{"id":N,...
+                let carried = format!("%\"data\":{{\"id\":{id},%");
+                sqlx::query(
+                    "DELETE FROM webhook_deliveries WHERE event_seq IN \
+                     (SELECT seq FROM events WHERE type LIKE 'reply.%' AND payload LIKE $1)",
+                )
+                .bind(&carried)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM events WHERE type LIKE 'reply.%' AND payload LIKE $1")
+                    .bind(&carried)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM replies WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(ids.len() as u64)
+        })?;
+        self.approved_changed();
+        self.still_there(&live)?;
+        Ok(erased)
+    }
+}
+
+/// One reply, as [`Reply`].
+const SELECT_REPLY: &str =
+    "SELECT id, parent_id, author_name, body, created_at FROM replies WHERE id = $1";
