@@ -208,7 +208,8 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let trace = trace_of(&req);
+        let (id, drawn) = request_id(&req);
+        let trace = trace_of(&req, drawn);
         let (span, trace_id) = telemetry::request_span(
             clip(req.method().as_str(), MAX_LOGGED_METHOD),
             trace.id.0,
@@ -218,7 +219,7 @@ where
         );
         let request = Facts {
             started: Instant::now(),
-            id: request_id(&req),
+            id,
             trace: Trace {
                 id: TraceId(trace_id),
                 ..trace
@@ -290,15 +291,18 @@ pub struct Trace {
 }
 
 /// The request's `traceparent` when valid (an invalid one is ignored, as
-/// the recommendation says), else a new trace.
-fn trace_of(req: &ServiceRequest) -> Trace {
+/// the recommendation says), else a new trace: `drawn`, the random bytes of
+/// the request id made for this request if one was (one draw for both, and
+/// the trace id is then the request id's digits), else new ones.
+fn trace_of(req: &ServiceRequest, drawn: Option<[u8; 16]>) -> Trace {
     let parent = req
         .headers()
         .get("traceparent")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<TraceParent>().ok());
+    let new = || drawn.map_or_else(TraceId::random, TraceId);
     Trace {
-        id: parent.map_or_else(TraceId::random, |parent| parent.trace_id),
+        id: parent.map_or_else(new, |parent| parent.trace_id),
         parent,
     }
 }
@@ -358,16 +362,19 @@ fn finish<B: MessageBody>(
 }
 
 /// The client's request id when it is a valid one, else a new UUID.
-fn request_id(req: &ServiceRequest) -> HeaderValue {
-    req.headers()
+fn request_id(req: &ServiceRequest) -> (HeaderValue, Option<[u8; 16]>) {
+    if let Some(given) = req
+        .headers()
         .get(REQUEST_ID)
         .filter(|value| valid_request_id(value.as_bytes()))
-        .cloned()
-        .unwrap_or_else(|| {
-            let mut buffer = uuid::Uuid::encode_buffer();
-            let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
-            HeaderValue::from_str(id).expect("a UUID is a valid header")
-        })
+    {
+        return (given.clone(), None);
+    }
+    let drawn = uuid::Uuid::new_v4();
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let id = drawn.hyphenated().encode_lower(&mut buffer);
+    let id = HeaderValue::from_str(id).expect("a UUID is a valid header");
+    (id, Some(*drawn.as_bytes()))
 }
 
 /// A response, and the cache entry it came from or was kept as.

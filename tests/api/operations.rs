@@ -243,12 +243,17 @@ fn json_logs_have_one_access_line_per_request() {
     assert!(event["latency_ms"].is_number() && event["bytes"].as_u64() > Some(100));
     assert_eq!(event["request_id"].as_str().map(str::len), Some(36));
     assert_eq!(event["cached"], false);
-    // No traceparent: a trace of its own.
+    // No traceparent: a trace of its own, and, with no request id sent
+    // either, the request id's digits (one draw of randomness for both).
     let trace = event["trace_id"].as_str().unwrap();
     assert!(
         trace.len() == 32
             && trace.bytes().all(|b| b.is_ascii_hexdigit())
             && trace != "0".repeat(32)
+    );
+    assert_eq!(
+        event["request_id"].as_str().unwrap().replace('-', ""),
+        trace
     );
 
     // Asked again, the response cache answers; the line says so.
