@@ -6,7 +6,8 @@ requests/s from wrk, server CPU time per request from /proc/PID/stat.
     OLD=/tmp/relief-old NEW=target/release/relief-api python3 bench/ab.py
     (ROUNDS=5 DUR=3 ONLY=regex-of-route-names; ARGS="--response-cache-bytes 0"
     passes flags to both servers, e.g. to measure what the response cache
-    cannot answer)"""
+    cannot answer; LOG=info turns access lines on, to /dev/null: RUST_LOG
+    is `warn` otherwise)"""
 import os, re, subprocess, sys, time, statistics, urllib.request
 SLUG = "deep-tissue-massage-for-back-pain"
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
@@ -20,7 +21,7 @@ def start(binary, port, db):
     p = subprocess.Popen(["taskset", "-c", "0", binary, "--bind", f"127.0.0.1:{port}", "--workers", "1",
                           "--database-url", f"sqlite://{SCRATCH}/{db}", "--reply-rate-per-minute", "0",
                           *os.environ.get("ARGS", "").split()],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "RUST_LOG": "warn"})
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "RUST_LOG": os.environ.get("LOG", "warn")})
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz"); break
@@ -52,7 +53,7 @@ routes = [
     ("GET reader page", f"/articles/{SLUG}", []),
     ("GET search", "/v1/search?q=muscle+tension", []),
 ]
-print(f"# flags: {os.environ.get('ARGS', '(defaults)')}; wrk -t1 -c64 -d{DUR}s after 1 s warm-up, {ROUNDS} rounds alternating, order flipped each round; servers 1 worker on CPU 0, wrk on CPU 1")
+print(f"# flags: {os.environ.get('ARGS', '(defaults)')}; RUST_LOG={os.environ.get('LOG', 'warn')}; wrk -t1 -c64 -d{DUR}s after 1 s warm-up, {ROUNDS} rounds alternating, order flipped each round; servers 1 worker on CPU 0, wrk on CPU 1")
 print("| route | old req/s | new req/s | new/old req/s | old CPU µs/req | new CPU µs/req | new/old CPU |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 ONLY = os.environ.get("ONLY")
