@@ -11,7 +11,10 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use super::{Citation, Review, Slug, readability::Readability};
+use super::{
+    Citation, Review, Slug,
+    readability::{Readability, Tally},
+};
 
 /// A whole article, its parts in reading order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -516,10 +519,12 @@ pub trait Part {
     fn reading(&self) -> Vec<&str>;
     /// Its readability, once measured (see [`Part::measure`]).
     fn readability(&self) -> Option<&Readability>;
-    /// Measures its readability in `lang` and keeps it.
-    fn measure(&mut self, lang: &Lang) {
-        let readability = Readability::of(self.reading(), lang);
-        self.set_readability(readability);
+    /// Measures its readability in `lang` and keeps it; returns what it
+    /// counted, for the whole article's.
+    fn measure(&mut self, lang: &Lang) -> Tally {
+        let tally = Tally::of(self.reading());
+        self.set_readability(Readability::of_tally(tally, lang));
+        tally
     }
     fn set_readability(&mut self, readability: Readability);
 }
@@ -577,40 +582,24 @@ impl Article {
     /// every text a reader reads, in order (headings and lead-ins included).
     pub fn measure(&mut self) {
         let lang = self.lang.clone();
+        // Each text is counted once: the whole adds up its parts' tallies.
+        let mut whole = Tally::of([self.title.as_str()]);
         for section in self
             .intro
             .iter_mut()
             .chain(&mut self.sections)
             .chain(&mut self.conclusion)
         {
-            section.measure(&lang);
+            whole = whole + section.measure(&lang);
         }
-        self.benefits
-            .items
-            .iter_mut()
-            .for_each(|b| b.measure(&lang));
-        self.precautions
-            .items
-            .iter_mut()
-            .for_each(|p| p.measure(&lang));
-        self.faqs.items.iter_mut().for_each(|f| f.measure(&lang));
-        fn group<T: Part>(group: &Group<T>) -> impl Iterator<Item = &str> {
-            group
-                .heading
-                .iter()
-                .chain(&group.intro)
-                .map(String::as_str)
-                .chain(group.items.iter().flat_map(Part::reading))
+        fn group<T: Part>(group: &mut Group<T>, lang: &Lang) -> Tally {
+            let lead = Tally::of(group.heading.iter().chain(&group.intro).map(String::as_str));
+            lead + group.items.iter_mut().map(|item| item.measure(lang)).sum()
         }
-        let texts: Vec<&str> = std::iter::once(self.title.as_str())
-            .chain(self.intro.iter().flat_map(Part::reading))
-            .chain(self.sections.iter().flat_map(Part::reading))
-            .chain(group(&self.benefits))
-            .chain(group(&self.precautions))
-            .chain(self.conclusion.iter().flat_map(Part::reading))
-            .chain(group(&self.faqs))
-            .collect();
-        self.readability = Some(Readability::of(texts, &lang));
+        whole = whole + group(&mut self.benefits, &lang);
+        whole = whole + group(&mut self.precautions, &lang);
+        whole = whole + group(&mut self.faqs, &lang);
+        self.readability = Some(Readability::of_tally(whole, &lang));
     }
 
     /// The article's prose in reading order: intro, sections, conclusion;

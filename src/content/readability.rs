@@ -37,15 +37,16 @@ pub struct Readability {
 impl Readability {
     /// The readability of `texts`, read one after the other, in `lang`.
     pub fn of<'a>(texts: impl IntoIterator<Item = &'a str>, lang: &Lang) -> Self {
-        let mut words = 0;
-        let mut sentences = 0;
-        let mut syllables = 0;
-        for text in texts {
-            let counted = count(text);
-            words += counted.words;
-            sentences += counted.sentences;
-            syllables += counted.syllables;
-        }
+        Self::of_tally(Tally::of(texts), lang)
+    }
+
+    /// The readability of what `tally` counted, in `lang`.
+    pub fn of_tally(tally: Tally, lang: &Lang) -> Self {
+        let Tally {
+            words,
+            sentences,
+            syllables,
+        } = tally;
         let english = lang.primary() == "en" && words > 0;
         let per_sentence = words as f64 / sentences.max(1) as f64;
         let per_word = syllables as f64 / words.max(1) as f64;
@@ -61,66 +62,101 @@ impl Readability {
     }
 }
 
-/// What one text holds.
-struct Counts {
+/// What texts hold: words, sentences and syllables. Tallies add up, so a
+/// whole is measured from its parts' tallies without counting them again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
     words: usize,
     sentences: usize,
     syllables: usize,
 }
 
+impl Tally {
+    /// The tally of `texts`, each counted on its own.
+    pub fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
+        texts.into_iter().map(count).sum()
+    }
+}
+
+impl std::ops::Add for Tally {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            words: self.words + other.words,
+            sentences: self.sentences + other.sentences,
+            syllables: self.syllables + other.syllables,
+        }
+    }
+}
+
+impl std::iter::Sum for Tally {
+    fn sum<I: Iterator<Item = Self>>(tallies: I) -> Self {
+        tallies.fold(Self::default(), std::ops::Add::add)
+    }
+}
+
 /// Words are runs of letters (an apostrophe or hyphen inside one joins
 /// it); a sentence ends at `.`, `!` or `?`, and a text that does not end
-/// with one (a heading) is a sentence of its own.
-fn count(text: &str) -> Counts {
-    let words: Vec<&str> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '-'))
-        .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()))
-        .filter(|word| word.chars().any(char::is_alphabetic))
-        .collect();
+/// with one (a heading) is a sentence of its own. Counted in one pass
+/// without allocating: every text of every article is counted at load.
+fn count(text: &str) -> Tally {
+    let mut words = 0;
+    let mut syllables = 0;
+    for word in text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '-'))
+    {
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if word.chars().any(char::is_alphabetic) {
+            words += 1;
+            syllables += self::syllables(word);
+        }
+    }
     let mut sentences = 0;
     let mut in_end = false;
-    for c in text.chars() {
-        let end = matches!(c, '.' | '!' | '?');
+    for c in text.bytes() {
+        let end = matches!(c, b'.' | b'!' | b'?');
         if end && !in_end {
             sentences += 1;
         }
         in_end = end;
     }
-    let trimmed = text.trim_end();
-    if !words.is_empty() && !trimmed.ends_with(['.', '!', '?']) {
+    if words > 0 && !text.trim_end().ends_with(['.', '!', '?']) {
         sentences += 1;
     }
-    Counts {
-        words: words.len(),
+    Tally {
+        words,
         sentences,
-        syllables: words.iter().map(|word| syllables(word)).sum(),
+        syllables,
     }
 }
 
 /// Syllables in an English word: groups of vowels (`y` counts), less a
 /// final silent `e` (but not `-le` after a consonant, as in "table"), at
-/// least one.
+/// least one. Only its ASCII letters count.
 fn syllables(word: &str) -> usize {
-    let word: Vec<char> = word
-        .chars()
-        .filter(char::is_ascii_alphabetic)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    let vowel = |c: char| matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y');
-    let mut groups = 0;
+    let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
+    let mut groups: usize = 0;
     let mut previous = false;
-    for &c in &word {
+    // The last three letters, the last first.
+    let mut last = [0u8; 3];
+    let mut letters = 0;
+    for c in word
+        .bytes()
+        .filter(u8::is_ascii_alphabetic)
+        .map(|c| c.to_ascii_lowercase())
+    {
         let is = vowel(c);
         if is && !previous {
             groups += 1;
         }
         previous = is;
+        last = [c, last[0], last[1]];
+        letters += 1;
     }
-    let n = word.len();
-    if n > 2 && word[n - 1] == 'e' && !vowel(word[n - 2]) {
-        let consonant_le = word[n - 2] == 'l' && !vowel(word[n - 3]);
+    if letters > 2 && last[0] == b'e' && !vowel(last[1]) {
+        let consonant_le = last[1] == b'l' && !vowel(last[2]);
         if !consonant_le {
-            groups -= 1;
+            groups = groups.saturating_sub(1);
         }
     }
     groups.max(1)

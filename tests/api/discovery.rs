@@ -694,3 +694,25 @@ async fn a_search_page_past_the_last_hit_is_empty_however_far() {
     assert_eq!(far["total"], total);
     assert_eq!(far["items"], serde_json::json!([]));
 }
+
+#[actix_web::test]
+async fn the_source_article_says_how_long_it_is_and_how_hard_to_read() {
+    let app = spawn_app().await;
+    let whole = app.get_json(&article()).await;
+    assert_eq!(
+        whole["readability"],
+        serde_json::json!({
+            "word_count": 892,
+            "reading_time_minutes": 4,
+            "flesch_reading_ease": 43.6,
+            "flesch_kincaid_grade": 10.4,
+        })
+    );
+    // A part's own: its title (3 words) and its two sentences (18 and 16;
+    // "built-up" is one word).
+    let benefit = app
+        .get_json(&format!("{}/benefits/reduces-muscle-tension", article()))
+        .await;
+    assert_eq!(benefit["readability"]["word_count"], 37);
+    assert_eq!(benefit["readability"]["reading_time_minutes"], 1);
+}
