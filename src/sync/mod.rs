@@ -411,19 +411,19 @@ fn from_scratch(
 /// keys of everything it makes stale.
 fn content_events(epoch: &str, before: i64, changes: &[ContentChange]) -> Vec<NewEvent> {
     let mut events: Vec<((&str, &str), EventType, Vec<String>)> = Vec::new();
+    // Where each article and language's event is in `events`: a first
+    // record of 10,000 articles has 200,000 changes.
+    let mut index_of: std::collections::HashMap<(&str, &str), usize> = Default::default();
     for change in changes {
         let at = (change.article.as_str(), change.lang.as_str());
-        let index = match events.iter().position(|(key, ..)| *key == at) {
-            Some(index) => index,
-            None => {
-                let mut keys = urls::purge::article(at.0, at.1).to_vec();
-                keys.extend(
-                    [urls::purge::LIST, urls::purge::BUNDLE, urls::purge::SEARCH].map(String::from),
-                );
-                events.push((at, EventType::ContentUpdated, keys));
-                events.len() - 1
-            }
-        };
+        let index = *index_of.entry(at).or_insert_with(|| {
+            let mut keys = urls::purge::article(at.0, at.1).to_vec();
+            keys.extend(
+                [urls::purge::LIST, urls::purge::BUNDLE, urls::purge::SEARCH].map(String::from),
+            );
+            events.push((at, EventType::ContentUpdated, keys));
+            events.len() - 1
+        });
         let (_, kind, keys) = &mut events[index];
         if change.kind == HitType::Article.as_str() {
             *kind = match (change.digest.is_some(), change.created) {
