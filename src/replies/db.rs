@@ -1185,7 +1185,7 @@ mod authors;
 mod history;
 mod outbox;
 
-pub use history::{ChangeQuery, Changes, ContentChange, ItemDigest, Recorded};
+pub use history::{ChangeQuery, Changes, ContentChange, ItemDigest, NewChange, Recorded};
 pub use outbox::DueDelivery;
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 
 pub use db::{
     ChangeQuery, Changes, ContentChange, Created, Database, DatabaseTlsError, DatabaseUrlError,
-    DueDelivery, ItemDigest, PostCount, Recorded, now_millis,
+    DueDelivery, ItemDigest, NewChange, PostCount, Recorded, now_millis,
 };
 pub use validate::{MAX_REPLY_BYTES, parse_correction, parse_decision, parse_reply};
 

@@ -24,7 +24,7 @@ use crate::{
     content::Lang,
     events::{ContentEvent, EventType, NewEvent},
     http::representation::Representation,
-    replies::{ChangeQuery, Changes, ContentChange, Database, ItemDigest, ReplyError},
+    replies::{ChangeQuery, Changes, Database, ItemDigest, NewChange, ReplyError},
     search::HitType,
     store::{Collection, Entry, LiveContent, Store},
     urls,
@@ -409,13 +409,13 @@ fn from_scratch(
 /// The `content.*` events of `changes`: one per article and language
 /// changed, carrying a sync token from before the change and the purge
 /// keys of everything it makes stale.
-fn content_events(epoch: &str, before: i64, changes: &[ContentChange]) -> Vec<NewEvent> {
+fn content_events(epoch: &str, before: i64, changes: &[NewChange]) -> Vec<NewEvent> {
     let mut events: Vec<((&str, &str), EventType, Vec<String>)> = Vec::new();
     // Where each article and language's event is in `events`: a first
     // record of 10,000 articles has 200,000 changes.
     let mut index_of: std::collections::HashMap<(&str, &str), usize> = Default::default();
     for change in changes {
-        let at = (change.article.as_str(), change.lang.as_str());
+        let at = (change.article, change.lang);
         let index = *index_of.entry(at).or_insert_with(|| {
             let mut keys = urls::purge::article(at.0, at.1).to_vec();
             keys.extend(
@@ -426,13 +426,13 @@ fn content_events(epoch: &str, before: i64, changes: &[ContentChange]) -> Vec<Ne
         });
         let (_, kind, keys) = &mut events[index];
         if change.kind == HitType::Article.as_str() {
-            *kind = match (change.digest.is_some(), change.created) {
+            *kind = match (change.present, change.created) {
                 (false, _) => EventType::ContentDeleted,
                 (true, true) => EventType::ContentPublished,
                 (true, false) => *kind,
             };
         } else {
-            keys.push(urls::purge::part(&change.kind, at.0, &change.item_id));
+            keys.push(urls::purge::part(change.kind, at.0, change.item_id));
         }
     }
     let sync_token = SyncToken {
@@ -497,7 +497,7 @@ pub async fn record_forever(
                     tracing::info!(
                         revision = store.revision(),
                         seq = record.seq,
-                        changes = record.changes.len(),
+                        changes = record.changes,
                         "content history recorded"
                     );
                     history.mark.store(Some(Arc::new(Mark {
