@@ -35,13 +35,20 @@ def start(binary, args=(), log="warn"):
         ["taskset", "-c", "0", binary, "--bind", f"127.0.0.1:{port}", "--workers", "1",
          "--database-url", f"sqlite://{SCRATCH}/{port}.db", "--reply-rate-per-minute", "0", *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={**os.environ, "RUST_LOG": f"{log},relief_api::reload=info"}, text=True)
+        env={**os.environ, "RUST_LOG": f"{log},relief_api::reload=info,relief_api::sync=info"}, text=True)
     # Log lines go through a pipe that is read, as a collector reads them;
-    # the background preparation (index, then compression) says when it is done.
+    # the background preparation (the index, then the compressed variants
+    # or word that they are made on demand) and the first content history
+    # record say when they are done: peak RSS is read after both.
     proc.prepared = threading.Event()
+    indexed, recorded = threading.Event(), threading.Event()
     def read():
         for line in proc.stderr:
-            if "compressed variants ready" in line:
+            if "compressed variants" in line:
+                indexed.set()
+            if "content history recorded" in line:
+                recorded.set()
+            if indexed.is_set() and recorded.is_set():
                 proc.prepared.set()
     threading.Thread(target=read, daemon=True).start()
     while True:

@@ -461,6 +461,12 @@ impl Store {
         });
     }
 
+    /// Whether [`Self::index_for_search`] has run (built the index, or
+    /// failed to).
+    pub fn indexed(&self) -> bool {
+        self.search.get().is_some()
+    }
+
     /// The full-text index, once [`Self::index_for_search`] has built it.
     pub fn search_index(&self) -> Option<&SearchIndex> {
         self.search.get()?.as_ref()

@@ -4,7 +4,7 @@
 //! database so that every replica on one PostgreSQL shares one numbering,
 //! and a sync token given by one is understood by all.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use tracing::Instrument as _;
 
@@ -18,11 +18,20 @@ const ROWS_PER_INSERT: usize = 1000;
 /// One item of the content as loaded: which, and a digest of its JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemDigest {
-    pub article: String,
-    pub lang: String,
+    /// Shared by the items of one article and language.
+    pub article: Arc<str>,
+    pub lang: Arc<str>,
     pub kind: &'static str,
-    pub id: String,
-    pub digest: String,
+    pub id: Box<str>,
+    /// The digest of its body, 32 hex digits, inline: a first record holds
+    /// one per resource.
+    pub digest: [u8; 32],
+}
+
+impl ItemDigest {
+    pub fn digest(&self) -> &str {
+        std::str::from_utf8(&self.digest).unwrap_or_default()
+    }
 }
 
 /// A recorded change to one item: created or changed (with its new
@@ -49,8 +58,8 @@ pub struct NewChange<'a> {
     pub lang: &'a str,
     pub kind: &'a str,
     pub item_id: &'a str,
-    /// Whether the item is there (it was created or changed, not deleted).
-    pub present: bool,
+    /// Its new digest; `None` if it was deleted.
+    pub digest: Option<&'a str>,
     /// Whether the item is new (it was not in the content before).
     pub created: bool,
 }
@@ -165,108 +174,92 @@ impl Database {
                 .into_iter()
                 .map(|(article, lang, kind, id, digest)| ((article, lang, kind, id), digest))
                 .collect();
-            let mut rows: Vec<(&str, &str, &str, &str, Option<&str>)> = Vec::new();
-            let mut created = Vec::new();
+            // One entry per change, borrowing the item's names; numbered below.
+            let mut changes: Vec<NewChange> = Vec::new();
             for item in items {
                 let key = (
-                    item.article.clone(),
-                    item.lang.clone(),
+                    item.article.to_string(),
+                    item.lang.to_string(),
                     item.kind.to_owned(),
-                    item.id.clone(),
+                    item.id.to_string(),
                 );
                 let before = was.remove(&key);
-                if before.as_deref() != Some(item.digest.as_str()) {
-                    created.push(before.is_none());
-                    rows.push((
-                        &item.article,
-                        &item.lang,
-                        item.kind,
-                        &item.id,
-                        Some(&item.digest),
-                    ));
+                let digest = item.digest();
+                if before.as_deref() != Some(digest) {
+                    changes.push(NewChange {
+                        seq: 0,
+                        article: &item.article,
+                        lang: &item.lang,
+                        kind: item.kind,
+                        item_id: &item.id,
+                        digest: Some(digest),
+                        created: before.is_none(),
+                    });
                 }
             }
             let mut gone: Vec<_> = was.into_keys().collect();
             gone.sort();
-            rows.extend(gone.iter().map(|(article, lang, kind, id)| {
-                (
-                    article.as_str(),
-                    lang.as_str(),
-                    kind.as_str(),
-                    id.as_str(),
-                    None,
-                )
+            changes.extend(gone.iter().map(|(article, lang, kind, id)| NewChange {
+                seq: 0,
+                article,
+                lang,
+                kind,
+                item_id: id,
+                digest: None,
+                created: false,
             }));
 
-            let mut changes: Vec<NewChange> = Vec::with_capacity(rows.len());
-            for chunk in rows.chunks(ROWS_PER_INSERT) {
+            for chunk in changes.chunks_mut(ROWS_PER_INSERT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO content_changes (article, lang, kind, item_id, digest, recorded_at) ",
                 );
-                insert.push_values(
-                    chunk.iter().copied(),
-                    |mut row, (article, lang, kind, id, digest)| {
-                        row.push_bind(article)
-                            .push_bind(lang)
-                            .push_bind(kind)
-                            .push_bind(id)
-                            .push_bind(digest)
-                            .push_bind(now);
-                    },
-                );
+                insert.push_values(chunk.iter(), |mut row, change| {
+                    row.push_bind(change.article)
+                        .push_bind(change.lang)
+                        .push_bind(change.kind)
+                        .push_bind(change.item_id)
+                        .push_bind(change.digest)
+                        .push_bind(now);
+                });
                 insert.push(" RETURNING seq");
                 let mut numbers: Vec<i64> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
                 // Rows are numbered in the order they were given.
                 numbers.sort_unstable();
-                changes.extend(chunk.iter().zip(numbers).map(
-                    |(&(article, lang, kind, item_id, digest), seq)| NewChange {
-                        seq,
-                        article,
-                        lang,
-                        kind,
-                        item_id,
-                        present: digest.is_some(),
-                        created: false,
-                    },
-                ));
+                for (change, seq) in chunk.iter_mut().zip(numbers) {
+                    change.seq = seq;
+                }
 
-                let (present, deleted): (Vec<_>, Vec<_>) =
-                    chunk.iter().partition(|(.., digest)| digest.is_some());
+                let (present, deleted): (Vec<&NewChange>, Vec<&NewChange>) =
+                    chunk.iter().partition(|change| change.digest.is_some());
                 if !present.is_empty() {
                     let mut upsert = sqlx::QueryBuilder::new(
                         "INSERT INTO content_items (article, lang, kind, item_id, digest) ",
                     );
-                    upsert.push_values(
-                        present.into_iter().copied(),
-                        |mut row, (article, lang, kind, id, digest)| {
-                            row.push_bind(article)
-                                .push_bind(lang)
-                                .push_bind(kind)
-                                .push_bind(id)
-                                .push_bind(digest);
-                        },
-                    );
+                    upsert.push_values(present, |mut row, change| {
+                        row.push_bind(change.article)
+                            .push_bind(change.lang)
+                            .push_bind(change.kind)
+                            .push_bind(change.item_id)
+                            .push_bind(change.digest);
+                    });
                     upsert.push(
                         " ON CONFLICT (article, lang, kind, item_id) \
                          DO UPDATE SET digest = excluded.digest",
                     );
                     upsert.build().execute(&mut *tx).await?;
                 }
-                for (article, lang, kind, id, _) in deleted {
+                for change in deleted {
                     sqlx::query(
                         "DELETE FROM content_items \
                          WHERE article = $1 AND lang = $2 AND kind = $3 AND item_id = $4",
                     )
-                    .bind(article)
-                    .bind(lang)
-                    .bind(kind)
-                    .bind(id)
+                    .bind(change.article)
+                    .bind(change.lang)
+                    .bind(change.kind)
+                    .bind(change.item_id)
                     .execute(&mut *tx)
                     .await?;
                 }
-            }
-            for (change, new) in changes.iter_mut().zip(&created) {
-                change.created = *new;
             }
             for event in announce(&epoch, before, &changes) {
                 super::outbox::announce!(tx, begin, &event);
