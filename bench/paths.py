@@ -35,7 +35,9 @@ def start(binary, args=(), log="warn"):
         ["taskset", "-c", "0", binary, "--bind", f"127.0.0.1:{port}", "--workers", "1",
          "--database-url", f"sqlite://{SCRATCH}/{port}.db", "--reply-rate-per-minute", "0", *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={**os.environ, "RUST_LOG": f"{log},relief_api::reload=info,relief_api::sync=info"}, text=True)
+        env={**os.environ, "RUST_LOG": f"{log},relief_api::reload=info,relief_api::sync=info",
+             # As the Docker image and the Kubernetes example run it.
+             "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}, text=True)
     # Log lines go through a pipe that is read, as a collector reads them;
     # the background preparation (the index, then the compressed variants
     # or word that they are made on demand) and the first content history
