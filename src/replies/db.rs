@@ -45,7 +45,7 @@ use crate::events::{EventType, NewEvent, ReplyEvent};
 use super::{
     ModeratedReply, NewReply, Reply, ReplyError, ReplyId, ReplyReceipt, ReplyStatus, Timestamp,
     Violation,
-    guard::{self, EDIT_WINDOW, Secret},
+    guard::{self, Secret},
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -66,8 +66,6 @@ const LISTEN_RETRY: Duration = Duration::from_secs(1);
 const KEY_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 /// The same body to the same article is refused for this long.
 const DUPLICATE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
-/// [`EDIT_WINDOW`], in milliseconds.
-const EDIT_WINDOW_MS: i64 = EDIT_WINDOW.as_millis() as i64;
 
 /// The `--database-url` is not one this server can use.
 #[derive(Debug, thiserror::Error)]
@@ -821,7 +819,7 @@ impl Database {
             .bind(guard::token_hash(
                 &submission.secret.edit_token(id, now.millis()),
             ))
-            .bind(now.millis() + EDIT_WINDOW_MS)
+            .bind(guard::editable_until(now.millis()))
             .bind(id)
             .execute(&mut *tx)
             .await?;

@@ -18,6 +18,12 @@ use super::ReplyStatus;
 
 /// How long an author may correct or withdraw a reply after posting it.
 pub const EDIT_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// When the edit window of a reply received at `created_at` closes (both
+/// in milliseconds since the epoch): what is stored and what the 202 says.
+pub fn editable_until(created_at: i64) -> i64 {
+    created_at + EDIT_WINDOW.as_millis() as i64
+}
 /// A form posted sooner than this after its page was served is a bot's.
 pub const FORM_MIN_AGE: Duration = Duration::from_secs(3);
 /// A form's timestamp is good for this long (a tab left open over a day).

@@ -296,14 +296,13 @@ pub struct ReplyReceipt {
 impl ReplyReceipt {
     /// The receipt of reply `id`, received at `created_at`.
     pub fn new(id: i64, created_at: Timestamp, edit_token: Option<String>) -> Self {
-        let window = i64::try_from(guard::EDIT_WINDOW.as_millis()).unwrap_or(0);
         Self {
             id,
             // Spam too: a bot learns nothing.
             status: ReplyStatus::Pending,
             created_at: created_at.to_string(),
             edit_token,
-            editable_until: Timestamp::from(created_at.millis() + window).to_string(),
+            editable_until: Timestamp::from(guard::editable_until(created_at.millis())).to_string(),
         }
     }
 }
