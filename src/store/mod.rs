@@ -45,14 +45,17 @@ pub struct List<T> {
 /// The bytes that open a serialized [`List`], before its items array.
 const LIST_OPENING_KEY: &[u8] = b"{\"items\":";
 
-/// Where `needle` (a JSON array) is in `haystack`: a range of it.
+/// Where `needle` (a JSON array) is in `haystack`: a range of it. Every
+/// list of every article is found in its article's JSON at load, so this
+/// looks for the needle's opening bytes with a SIMD substring search (a
+/// finder for the whole needle, kilobytes long, costs more to build than
+/// the search) and compares the rest where they are.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<std::ops::Range<usize>> {
-    let first = *needle.first()?;
-    haystack
-        .iter()
-        .enumerate()
-        .filter(|&(_, &byte)| byte == first)
-        .map(|(at, _)| at..at + needle.len())
+    let opening = needle
+        .get(..needle.len().min(32))
+        .filter(|o| !o.is_empty())?;
+    memchr::memmem::find_iter(haystack, opening)
+        .map(|at| at..at + needle.len())
         .find(|range| haystack.get(range.clone()) == Some(needle))
 }
 
@@ -84,27 +87,26 @@ impl Collection {
     /// is taken from `within` (the article's JSON) when it is there byte
     /// for byte, so the text is held once; each item is a slice of it.
     fn new<T: Part + Serialize>(items: &[T], within: &Bytes) -> Self {
-        let array = to_json(items);
+        // The array as serde_json writes a slice (`[`, the items joined by
+        // commas, `]`), each item serialized once, where it starts and ends
+        // noted.
+        let mut array = vec![b'['];
+        let mut spans = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                array.push(b',');
+            }
+            let start = array.len();
+            serde_json::to_writer(&mut array, item).expect("content types always serialize");
+            spans.push(start..array.len());
+        }
+        array.push(b']');
         let array = find(within, &array).map_or_else(|| exact(array), |at| within.slice(at));
         let total = format!(",\"total\":{}}}", items.len());
-        let mut offset = 1; // after the `[`
-        let mut scratch = Vec::new();
         let items = items
             .iter()
-            .map(|item| {
-                scratch.clear();
-                serde_json::to_writer(&mut scratch, item).expect("content types always serialize");
-                let end = offset + scratch.len();
-                // The slice is the item's own JSON; should serde_json ever lay a
-                // list out differently, fall back to a copy rather than serve a wrong body.
-                let body = if array.get(offset..end) == Some(&scratch[..]) {
-                    array.slice(offset..end)
-                } else {
-                    Bytes::copy_from_slice(&scratch)
-                };
-                offset = end + 1; // the comma between items
-                (item.id().into(), Representation::new(body))
-            })
+            .zip(spans)
+            .map(|(item, span)| (item.id().into(), Representation::new(array.slice(span))))
             .collect();
         // Byte for byte what serializing `List { items, total }` gives.
         Self {
@@ -627,6 +629,18 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_is_found_in_its_article_where_its_bytes_match_in_full() {
+        let long = format!("[{}]", "\"x\",".repeat(20) + "\"y\"");
+        let article = format!("{{\"a\":[\"x\",\"x\"],\"b\":{long}}}");
+        let at = find(article.as_bytes(), long.as_bytes()).unwrap();
+        assert_eq!(&article[at], long);
+        // The opening bytes alone are not a match.
+        let other = format!("[{}]", "\"x\",".repeat(20) + "\"z\"");
+        assert_eq!(find(article.as_bytes(), other.as_bytes()), None);
+        assert_eq!(find(article.as_bytes(), b""), None);
+    }
 
     #[test]
     fn the_typed_view_of_a_prepared_article_is_the_article_loaded() {
