@@ -74,6 +74,13 @@ const STOP_WORDS: &[&str] = &[
 pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
+    /// Each segment's fast fields (article, kind, item), opened once: a
+    /// hit is read from them.
+    columns: Vec<[Column<u64>; 3]>,
+    /// Words as written, and words as snippets find them: analysers made
+    /// once (their stop words are a set) and cloned per search.
+    splitter: TextAnalyzer,
+    snippet_words: TextAnalyzer,
     documents: usize,
     doc_sets: DocSets,
 }
@@ -346,13 +353,26 @@ impl SearchIndex {
             language.words = tantivy_fst::Map::from_iter(long.map(|word| (word, 0)))
                 .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
         }
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        // The reader is never reloaded, so segments keep their places.
+        let columns = reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|segment| {
+                let fast = segment.fast_fields();
+                Ok([fast.u64("article")?, fast.u64("kind")?, fast.u64("item")?])
+            })
+            .collect::<Result<_, tantivy::TantivyError>>()?;
         Ok(Self {
             reader,
             fields,
+            columns,
+            splitter,
+            snippet_words: snippet_analyzer(),
             documents,
             doc_sets: DocSets::default(),
         })
@@ -373,7 +393,7 @@ impl SearchIndex {
         words: &str,
     ) -> Result<Vec<(Term, f32)>, SearchError> {
         let mut clauses = Vec::new();
-        let written = tokens(&mut words_analyzer(), words);
+        let written = tokens(&mut self.splitter.clone(), words);
         for word in &written {
             let mut found = false;
             let mut stems = Vec::new();
@@ -484,12 +504,11 @@ impl SearchIndex {
                 .order_by_score();
             searcher.search(query.as_ref(), &top)?
         };
-        let mut columns = Vec::new();
         let ranked = top
             .into_iter()
             .take(search.limit)
-            .map(|(score, address)| self.ranked(&searcher, &mut columns, score, address))
-            .collect::<Result<_, _>>()?;
+            .map(|(score, address)| self.ranked(score, address))
+            .collect();
         Ok(Found {
             ranked,
             total,
@@ -533,37 +552,19 @@ impl SearchIndex {
         Ok(total)
     }
 
-    /// The hit at `address`, read from its segment's fast fields (opened
-    /// once per segment per search, in `columns`).
-    fn ranked(
-        &self,
-        searcher: &Searcher,
-        columns: &mut Vec<(u32, [Column<u64>; 3])>,
-        score: f32,
-        address: DocAddress,
-    ) -> Result<Ranked, SearchError> {
-        let at = match columns
-            .iter()
-            .position(|(segment, _)| *segment == address.segment_ord)
-        {
-            Some(at) => at,
-            None => {
-                let fast = searcher.segment_reader(address.segment_ord).fast_fields();
-                columns.push((
-                    address.segment_ord,
-                    [fast.u64("article")?, fast.u64("kind")?, fast.u64("item")?],
-                ));
-                columns.len() - 1
-            }
-        };
-        let [article, kind, item] = &columns[at].1;
+    /// The hit at `address`, read from its segment's fast fields.
+    fn ranked(&self, score: f32, address: DocAddress) -> Ranked {
         let value = |column: &Column<u64>| column.first(address.doc_id).unwrap_or(0);
-        Ok(Ranked {
-            article: usize::try_from(value(article)).unwrap_or(usize::MAX),
-            kind: HitType::from_code(value(kind)),
-            item: usize::try_from(value(item)).unwrap_or(usize::MAX),
+        let (article, kind, item) = match self.columns.get(address.segment_ord as usize) {
+            Some([article, kind, item]) => (value(article), value(kind), value(item)),
+            None => (u64::MAX, 0, u64::MAX),
+        };
+        Ranked {
+            article: usize::try_from(article).unwrap_or(usize::MAX),
+            kind: HitType::from_code(kind),
+            item: usize::try_from(item).unwrap_or(usize::MAX),
             score: (score * 1000.0).round() / 1000.0,
-        })
+        }
     }
 
     /// A passage of `text` (a title when `title`, else a body, in `lang`)
@@ -598,7 +599,7 @@ impl SearchIndex {
                         forms.insert(form.clone(), score);
                     }
                 }
-                SnippetGenerator::new(forms, snippet_analyzer(), field, SNIPPET_CHARS)
+                SnippetGenerator::new(forms, self.snippet_words.clone(), field, SNIPPET_CHARS)
             })
         });
         let mut snippet = generators[usize::from(!title)].snippet(text);
