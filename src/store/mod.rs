@@ -490,8 +490,10 @@ impl Store {
         let hits = found
             .ranked
             .iter()
-            .map(|ranked| {
-                let entry = &self.entries[ranked.article];
+            .filter_map(|ranked| {
+                // The index was built from these entries, so every hit
+                // names one; one that did not would be skipped, not a panic.
+                let entry = self.entries.get(ranked.article)?;
                 let slug = &entry.summary.slug;
                 let (id, title, text) = match ranked.kind.part(entry, ranked.item) {
                     None => (slug.to_string(), entry.summary.title.clone(), String::new()),
@@ -502,7 +504,7 @@ impl Store {
                 } else {
                     index.snippet(&found, &entry.lang, &text, false)
                 };
-                SearchHit {
+                Some(SearchHit {
                     kind: ranked.kind,
                     url: urls::hit(slug, ranked.kind, &id, &entry.lang),
                     id,
@@ -511,7 +513,7 @@ impl Store {
                     title,
                     snippet,
                     score: ranked.score,
-                }
+                })
             })
             .collect();
         Some(Ok((hits, found.total)))
