@@ -68,13 +68,37 @@ fn page_response<T: Serialize>(
     base: &str,
     caching: Caching,
 ) -> HttpResponse {
-    let body = Page {
+    page_answer(
+        req,
+        &page_body(items, total, page),
+        total,
+        page,
+        base,
+        caching,
+    )
+}
+
+/// One page of a list read for this request, serialized.
+fn page_body<T: Serialize>(items: Vec<T>, total: usize, page: Pagination) -> Representation {
+    Representation::json(&Page {
         items,
         total,
         limit: page.limit,
         offset: page.offset,
-    };
-    let mut response = dynamic_json(req, &body, caching);
+    })
+    .without_variants()
+}
+
+/// Answers with a page made by [`page_body`], with its `Link` header.
+fn page_answer(
+    req: &HttpRequest,
+    body: &Representation,
+    total: usize,
+    page: Pagination,
+    base: &str,
+    caching: Caching,
+) -> HttpResponse {
+    let mut response = body.respond(req, "application/json", caching);
     if let Ok(link) = HeaderValue::from_str(&link_header(base, page.limit, page.offset, total)) {
         response.headers_mut().insert(header::LINK, link);
     }
