@@ -30,6 +30,7 @@ use actix_web::{
     web::Bytes,
 };
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
 use super::{
@@ -194,10 +195,27 @@ impl Representation {
         self.etag_bytes(coding).as_str().to_owned()
     }
 
-    /// The identity body's digest, in hex: what its ETag says, unquoted.
-    /// Tells whether the body changed between two content sets.
-    pub fn digest(&self) -> String {
-        self.etag(Coding::Identity).trim_matches('"').to_owned()
+    /// The identity body's SHA-256, its first 16 bytes in hex: whether the
+    /// body changed between two content sets. The content history keeps
+    /// these, so they stay SHA-256 whatever ETags are made of (another
+    /// hash would show every resource as changed once, after an upgrade);
+    /// made when asked, after start-up, not at load.
+    pub fn digest(&self) -> [u8; 32] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hasher = Sha256::new();
+        let (before, after) = match &self.frame {
+            Some(frame) => (frame.before, &*frame.after),
+            None => (&[][..], &[][..]),
+        };
+        hasher.update(before);
+        hasher.update(&self.identity);
+        hasher.update(after);
+        let mut hex = [0; 32];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(&hasher.finalize()[..16]) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0xf)];
+        }
+        hex
     }
 
     /// The entity tag, formatted on the stack: this runs on every request.
@@ -393,18 +411,36 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_framed_body_has_the_etag_of_its_bytes_put_together() {
+    /// A list framed around its items, and the same bytes whole.
+    fn framed_and_whole() -> (Representation, Representation) {
         let framed = Representation::framed(
             b"{\"items\":",
             Bytes::from_static(b"[1,2]"),
             b",\"total\":2}".to_vec(),
         );
         let whole = Representation::new(Bytes::from_static(b"{\"items\":[1,2],\"total\":2}"));
+        (framed, whole)
+    }
+
+    #[test]
+    fn a_framed_body_has_the_etag_of_its_bytes_put_together() {
+        let (framed, whole) = framed_and_whole();
         assert_eq!(framed.etag(Coding::Identity), whole.etag(Coding::Identity));
         assert_ne!(
             whole.etag(Coding::Identity),
             Representation::new(Bytes::from_static(b"{}")).etag(Coding::Identity)
+        );
+    }
+
+    #[test]
+    fn a_digest_is_the_sha256_of_the_bytes_put_together_as_the_history_keeps_it() {
+        let (framed, whole) = framed_and_whole();
+        assert_eq!(framed.digest(), whole.digest());
+        // What earlier versions stored for the empty body: the first 16
+        // bytes of its well-known SHA-256.
+        assert_eq!(
+            &Representation::new(Bytes::new()).digest(),
+            b"e3b0c44298fc1c149afbf4c8996fb924"
         );
     }
 }

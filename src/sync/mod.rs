@@ -185,10 +185,7 @@ fn digests(store: &Store) -> Vec<ItemDigest> {
             let lang: Arc<str> = entry.lang.as_str().into();
             resources(entry).map(move |(kind, _, id, rep)| {
                 // 32 hex digits: the first 16 bytes of the body's SHA-256.
-                let mut digest = [b'0'; 32];
-                for (to, from) in digest.iter_mut().zip(rep.digest().bytes()) {
-                    *to = from;
-                }
+                let digest = rep.digest();
                 ItemDigest {
                     article: Arc::clone(&article),
                     lang: Arc::clone(&lang),
