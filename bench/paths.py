@@ -14,7 +14,8 @@ Reader page: server CPU time per request against the JSON article's, on
 the source article. Access lines: CPU per request on the article route
 with `RUST_LOG=info` (lines on, read through a pipe) against `warn`.
 Servers get CPU 0 and wrk CPU 1 (taskset); ROUNDS rounds of DUR seconds,
-alternating, medians reported."""
+alternating between BIN and OLD (both servers up, one loaded at a time),
+medians reported."""
 import os, re, statistics, subprocess, sys, tempfile, threading, time, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -120,6 +121,10 @@ if ONLY == "page":
     binaries = []
 print(f"# {len(words)} query words; wrk -t1 on CPU 1, server 1 worker on CPU 0; {ROUNDS} rounds of {DUR} s, medians")
 results = {}
+# Every binary is started (one at a time, each prepared before the next
+# starts), then the rounds alternate between them, the order flipped each
+# round, so that the host's drift falls on both alike.
+servers = []
 for name, binary in binaries:
     proc, port, startup = start(binary, ["--content-dir", corpus])
     wait_for_search(port)
@@ -127,14 +132,17 @@ for name, binary in binaries:
     proc.prepared.wait(300)
     wrk(proc, port, f"/v1/articles/synthetic-article-00001", dur="1")
     wrk(proc, port, "/v1/search?q=x", script=SCRIPT, dur="1")
-    article, search, single = [], [], []
-    for _ in range(ROUNDS):
-        article.append(wrk(proc, port, "/v1/articles/synthetic-article-00001"))
-        search.append(wrk(proc, port, "/v1/search?q=x", script=SCRIPT))
-        single.append(wrk(proc, port, "/v1/search?q=x", connections=1, script=SCRIPT))
-    rss = peak_rss_mb(proc.pid)
+    servers.append((name, proc, port))
+    results[name] = dict(startup=startup, article=[], search=[], single=[])
+for r in range(ROUNDS):
+    for name, proc, port in (servers if r % 2 == 0 else servers[::-1]):
+        rows = results[name]
+        rows["article"].append(wrk(proc, port, "/v1/articles/synthetic-article-00001"))
+        rows["search"].append(wrk(proc, port, "/v1/search?q=x", script=SCRIPT))
+        rows["single"].append(wrk(proc, port, "/v1/search?q=x", connections=1, script=SCRIPT))
+for name, proc, port in servers:
+    results[name]["rss"] = peak_rss_mb(proc.pid)
     proc.terminate(); proc.wait()
-    results[name] = dict(startup=startup, rss=rss, article=article, search=search, single=single)
 
 failed = []
 if binaries:
