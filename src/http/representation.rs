@@ -60,10 +60,11 @@ pub struct Representation {
     /// For a body that is another body's bytes with a frame around them
     /// (a list of parts, inside its article's JSON): the frame.
     frame: Option<Arc<Frame>>,
-    /// The 128-bit XXH3 of the body. An ETag and a change detector need
-    /// no cryptographic hash (the content comes from its editors, not from
-    /// whoever asks), and every body of every article is hashed at load:
-    /// SHA-256 took a tenth of start-up at 10,000 articles.
+    /// The 128-bit XXH3 of the body: an ETag needs no cryptographic hash
+    /// (the content comes from its editors, not from whoever asks), and
+    /// every body of every article is hashed at load, where SHA-256 took a
+    /// tenth of start-up at 10,000 articles. (The content history's
+    /// digests are SHA-256: see [`Representation::digest`].)
     hash: [u8; 16],
     /// Present for bodies large enough to be worth compressing; the many
     /// small bodies (single items) carry only a null pointer.
@@ -201,7 +202,6 @@ impl Representation {
     /// hash would show every resource as changed once, after an upgrade);
     /// made when asked, after start-up, not at load.
     pub fn digest(&self) -> [u8; 32] {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut hasher = Sha256::new();
         let (before, after) = match &self.frame {
             Some(frame) => (frame.before, &*frame.after),
@@ -211,16 +211,14 @@ impl Representation {
         hasher.update(&self.identity);
         hasher.update(after);
         let mut hex = [0; 32];
-        for (pair, byte) in hex.chunks_exact_mut(2).zip(&hasher.finalize()[..16]) {
-            pair[0] = HEX[usize::from(byte >> 4)];
-            pair[1] = HEX[usize::from(byte & 0xf)];
+        for (pair, &byte) in hex.chunks_exact_mut(2).zip(&hasher.finalize()[..16]) {
+            pair.copy_from_slice(&hex_pair(byte));
         }
         hex
     }
 
     /// The entity tag, formatted on the stack: this runs on every request.
     fn etag_bytes(&self, coding: Coding) -> EtagBuf {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut buf = EtagBuf {
             bytes: [0; 40],
             len: 0,
@@ -231,8 +229,7 @@ impl Representation {
         };
         push(b'"');
         for byte in self.hash {
-            push(HEX[usize::from(byte >> 4)]);
-            push(HEX[usize::from(byte & 0xf)]);
+            hex_pair(byte).into_iter().for_each(&mut push);
         }
         if coding != Coding::Identity {
             push(b'-');
@@ -360,6 +357,12 @@ pub fn exact(mut buffer: Vec<u8>) -> Bytes {
 /// Serializes a value of the content types, which cannot fail to serialize.
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("content types always serialize to JSON")
+}
+
+/// A byte as two lowercase hex digits.
+fn hex_pair(byte: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]
 }
 
 fn gzip(body: &[u8]) -> Vec<u8> {
