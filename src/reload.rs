@@ -142,9 +142,10 @@ pub(crate) async fn restamp_daily(reloader: Reloader) {
 /// took 10 s of CPU and 130 MB that clients may never ask for.
 const PREPARE_BEFORE_SERVING_BYTES: usize = 4 << 20;
 
-/// Builds the search index, then, for small content, the compressed
-/// variants of every response: now for small content, else off the
-/// request path.
+/// Builds the search index and, for small content, the compressed
+/// variants of every response: small content before it is served, a large
+/// content set's index on a background thread (its variants are made as
+/// clients ask).
 pub(crate) fn prepare(store: Arc<Store>) {
     let small = store.prepared_bytes() <= PREPARE_BEFORE_SERVING_BYTES;
     let work = move || {

@@ -54,9 +54,12 @@ const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-store");
 /// Answers with `value` as JSON made for this request, with an ETag (so
 /// `If-None-Match` gets 304) and the given `Cache-Control`.
 fn dynamic_json<T: Serialize>(req: &HttpRequest, value: &T, caching: Caching) -> HttpResponse {
-    Representation::json(value)
-        .without_variants()
-        .respond(req, "application/json", caching)
+    dynamic_body(value).respond(req, "application/json", caching)
+}
+
+/// `value` as JSON made for one request: hashed, not compressed.
+fn dynamic_body<T: Serialize>(value: &T) -> Representation {
+    Representation::json(value).without_variants()
 }
 
 /// Answers with one page of a list read for this request, with its `Link` header.
@@ -80,13 +83,12 @@ fn page_response<T: Serialize>(
 
 /// One page of a list read for this request, serialized.
 fn page_body<T: Serialize>(items: Vec<T>, total: usize, page: Pagination) -> Representation {
-    Representation::json(&Page {
+    dynamic_body(&Page {
         items,
         total,
         limit: page.limit,
         offset: page.offset,
     })
-    .without_variants()
 }
 
 /// Answers with a page made by [`page_body`], with its `Link` header.
