@@ -59,6 +59,7 @@ async fn main() -> ExitCode {
             }
         },
         None => {
+            relief_api::startup::limit_malloc_arenas();
             relief_api::startup::install_crypto_provider();
             // Held to the end of `main`: dropping it writes out queued log lines.
             let _log =
