@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
-pub use token::{After, BadToken, PageCursor, SyncToken};
+pub use token::{BadToken, ChangePage, ItemKey, Position, SyncToken};
 
 use crate::{
     content::Lang,
@@ -235,11 +235,10 @@ pub async fn sync(
             (token.kind, token.lang.clone())
         }
     };
-    let token = |from: Option<i64>, page: Option<PageCursor>| {
+    let token = |at: Position| {
         SyncToken {
             epoch: mark.epoch.clone(),
-            from,
-            page,
+            at,
             kind,
             lang: lang.clone(),
         }
@@ -252,18 +251,13 @@ pub async fn sync(
     match request.token {
         Some(SyncToken {
             epoch,
-            from: Some(from),
-            page,
+            at: Position::Since { from, page },
             ..
         }) => {
-            let (upto, after) = match page {
-                Some(PageCursor {
-                    upto,
-                    after: After::Change(after),
-                }) => (upto, after),
-                Some(_) => return Err(SyncError::Forgotten),
-                None => (mark.seq.max(from), from),
-            };
+            let ChangePage { upto, after } = page.unwrap_or(ChangePage {
+                upto: mark.seq.max(from),
+                after: from,
+            });
             let found = db
                 .content_changes(&ChangeQuery {
                     epoch: &epoch,
@@ -305,38 +299,33 @@ pub async fn sync(
             Ok(match (more, last) {
                 (true, Some(last)) => SyncPage {
                     items,
-                    next_page_token: Some(token(
-                        Some(from),
-                        Some(PageCursor {
-                            upto,
-                            after: After::Change(last),
-                        }),
-                    )),
+                    next_page_token: Some(token(Position::Since {
+                        from,
+                        page: Some(ChangePage { upto, after: last }),
+                    })),
                     next_sync_token: None,
                 },
                 _ => SyncPage {
                     items,
                     next_page_token: None,
-                    next_sync_token: Some(token(Some(upto), None)),
+                    next_sync_token: Some(token(Position::Since {
+                        from: upto,
+                        page: None,
+                    })),
                 },
             })
         }
         Some(SyncToken {
-            page:
-                Some(PageCursor {
-                    upto,
-                    after: After::Item(slug, entry_lang, after_kind, index),
-                }),
+            at: Position::Scratch { upto, after },
             ..
         }) => Ok(from_scratch(
             store,
             upto,
-            Some((&slug, &entry_lang, after_kind, index)),
+            Some(&after),
             request.limit,
             &wanted,
             &token,
         )),
-        Some(_) => Err(SyncError::Forgotten),
         None => Ok(from_scratch(
             store,
             mark.seq,
@@ -353,15 +342,16 @@ pub async fn sync(
 fn from_scratch(
     store: &Store,
     upto: i64,
-    after: Option<(&str, &str, HitType, usize)>,
+    after: Option<&ItemKey>,
     limit: usize,
     wanted: &dyn Fn(&Entry, HitType) -> bool,
-    token: &dyn Fn(Option<i64>, Option<PageCursor>) -> String,
+    token: &dyn Fn(Position) -> String,
 ) -> SyncPage {
     let entries = store.entries();
-    let start = after.map_or(0, |(slug, lang, ..)| {
+    let start = after.map_or(0, |after| {
         entries.partition_point(|entry| {
-            (entry.summary.slug.as_str(), entry.lang.as_str()) < (slug, lang)
+            (entry.summary.slug.as_str(), entry.lang.as_str())
+                < (after.slug.as_str(), after.lang.as_str())
         })
     });
     let rank = |kind: HitType| HitType::ALL.iter().position(|k| *k == kind);
@@ -370,9 +360,10 @@ fn from_scratch(
     let mut more = false;
     'entries: for entry in &entries[start..] {
         for (kind, index, id, rep) in resources(entry) {
-            if let Some((slug, lang, after_kind, after_index)) = after {
-                let same = entry.summary.slug.as_str() == slug && entry.lang.as_str() == lang;
-                if same && (rank(kind), index) <= (rank(after_kind), after_index) {
+            if let Some(after) = after {
+                let same =
+                    entry.summary.slug.as_str() == after.slug && entry.lang.as_str() == after.lang;
+                if same && (rank(kind), index) <= (rank(after.kind), after.index) {
                     continue;
                 }
             }
@@ -384,30 +375,27 @@ fn from_scratch(
                 break 'entries;
             }
             items.push(present(entry, kind, id, rep));
-            last = Some((
-                entry.summary.slug.to_string(),
-                entry.lang.to_string(),
+            last = Some(ItemKey {
+                slug: entry.summary.slug.to_string(),
+                lang: entry.lang.to_string(),
                 kind,
                 index,
-            ));
+            });
         }
     }
     match (more, last) {
-        (true, Some((slug, lang, kind, index))) => SyncPage {
+        (true, Some(after)) => SyncPage {
             items,
-            next_page_token: Some(token(
-                None,
-                Some(PageCursor {
-                    upto,
-                    after: After::Item(slug, lang, kind, index),
-                }),
-            )),
+            next_page_token: Some(token(Position::Scratch { upto, after })),
             next_sync_token: None,
         },
         _ => SyncPage {
             items,
             next_page_token: None,
-            next_sync_token: Some(token(Some(upto), None)),
+            next_sync_token: Some(token(Position::Since {
+                from: upto,
+                page: None,
+            })),
         },
     }
 }
@@ -443,8 +431,10 @@ fn content_events(epoch: &str, before: i64, changes: &[NewChange]) -> Vec<NewEve
     }
     let sync_token = SyncToken {
         epoch: epoch.to_owned(),
-        from: Some(before),
-        page: None,
+        at: Position::Since {
+            from: before,
+            page: None,
+        },
         kind: None,
         lang: None,
     }

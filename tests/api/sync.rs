@@ -243,6 +243,9 @@ async fn a_token_this_server_did_not_give_is_a_400_problem() {
     for query in [
         "?sync_token=garbage",
         "?sync_token=e30",
+        // Well formed, but a delta's cursor in a sync from scratch:
+        // {"e":"e","p":{"u":5,"a":{"s":3}}}, a shape this server never gives.
+        "?sync_token=eyJlIjoiZSIsInAiOnsidSI6NSwiYSI6eyJzIjozfX19",
         "?limit=0",
         "?limit=1001",
         "?type=page",
