@@ -28,7 +28,7 @@ use crate::{
         docs::Spec,
         fallback::{MethodTable, route_templates},
     },
-    search::SearchPool,
+    search::{PoolError, SearchPool},
     store::{LiveContent, Store},
     sync::{self, ContentHistory},
     webhooks::{self, Endpoints, Retries, WebhooksFileError},
@@ -85,6 +85,8 @@ pub enum StartupError {
     Tokens(#[from] TokensFileError),
     #[error(transparent)]
     Webhooks(#[from] WebhooksFileError),
+    #[error(transparent)]
+    SearchPool(#[from] PoolError),
 }
 
 /// A server bound to its port, ready to run.
@@ -225,6 +227,7 @@ impl Application {
             // ensures for its own tasks when it shuts down.
             tokio::spawn(async move { db.listen_for_changes().await });
         }
+        let searches = SearchPool::for_this_machine()?;
         let server = serve(
             config,
             content,
@@ -234,6 +237,7 @@ impl Application {
             replies.clone(),
             responses,
             cache_policy,
+            searches,
             listener,
         )
         .map_err(bind_error)?;
@@ -322,6 +326,7 @@ fn serve(
     replies: Replies,
     responses: Arc<ResponseCache>,
     cache_policy: CachePolicy,
+    searches: SearchPool,
     listener: TcpListener,
 ) -> std::io::Result<Server> {
     let document = openapi::document();
@@ -358,7 +363,7 @@ fn serve(
     let cache = web::Data::new(cache_policy);
     let body_deadline = routes::params::BodyDeadline(Duration::from_secs(config.body_timeout));
     let pages = web::Data::new(routes::PageCache::new(PAGE_CACHE_BYTES));
-    let searches = web::Data::new(SearchPool::for_this_machine());
+    let searches = web::Data::new(searches);
 
     let mut server = HttpServer::new(move || {
         App::new()

@@ -1,76 +1,95 @@
-//! The search pool: searches run on the blocking threads, at most one per
-//! core at a time, so that a burst of searches waits here rather than
-//! holding up the workers that answer content. A few more may wait their
-//! turn; past that, a search is refused at once (the route answers 503 with
-//! `Retry-After`), rather than queued without bound.
+//! The search pool: searches run on threads of their own, one per core, so
+//! that a burst of searches waits here rather than holding up the workers
+//! that answer content. A few more may wait their turn; past that, a search
+//! is refused at once (the route answers 503 with `Retry-After`), rather
+//! than queued without bound. A waiting search whose client has gone is
+//! dropped when its turn comes, not run.
+//!
+//! A fixed set of threads (rayon's, already in the tree through tantivy)
+//! rather than tokio's blocking pool: that one starts a new thread whenever
+//! none is idle at the instant a search is handed over, and held 20-27
+//! threads for a pool of two after a minute of searches.
 
 use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},
 };
 
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 /// Searches that may wait for a turn, per core.
 const WAITING_PER_CORE: usize = 128;
 
 /// Runs searches, a bounded number at a time.
 pub struct SearchPool {
-    running: Arc<Semaphore>,
+    threads: rayon::ThreadPool,
     /// Searches running or waiting.
-    admitted: AtomicUsize,
+    admitted: Arc<AtomicUsize>,
     max_admitted: usize,
 }
 
-/// The pool is full: the search was not run.
+/// The pool is full (or cannot run the search): the search was not run.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("search is busy: {0} searches are running or waiting")]
 pub struct SearchBusy(pub usize);
 
+/// The pool's threads could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the search threads: {0}")]
+pub struct PoolError(#[from] rayon::ThreadPoolBuildError);
+
 impl SearchPool {
-    /// A pool running up to `cores` searches at once, with 128 per core waiting.
-    pub fn new(cores: usize) -> Self {
+    /// A pool of `cores` threads, with 128 searches per core waiting.
+    pub fn new(cores: usize) -> Result<Self, PoolError> {
         let cores = cores.max(1);
-        Self {
-            running: Arc::new(Semaphore::new(cores)),
-            admitted: AtomicUsize::new(0),
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(cores)
+            .thread_name(|index| format!("relief-search-{index}"))
+            // rayon aborts the process on a panic in a spawned job unless
+            // told otherwise; the search's caller gets an error instead.
+            .panic_handler(|_| tracing::error!("a search panicked"))
+            .build()?;
+        Ok(Self {
+            threads,
+            admitted: Arc::new(AtomicUsize::new(0)),
             max_admitted: cores * (1 + WAITING_PER_CORE),
-        }
+        })
     }
 
     /// A pool sized to this machine's cores.
-    pub fn for_this_machine() -> Self {
+    pub fn for_this_machine() -> Result<Self, PoolError> {
         Self::new(std::thread::available_parallelism().map_or(1, usize::from))
     }
 
-    /// Runs `search` on a blocking thread once a core is free; refuses at
-    /// once when the pool is full.
+    /// Runs `search` on one of the pool's threads once one is free; refuses
+    /// at once when the pool is full.
     pub async fn run<T: Send + 'static>(
         &self,
         search: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, SearchBusy> {
         let admitted = self.admitted.fetch_add(1, Ordering::AcqRel);
-        let _admission = Admission(&self.admitted);
+        let admission = Admission(Arc::clone(&self.admitted));
         if admitted >= self.max_admitted {
             return Err(SearchBusy(admitted));
         }
-        let permit = Arc::clone(&self.running)
-            .acquire_owned()
-            .await
-            .map_err(|_| SearchBusy(admitted))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            search()
-        })
-        .await
-        .map_err(|_| SearchBusy(admitted))
+        let (answer, answered) = oneshot::channel();
+        self.threads.spawn(move || {
+            // Counted until the search ends, so the bound holds for what
+            // the threads still have to do, whoever still waits for it.
+            let _admission = admission;
+            if !answer.is_closed() {
+                let _ = answer.send(search());
+            }
+        });
+        // An error only if the search panicked.
+        answered.await.map_err(|_| SearchBusy(admitted))
     }
 }
 
 /// Leaves the count of admitted searches when the search ends, however.
-struct Admission<'a>(&'a AtomicUsize);
+struct Admission(Arc<AtomicUsize>);
 
-impl Drop for Admission<'_> {
+impl Drop for Admission {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -82,7 +101,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_pool_refuses_at_once_and_takes_searches_again_when_they_end() {
-        let pool = Arc::new(SearchPool::new(1));
+        let pool = Arc::new(SearchPool::new(1).unwrap());
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let wait = Arc::new(std::sync::Mutex::new(wait));
         // One running and 128 waiting fill a pool of one core.
@@ -105,5 +124,32 @@ mod tests {
             assert!(search.await.unwrap().is_ok());
         }
         assert_eq!(pool.run(|| 7).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_search_whose_caller_has_gone_is_not_run() {
+        let pool = Arc::new(SearchPool::new(1).unwrap());
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let running = {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move { pool.run(move || wait.recv().unwrap()).await })
+        };
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let gone = {
+            let (pool, ran) = (Arc::clone(&pool), Arc::clone(&ran));
+            tokio::spawn(async move { pool.run(move || ran.store(true, Ordering::SeqCst)).await })
+        };
+        while pool.admitted.load(Ordering::Acquire) < 2 {
+            tokio::task::yield_now().await;
+        }
+        gone.abort();
+        assert!(gone.await.unwrap_err().is_cancelled());
+        release.send(()).unwrap();
+        assert!(running.await.unwrap().is_ok());
+        // Its turn has come and gone once the count is back to zero.
+        while pool.admitted.load(Ordering::Acquire) > 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!ran.load(Ordering::SeqCst), "the abandoned search ran");
     }
 }
