@@ -308,10 +308,7 @@ pub async fn sync(
                 _ => SyncPage {
                     items,
                     next_page_token: None,
-                    next_sync_token: Some(token(Position::Since {
-                        from: upto,
-                        page: None,
-                    })),
+                    next_sync_token: Some(token(Position::since(upto))),
                 },
             })
         }
@@ -392,10 +389,7 @@ fn from_scratch(
         _ => SyncPage {
             items,
             next_page_token: None,
-            next_sync_token: Some(token(Position::Since {
-                from: upto,
-                page: None,
-            })),
+            next_sync_token: Some(token(Position::since(upto))),
         },
     }
 }
@@ -431,10 +425,7 @@ fn content_events(epoch: &str, before: i64, changes: &[NewChange]) -> Vec<NewEve
     }
     let sync_token = SyncToken {
         epoch: epoch.to_owned(),
-        at: Position::Since {
-            from: before,
-            page: None,
-        },
+        at: Position::since(before),
         kind: None,
         lang: None,
     }

@@ -33,6 +33,13 @@ pub enum Position {
     Scratch { upto: i64, after: ItemKey },
 }
 
+impl Position {
+    /// Where a client stands that has every change up to `from`.
+    pub fn since(from: i64) -> Self {
+        Position::Since { from, page: None }
+    }
+}
+
 /// Where a delta spanning several pages stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChangePage {
@@ -128,7 +135,7 @@ impl TryFrom<Wire> for SyncToken {
 
     fn try_from(wire: Wire) -> Result<Self, BadToken> {
         let at = match (wire.from, wire.page) {
-            (Some(from), None) => Position::Since { from, page: None },
+            (Some(from), None) => Position::since(from),
             (
                 Some(from),
                 Some(WirePage {
