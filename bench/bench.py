@@ -248,7 +248,7 @@ def start_relief(label, extra_args, slug, logdir):
         # A database file of its own in the run's scratch directory, as the
         # default configuration keeps one: in memory (`sqlite::memory:`), the
         # content history of 10,000 articles (200,000 items and changes) would
-        # be counted in the peak RSS, about 70 MB that a deployment keeps on disk.
+        # be counted in the peak RSS, 50-80 MB that a deployment keeps on disk.
         [BIN, "--bind", "127.0.0.1:18090", "--workers", str(WORKERS), "--database-url",
          f"sqlite://{logdir}/{re.sub(r'[^a-z0-9]+', '-', label)}.db", *extra_args],
         f"{RELIEF}/v1/articles/{slug}",

@@ -163,23 +163,7 @@ impl TryFrom<Wire> for SyncToken {
             },
             // A delta's cursor without a delta, a from-scratch cursor in a
             // delta, or no position at all: no token this server gave.
-            (
-                None,
-                None
-                | Some(WirePage {
-                    after: WireAfter::Change(_),
-                    ..
-                }),
-            )
-            | (
-                Some(_),
-                Some(WirePage {
-                    after: WireAfter::Item(..),
-                    ..
-                }),
-            ) => {
-                return Err(BadToken);
-            }
+            _ => return Err(BadToken),
         };
         Ok(SyncToken {
             epoch: wire.epoch,
