@@ -14,7 +14,7 @@ use crate::{
     auth::AuthError,
     http::problem,
     replies::{ReplyError, Violation},
-    search::SearchBusy,
+    search::SearchRefused,
     store::SearchFailed,
     sync::SyncError,
 };
@@ -238,11 +238,15 @@ impl ResponseError for AuthError {
     }
 }
 
-impl From<SearchBusy> for ApiError {
-    fn from(_: SearchBusy) -> Self {
-        Self::Unavailable {
-            detail: "search is busy: too many searches are waiting; try again in a second".into(),
-            retry_after: Some(1),
+impl From<SearchRefused> for ApiError {
+    fn from(refused: SearchRefused) -> Self {
+        match refused {
+            SearchRefused::Busy(_) => Self::Unavailable {
+                detail: "search is busy: too many searches are waiting; try again in a second"
+                    .into(),
+                retry_after: Some(1),
+            },
+            SearchRefused::Panicked => SearchFailed::Panicked.into(),
         }
     }
 }
@@ -406,8 +410,9 @@ pub struct Unavailable(pub Problem);
 )]
 pub struct SyncUnavailable(pub Problem);
 
-/// Search cannot answer now: too many searches are waiting their turn, or
-/// the index of a large content set is still being built after a start.
+/// Search cannot answer now: too many searches are waiting their turn, the
+/// index of a large content set is still being built after a start, or the
+/// search failed (the cause is logged, not sent).
 #[derive(utoipa::ToResponse)]
 #[response(
     content_type = "application/problem+json",
@@ -429,5 +434,15 @@ mod tests {
             problem.headers().get(header::CONTENT_TYPE).unwrap(),
             PROBLEM_JSON
         );
+    }
+
+    #[test]
+    fn a_full_search_pool_says_busy_and_a_panicked_search_says_failed() {
+        let busy = ApiError::from(SearchRefused::Busy(258));
+        assert_eq!(busy.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(busy.to_string().starts_with("search is busy"));
+        let panicked = ApiError::from(SearchRefused::Panicked);
+        assert_eq!(panicked.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(panicked.to_string(), "search failed; try again in a second");
     }
 }

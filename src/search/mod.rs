@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use crate::content::Lang;
 
 pub use engine::{SearchError, SearchIndex};
-pub use pool::{PoolError, SearchBusy, SearchPool};
+pub use pool::{PoolError, SearchPool, SearchRefused};
 
 /// The kinds of resource a hit can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]

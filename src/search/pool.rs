@@ -28,10 +28,16 @@ pub struct SearchPool {
     max_admitted: usize,
 }
 
-/// The pool is full (or cannot run the search): the search was not run.
-#[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("search is busy: {0} searches are running or waiting")]
-pub struct SearchBusy(pub usize);
+/// Why the pool gave no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SearchRefused {
+    /// The pool is full: the search was not run.
+    #[error("search is busy: {0} searches are running or waiting")]
+    Busy(usize),
+    /// The search panicked (a bug, logged by the pool's panic handler).
+    #[error("the search panicked")]
+    Panicked,
+}
 
 /// The pool's threads could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -66,11 +72,11 @@ impl SearchPool {
     pub async fn run<T: Send + 'static>(
         &self,
         search: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, SearchBusy> {
+    ) -> Result<T, SearchRefused> {
         let admitted = self.admitted.fetch_add(1, Ordering::AcqRel);
         let admission = Admission(Arc::clone(&self.admitted));
         if admitted >= self.max_admitted {
-            return Err(SearchBusy(admitted));
+            return Err(SearchRefused::Busy(admitted));
         }
         let (answer, answered) = oneshot::channel();
         self.threads.spawn(move || {
@@ -81,8 +87,9 @@ impl SearchPool {
                 let _ = answer.send(search());
             }
         });
-        // An error only if the search panicked.
-        answered.await.map_err(|_| SearchBusy(admitted))
+        // The sender is dropped unsent only when the search panicked: this
+        // caller is still here to see it, so it was not skipped.
+        answered.await.map_err(|_| SearchRefused::Panicked)
     }
 }
 
@@ -116,7 +123,11 @@ mod tests {
         while pool.admitted.load(Ordering::Acquire) < full {
             tokio::task::yield_now().await;
         }
-        assert!(pool.run(|| ()).await.is_err(), "one more is refused");
+        assert_eq!(
+            pool.run(|| ()).await,
+            Err(SearchRefused::Busy(full)),
+            "one more is refused"
+        );
         for _ in 0..full {
             release.send(()).unwrap();
         }
@@ -124,6 +135,15 @@ mod tests {
             assert!(search.await.unwrap().is_ok());
         }
         assert_eq!(pool.run(|| 7).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_search_that_panics_is_not_taken_for_a_full_pool_and_the_pool_goes_on() {
+        let pool = SearchPool::new(1).unwrap();
+        let panicked = pool.run(|| -> u8 { panic!("a bug in a search") }).await;
+        assert_eq!(panicked, Err(SearchRefused::Panicked));
+        assert_eq!(pool.run(|| 7).await, Ok(7));
+        assert_eq!(pool.admitted.load(Ordering::Acquire), 0);
     }
 
     #[tokio::test]

@@ -245,6 +245,9 @@ pub enum SearchFailed {
     NoIndex,
     #[error(transparent)]
     Engine(#[from] SearchError),
+    /// The search panicked on the pool's thread (logged there).
+    #[error("the search panicked")]
+    Panicked,
 }
 
 /// Served JSON typed again: it was serialized from this very type.

@@ -2466,8 +2466,9 @@ export interface components {
             };
         };
         /**
-         * @description Search cannot answer now: too many searches are waiting their turn, or
-         *     the index of a large content set is still being built after a start.
+         * @description Search cannot answer now: too many searches are waiting their turn, the
+         *     index of a large content set is still being built after a start, or the
+         *     search failed (the cause is logged, not sent).
          */
         SearchUnavailable: {
             headers: {
