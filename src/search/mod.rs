@@ -17,8 +17,10 @@ use crate::content::Lang;
 pub use engine::{SearchError, SearchIndex};
 pub use pool::{PoolError, SearchPool, SearchRefused};
 
-/// The kinds of resource a hit can be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+/// The kinds of resource a hit can be, in the order an article has them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum HitType {
     Article,

@@ -1248,7 +1248,7 @@ export interface components {
             status: string;
         };
         /**
-         * @description The kinds of resource a hit can be.
+         * @description The kinds of resource a hit can be, in the order an article has them.
          * @enum {string}
          */
         HitType: "article" | "section" | "benefit" | "precaution" | "faq";
