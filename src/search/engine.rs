@@ -12,8 +12,9 @@
 //! weight, the words written one edit away (a typo): the Levenshtein
 //! automaton of tantivy's `FuzzyTermQuery` walks an FST of the content's
 //! words as written (five letters or more), and each word found is searched
-//! as its stem. Snippets come from tantivy's `SnippetGenerator`,
-//! the matched words in `<mark>` and the rest escaped.
+//! as its stem. Snippets are passages chosen as tantivy's
+//! `SnippetGenerator` chooses them (a test holds the two together), the
+//! matched words in `<mark>` and the rest escaped.
 //!
 //! Two things are made once and kept, because a search would otherwise
 //! redo them for every hit: each stem's written forms (a snippet finds the
@@ -23,7 +24,7 @@
 
 use std::{
     borrow::Borrow,
-    collections::{BTreeMap, BTreeSet, HashMap},
+    collections::{BTreeSet, HashMap},
     sync::{Arc, Mutex},
 };
 
@@ -36,7 +37,6 @@ use tantivy::{
     schema::{
         FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
     },
-    snippet::SnippetGenerator,
     tokenizer::{
         Language, LowerCaser, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer, TokenStream,
     },
@@ -128,7 +128,7 @@ pub struct Found {
     pub total: usize,
     /// Per language of the content: the snippet makers of its title and
     /// its body, made on first use.
-    snippets: Vec<std::sync::OnceLock<[SnippetGenerator; 2]>>,
+    snippets: Vec<std::sync::OnceLock<[Marker; 2]>>,
     /// The terms searched, and their weights.
     clauses: Vec<(Term, f32)>,
     searcher: Searcher,
@@ -659,7 +659,7 @@ impl SearchIndex {
             [language.title, language.body].map(|field| {
                 // What tantivy's `SnippetGenerator::create` weighs each
                 // term by, given to the term's written forms.
-                let mut forms = BTreeMap::new();
+                let mut forms = HashMap::new();
                 for (term, _) in found.clauses.iter().filter(|(t, _)| t.field() == field) {
                     let value = term.value();
                     let Some(stem) = value.as_str() else {
@@ -674,15 +674,100 @@ impl SearchIndex {
                         forms.insert(form.clone(), score);
                     }
                 }
-                SnippetGenerator::new(forms, self.snippet_words.clone(), field, SNIPPET_CHARS)
+                Marker {
+                    forms,
+                    words: self.snippet_words.clone(),
+                }
             })
         });
-        let mut snippet = generators[usize::from(!title)].snippet(text);
-        if snippet.highlighted().is_empty() {
-            return beginning(text);
+        generators[usize::from(!title)]
+            .mark(text)
+            .unwrap_or_else(|| beginning(text))
+    }
+}
+
+/// Marks the words of a search in texts of one field: tantivy's
+/// `SnippetGenerator` (the same passage chosen, the same words marked: a
+/// test holds the two together), without its copy of every token of every
+/// hit's text to lowercase it again. Those copies, one allocation each,
+/// were 12% of a search's CPU under load, and drove glibc's malloc into
+/// sorting and merging its free chunks (another 17%, bench/README.md).
+struct Marker {
+    /// Each written form of a searched stem, with the stem's weight.
+    forms: HashMap<String, f32>,
+    /// Words as written, lowercased, without stop words.
+    words: TextAnalyzer,
+}
+
+impl Marker {
+    /// The passage of `text` of at most [`SNIPPET_CHARS`] bytes whose
+    /// words weigh most (the first of equals), escaped, its matched words
+    /// in `<mark>`; `None` when no word of `text` matches.
+    fn mark(&self, text: &str) -> Option<String> {
+        /// A passage: where it starts and stops, what its words weigh and
+        /// where they are.
+        #[derive(Default)]
+        struct Passage {
+            start: usize,
+            stop: usize,
+            weight: f32,
+            marks: Vec<std::ops::Range<usize>>,
         }
-        snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-        snippet.to_html()
+        let mut best: Option<Passage> = None;
+        let mut keep = |passage: Passage| {
+            if passage.weight > best.as_ref().map_or(0.0, |best| best.weight) {
+                best = Some(passage);
+            }
+        };
+        let mut words = self.words.clone();
+        let mut stream = words.token_stream(text);
+        let mut passage = Passage::default();
+        while stream.advance() {
+            let token = stream.token();
+            if token.offset_to - passage.start > SNIPPET_CHARS {
+                let start = token.offset_from;
+                keep(std::mem::replace(
+                    &mut passage,
+                    Passage {
+                        start,
+                        stop: start,
+                        ..Passage::default()
+                    },
+                ));
+            }
+            passage.stop = token.offset_to;
+            if let Some(weight) = self.forms.get(&token.text) {
+                passage.weight += weight;
+                passage.marks.push(token.offset_from..token.offset_to);
+            }
+        }
+        keep(passage);
+        let best = best?;
+        let mut html = String::with_capacity(best.stop - best.start + 16 * best.marks.len());
+        let mut from = best.start;
+        for mark in best.marks {
+            escape_into(&mut html, &text[from..mark.start]);
+            html.push_str("<mark>");
+            escape_into(&mut html, &text[mark.clone()]);
+            html.push_str("</mark>");
+            from = mark.end;
+        }
+        escape_into(&mut html, &text[from..best.stop]);
+        Some(html)
+    }
+}
+
+/// Appends `text` to `html`, escaped as tantivy's snippets escape it.
+fn escape_into(html: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '&' => html.push_str("&amp;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#x27;"),
+            c => html.push(c),
+        }
     }
 }
 
@@ -761,16 +846,7 @@ fn beginning(text: &str) -> String {
         end = space;
     }
     let mut out = String::with_capacity(end + 8);
-    for c in text[..end].chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    escape_into(&mut out, &text[..end]);
     if end < text.len() {
         out.push('…');
     }
@@ -780,6 +856,7 @@ fn beginning(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tantivy::snippet::SnippetGenerator;
 
     fn stem(word: &str) -> Vec<String> {
         tokens(&mut stemming_analyzer("en"), word)
@@ -953,12 +1030,31 @@ mod tests {
     fn snippets_mark_the_words_a_stemming_generator_marks() {
         let article = fixture();
         let index = SearchIndex::of([&article.lang], &[&article]).unwrap();
+        let filler = "Warm up first with gentle strokes over the shoulders and neck. ";
+        // Texts longer than a snippet: passages that weigh more or less,
+        // and passages that weigh the same.
+        let long = format!(
+            "{}The massage eases pain in the back. {}Massage the muscle: the pain fades, \
+             the massage ends. Rest.",
+            filler.repeat(3),
+            filler.repeat(3)
+        );
+        let tied = format!("Pain here. {}Pain there.", filler.repeat(4));
         let texts = [
             "Relaxing the muscles eases the pain of the back; the massages help.",
             "Blood flows better after a massage, and tension leaves the muscle.",
             "Deep pressure can hurt: tell the therapist when the pressure is too much.",
+            "Don't press \"hard\" on <the> back & muscles: it's pain, not 'relief'.",
+            &long,
+            &tied,
         ];
-        for query in ["muscle relax", "massage", "pressure pain", "the back"] {
+        for query in [
+            "muscle relax",
+            "massage",
+            "pressure pain",
+            "the back",
+            "pain massage",
+        ] {
             let found = index.search(&search(query, None)).unwrap();
             let searcher = index.reader.searcher();
             let query_terms = BooleanQuery::new(
