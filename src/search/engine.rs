@@ -952,29 +952,59 @@ mod tests {
 
     #[test]
     fn documents_are_indexed_shortest_body_first_then_in_content_order() {
-        let article = fixture();
-        let index = SearchIndex::of([&article.lang], &[&article]).unwrap();
-        let searcher = index.reader.searcher();
-        let indexed: Vec<(HitType, usize)> = searcher
-            .segment_readers()
-            .iter()
-            .enumerate()
-            .flat_map(|(segment, reader)| {
-                let index = &index;
-                (0..reader.max_doc()).map(move |doc| {
+        fn indexed(article: &Article) -> Vec<(HitType, usize)> {
+            let index = SearchIndex::of([&article.lang], &[article]).unwrap();
+            let searcher = index.reader.searcher();
+            let mut out = Vec::new();
+            for (segment, reader) in searcher.segment_readers().iter().enumerate() {
+                for doc in 0..reader.max_doc() {
                     let hit = index.ranked(0.0, DocAddress::new(segment as u32, doc));
-                    (hit.kind, hit.item)
-                })
-            })
-            .collect();
+                    out.push((hit.kind, hit.item));
+                }
+            }
+            out
+        }
         // The title (no body), then bodies of 11, 12 and 14 words.
         assert_eq!(
-            indexed,
+            indexed(&fixture()),
             [
                 (HitType::Article, 0),
                 (HitType::Benefit, 1),
                 (HitType::Benefit, 0),
                 (HitType::Precaution, 0),
+            ]
+        );
+        // Equal lengths keep their order; a shorter title goes first.
+        let ties = article(
+            r#"
+            title = "T"
+            [benefits]
+            [[benefits.items]]
+            id = "one"
+            title = "Long title here"
+            body = "Three words here."
+            [[benefits.items]]
+            id = "two"
+            title = "Short"
+            body = "Three words again."
+            [[benefits.items]]
+            id = "three"
+            title = "Short too"
+            body = "Three more words."
+            [[benefits.items]]
+            id = "four"
+            title = "Short"
+            body = "Three words still."
+            "#,
+        );
+        assert_eq!(
+            indexed(&ties),
+            [
+                (HitType::Article, 0),
+                (HitType::Benefit, 1),
+                (HitType::Benefit, 3),
+                (HitType::Benefit, 2),
+                (HitType::Benefit, 0),
             ]
         );
     }
