@@ -52,7 +52,7 @@ const TYPO_WEIGHT: f32 = 0.5;
 /// Shorter query words must match exactly: one edit in a short word is
 /// too often another word.
 const TYPO_MIN_CHARS: usize = 5;
-/// The longest snippet, in characters.
+/// The longest snippet, in bytes of its text (as tantivy counts it).
 const SNIPPET_CHARS: usize = 200;
 /// The memory kept for terms' documents as bits (see [`DocSets`]): at
 /// 200,000 documents, 25 KB a term, so some 640 terms.
