@@ -223,8 +223,6 @@ struct Place {
     kind: HitType,
     /// The part, by its place in the article's list of that kind.
     item: usize,
-    /// The article's language, by its place in [`Fields::languages`].
-    language: usize,
 }
 
 /// The documents of `article` in content order, as (kind, place in the
@@ -347,16 +345,18 @@ impl SearchIndex {
             index.writer_with_num_threads::<TantivyDocument>(1, WRITER_BUDGET_BYTES)?;
         let mut written: Vec<BTreeSet<String>> = vec![BTreeSet::new(); fields.languages.len()];
         let mut splitter = words_analyzer();
+        // Each article's language: its tag, and its fields' place in
+        // `fields.languages`.
         let mut langs = Vec::new();
         let mut order = Vec::new();
         for (position, article) in articles.into_iter().enumerate() {
             let article = article.borrow();
-            langs.push(article.lang.clone());
-            let Some(at) = fields
+            let at = fields
                 .languages
                 .iter()
-                .position(|language| language.primary == article.lang.primary())
-            else {
+                .position(|language| language.primary == article.lang.primary());
+            langs.push(at.map(|at| (article.lang.clone(), at)));
+            let Some(at) = at else {
                 continue;
             };
             let words = &mut written[at];
@@ -379,7 +379,6 @@ impl SearchIndex {
                     article: position,
                     kind,
                     item,
-                    language: at,
                 });
             }
         }
@@ -387,13 +386,13 @@ impl SearchIndex {
         order.sort_unstable();
         let mut documents = 0;
         for place in order {
-            let (Some((title, body)), Some(lang)) = (
+            let (Some((title, body)), Some(Some((lang, at)))) = (
                 texts(place.article, place.kind, place.item),
                 langs.get(place.article),
             ) else {
                 continue;
             };
-            let language = &fields.languages[place.language];
+            let language = &fields.languages[*at];
             let mut document = TantivyDocument::default();
             document.add_u64(fields.article, place.article as u64);
             document.add_u64(fields.kind, place.kind.code());
