@@ -758,16 +758,25 @@ impl Marker {
 
 /// Appends `text` to `html`, escaped as tantivy's snippets escape it.
 fn escape_into(html: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '<' => html.push_str("&lt;"),
-            '>' => html.push_str("&gt;"),
-            '&' => html.push_str("&amp;"),
-            '"' => html.push_str("&quot;"),
-            '\'' => html.push_str("&#x27;"),
-            c => html.push(c),
-        }
+    // Runs between the characters to escape go in whole: pushed one
+    // character at a time, escaping was 2.4% of a search's CPU. The five
+    // are ASCII, and no byte of a longer UTF-8 character is, so every cut
+    // falls between characters.
+    let mut from = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            b'\'' => "&#x27;",
+            _ => continue,
+        };
+        html.push_str(&text[from..at]);
+        html.push_str(entity);
+        from = at + 1;
     }
+    html.push_str(&text[from..]);
 }
 
 /// How many 64-bit words hold a bit per document of `segment`.
@@ -877,6 +886,16 @@ mod tests {
         let long = "word ".repeat(100);
         let cut = beginning(&long);
         assert!(cut.ends_with('…') && cut.chars().count() <= SNIPPET_CHARS + 1);
+    }
+
+    #[test]
+    fn escaping_replaces_the_five_characters_and_keeps_every_other() {
+        let mut html = String::from("kept ");
+        escape_into(&mut html, "<é>&\"ü'—x'");
+        assert_eq!(html, "kept &lt;é&gt;&amp;&quot;ü&#x27;—x&#x27;");
+        let mut plain = String::new();
+        escape_into(&mut plain, "Massage — relief, naïve.");
+        assert_eq!(plain, "Massage — relief, naïve.");
     }
 
     fn article(toml: &str) -> Article {
