@@ -9,6 +9,8 @@
 mod engine;
 mod pool;
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -82,21 +84,24 @@ impl std::str::FromStr for HitType {
     }
 }
 
+// A hit borrows what it can from the content it was found in: a page of
+// hits is serialized where it is made, and each string copied was an
+// allocation (glibc's malloc was about a tenth of a search's CPU).
 /// One search result.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SearchHit {
+pub struct SearchHit<'a> {
     /// What was found.
     #[serde(rename = "type")]
     pub kind: HitType,
     /// The resource's id (the slug, for an article).
     #[schema(example = "reduces-muscle-tension")]
-    pub id: String,
+    pub id: &'a str,
     /// The slug of the article it belongs to.
     #[schema(example = "deep-tissue-massage-for-back-pain")]
-    pub article: String,
+    pub article: &'a str,
     /// The language of the text found.
     #[schema(example = "en")]
-    pub lang: String,
+    pub lang: &'a str,
     /// Where the resource is served.
     #[schema(
         example = "/v1/articles/deep-tissue-massage-for-back-pain/benefits/reduces-muscle-tension"
@@ -104,7 +109,7 @@ pub struct SearchHit {
     pub url: String,
     /// The resource's title (a heading, a benefit's title, a question).
     #[schema(example = "Reduces Muscle Tension")]
-    pub title: String,
+    pub title: Cow<'a, str>,
     /// A passage of the text with the matched words in `<mark>`; HTML, with
     /// the text itself escaped.
     #[schema(

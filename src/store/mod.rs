@@ -505,7 +505,7 @@ impl Store {
     pub fn search(
         &self,
         search: &Search<'_>,
-    ) -> Option<Result<(Vec<SearchHit>, usize), SearchFailed>> {
+    ) -> Option<Result<(Vec<SearchHit<'_>>, usize), SearchFailed>> {
         let Some(index) = self.search.get()?.as_ref() else {
             return Some(Err(SearchFailed::NoIndex));
         };
@@ -530,10 +530,10 @@ impl Store {
                 Some(SearchHit {
                     kind: ranked.kind,
                     url: urls::hit(slug, ranked.kind, id, &entry.lang),
-                    id: id.to_owned(),
-                    article: slug.as_str().to_owned(),
-                    lang: entry.lang.as_str().to_owned(),
-                    title: title.into_owned(),
+                    id,
+                    article: slug.as_str(),
+                    lang: entry.lang.as_str(),
+                    title,
                     snippet,
                     score: ranked.score,
                 })
