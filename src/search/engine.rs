@@ -658,7 +658,7 @@ impl SearchIndex {
             [language.title, language.body].map(|field| {
                 // What tantivy's `SnippetGenerator::create` weighs each
                 // term by, given to the term's written forms.
-                let mut forms = HashMap::new();
+                let mut forms = rustc_hash::FxHashMap::default();
                 for (term, _) in found.clauses.iter().filter(|(t, _)| t.field() == field) {
                     let value = term.value();
                     let Some(stem) = value.as_str() else {
@@ -675,7 +675,7 @@ impl SearchIndex {
                 }
                 Marker {
                     forms,
-                    words: self.snippet_words.clone(),
+                    words: self.snippet_words.clone().into(),
                 }
             })
         });
@@ -693,9 +693,14 @@ impl SearchIndex {
 /// sorting and merging its free chunks (another 17%, bench/README.md).
 struct Marker {
     /// Each written form of a searched stem, with the stem's weight.
-    forms: HashMap<String, f32>,
-    /// Words as written, lowercased, without stop words.
-    words: TextAnalyzer,
+    // Looked up for every word of every hit's text, so hashed by Fx (as
+    // tantivy's stop-word filter is), not SipHash (2.5% of a search's CPU).
+    // Its keys are words of the content, so no client picks colliding ones.
+    forms: rustc_hash::FxHashMap<String, f32>,
+    /// Words as written, lowercased, without stop words: one analyser for
+    /// every hit of the search, whose token buffers then grow once, rather
+    /// than a copy for each (a few allocations a hit).
+    words: std::cell::RefCell<TextAnalyzer>,
 }
 
 impl Marker {
@@ -718,7 +723,7 @@ impl Marker {
                 best = Some(passage);
             }
         };
-        let mut words = self.words.clone();
+        let mut words = self.words.borrow_mut();
         let mut stream = words.token_stream(text);
         let mut passage = Passage::default();
         while stream.advance() {
