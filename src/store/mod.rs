@@ -111,12 +111,16 @@ impl TextSpans {
             if text.is_empty() {
                 return Some([0, 0]);
             }
-            let quoted = serde_json::to_vec(text).ok()?;
-            let at = memchr::memmem::find(json, &quoted)?;
-            Some([
-                u32::try_from(at).ok()?,
-                u32::try_from(at + quoted.len()).ok()?,
-            ])
+            // JSON writes a text as it is between quotes unless it holds a
+            // character to escape; serializing every text again, and a
+            // searcher for every whole text, made start-up 30% slower.
+            let quoted = if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+                serde_json::to_vec(text).ok()?
+            } else {
+                [b"\"", text.as_bytes(), b"\""].concat()
+            };
+            let at = find(json, &quoted)?;
+            Some([u32::try_from(at.start).ok()?, u32::try_from(at.end).ok()?])
         };
         Some(Self {
             title: span(title)?,
@@ -130,7 +134,7 @@ impl TextSpans {
             return Some(Cow::Borrowed(""));
         }
         let quoted = json.get(start as usize..end as usize)?;
-        let inner = quoted.get(1..quoted.len().checked_sub(1)?)?;
+        let inner = quoted.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
         if memchr::memchr(b'\\', inner).is_none() {
             return std::str::from_utf8(inner).ok().map(Cow::Borrowed);
         }
