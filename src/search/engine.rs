@@ -1098,6 +1098,9 @@ mod tests {
             "Blood flows better after a massage, and tension leaves the muscle.",
             "Deep pressure can hurt: tell the therapist when the pressure is too much.",
             "Don't press \"hard\" on <the> back & muscles: it's pain, not 'relief'.",
+            // Capitals, and words and punctuation beyond ASCII; the Kelvin
+            // sign lowercases to an ASCII "k", so "BAC\u{212A}" is "back".
+            "THE MASSAGE—Naïve ÉTÉ Pain… Über 2 massages; The BAC\u{212A}.",
             &long,
             &tied,
         ];
