@@ -193,8 +193,10 @@ impl Collection {
         self.items.iter().map(|item| (&*item.id, &item.rep))
     }
 
-    /// The id and JSON of the part at `index`.
-    pub fn nth(&self, index: usize) -> Option<(&str, &[u8])> {
+    /// The id and JSON of the part at `index`: what the tests compare a
+    /// hit's reading of the part with (search reads [`Self::texts`]).
+    #[cfg(test)]
+    fn nth(&self, index: usize) -> Option<(&str, &[u8])> {
         self.items
             .get(index)
             .map(|item| (&*item.id, item.rep.unframed().as_ref()))
