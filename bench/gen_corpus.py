@@ -8,7 +8,13 @@ about its size (intro, a section, 7 benefits, 5 precautions, a conclusion,
 that it compresses like real prose (neither like repeated bytes nor like word
 salad). Never point it at content/.
 
-Usage: gen_corpus.py DIR N [SEED]
+Usage: gen_corpus.py DIR N [SEED] [--mix SHARE FILE...]
+
+With --mix, each sentence is drawn, with probability SHARE, from the
+sentences of FILEs (other prose, e.g. Debian's /usr/share/common-licenses/*)
+instead: a corpus in which the source's words are rarer, to see how search
+cost follows the corpus (bench/README.md). Without it, the corpus is the
+benchmark's, the same for the same SEED.
 """
 
 import os
@@ -30,7 +36,15 @@ def vocabulary():
     return sentences, words
 
 
+def sentences_of(text):
+    text = re.sub(r"\s+", " ", text)
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) > 4]
+
+
 def sentence(rng, vocab, _n=None):
+    mix = vocab[2] if len(vocab) > 2 else None
+    if mix and rng.random() < mix[0]:
+        return rng.choice(mix[1])
     return rng.choice(vocab[0])
 
 
@@ -71,12 +85,24 @@ def article(rng, vocab, i):
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    root, count = sys.argv[1], int(sys.argv[2])
-    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    args, mix = sys.argv[1:], None
+    if "--mix" in args:
+        at = args.index("--mix")
+        share, files = float(args[at + 1]), args[at + 2:]
+        args = args[:at]
+        if not 0 <= share <= 1 or not files:
+            sys.exit(__doc__)
+        other = []
+        for name in files:
+            with open(name, encoding="utf-8") as f:
+                other += [s for s in sentences_of(f.read()) if len(s.split()) < 40]
+        mix = (share, other)
+    root, count = args[0], int(args[1])
+    seed = int(args[2]) if len(args) > 2 else 1
     if os.path.realpath(root) == os.path.realpath(os.path.join(HERE, "..", "content")):
         sys.exit("refusing to write into content/")
     rng = random.Random(seed)
-    vocab = vocabulary()
+    vocab = vocabulary() + ((mix,) if mix else ())
     target = os.path.join(root, "articles")
     os.makedirs(target, exist_ok=True)
     for i in range(count):
