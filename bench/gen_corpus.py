@@ -26,19 +26,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "..", "content", "articles", "deep-tissue-massage-for-back-pain.toml")
 
 
+def sentences_of(text):
+    """The sentences of `text` of five words or more, spaces made single."""
+    text = re.sub(r"\s+", " ", text)
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) > 4]
+
+
 def vocabulary():
     """The source's sentences and words."""
     with open(SOURCE, encoding="utf-8") as f:
         text = f.read()
     bodies = " ".join(re.findall(r'"""\n(.*?)"""', text, re.S))
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", bodies) if len(s.split()) > 4]
+    sentences = sentences_of(bodies)
     words = [w.strip(".,:!?") for w in bodies.split() if len(w) > 3]
     return sentences, words
-
-
-def sentences_of(text):
-    text = re.sub(r"\s+", " ", text)
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) > 4]
 
 
 def sentence(rng, vocab, _n=None):
@@ -88,9 +89,12 @@ def main():
     args, mix = sys.argv[1:], None
     if "--mix" in args:
         at = args.index("--mix")
-        share, files = float(args[at + 1]), args[at + 2:]
+        try:
+            share, files = float(args[at + 1]), args[at + 2:]
+        except (IndexError, ValueError):
+            sys.exit(__doc__)
         args = args[:at]
-        if not 0 <= share <= 1 or not files:
+        if not 0 <= share <= 1 or not files or len(args) < 2:
             sys.exit(__doc__)
         other = []
         for name in files:
