@@ -92,6 +92,10 @@ pub enum ApiError {
     /// content set, right after start); it may be asked again in a second.
     #[error("{0}")]
     NotReady(String),
+    /// A bug on our side (a search that panicked): the cause is logged
+    /// where it is known, and the client is told only that it happened.
+    #[error("the server failed to answer; try again later")]
+    Internal,
 }
 
 impl ApiError {
@@ -130,6 +134,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -253,11 +258,20 @@ impl From<SearchRefused> for ApiError {
 
 impl From<SearchFailed> for ApiError {
     fn from(error: SearchFailed) -> Self {
-        // The cause is logged where it happened (the index build) or here; the client learns only that search failed.
-        tracing::error!("search failed: {error}");
-        Self::Unavailable {
-            detail: "search failed; try again in a second".into(),
-            retry_after: Some(1),
+        match error {
+            // The build's failure was logged when it happened; a reload of
+            // the content builds the index again.
+            SearchFailed::NoIndex => Self::Unavailable {
+                detail: "search is unavailable: its index could not be built".into(),
+                retry_after: None,
+            },
+            // The index is in memory and written once, so an error from it
+            // or a panic is a bug: logged here (a panic also by the pool),
+            // and the same search would fail again, so no `Retry-After`.
+            SearchFailed::Engine(_) | SearchFailed::Panicked => {
+                tracing::error!("search failed: {error}");
+                Self::Internal
+            }
         }
     }
 }
@@ -410,15 +424,21 @@ pub struct Unavailable(pub Problem);
 )]
 pub struct SyncUnavailable(pub Problem);
 
-/// Search cannot answer now: too many searches are waiting their turn, the
-/// index of a large content set is still being built after a start, or the
-/// search failed (the cause is logged, not sent).
+/// Search cannot answer now: too many searches are waiting their turn, or
+/// the index of a large content set is still being built after a start
+/// (both with `Retry-After`), or the index could not be built.
 #[derive(utoipa::ToResponse)]
 #[response(
     content_type = "application/problem+json",
-    headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")),
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying (absent when waiting will not help).")),
 )]
 pub struct SearchUnavailable(pub Problem);
+
+/// The server failed to answer: a bug on our side. Its cause is logged,
+/// never sent.
+#[derive(utoipa::ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct InternalError(pub Problem);
 
 #[cfg(test)]
 mod tests {
@@ -436,13 +456,28 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_full_search_pool_says_busy_and_a_panicked_search_says_failed() {
+    #[actix_web::test]
+    async fn a_full_search_pool_says_busy_and_a_panicked_search_is_a_server_error_that_hides_its_cause()
+     {
         let busy = ApiError::from(SearchRefused::Busy(258));
         assert_eq!(busy.status_code(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(busy.to_string().starts_with("search is busy"));
-        let panicked = ApiError::from(SearchRefused::Panicked);
-        assert_eq!(panicked.status_code(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(panicked.to_string(), "search failed; try again in a second");
+        let busy = busy.error_response();
+        assert_eq!(busy.headers().get(header::RETRY_AFTER).unwrap(), "1");
+
+        let panicked = ApiError::from(SearchRefused::Panicked).error_response();
+        assert_eq!(panicked.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(panicked.headers().get(header::RETRY_AFTER).is_none());
+        let problem = problem::problem_response("/v1/search", panicked);
+        let body = actix_web::body::to_bytes(problem.into_body())
+            .await
+            .unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["status"], 500);
+        assert_eq!(
+            problem["detail"],
+            "the server failed to answer; try again later"
+        );
+        assert!(!body.windows(5).any(|window| window == b"panic"));
     }
 }

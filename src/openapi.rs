@@ -17,10 +17,10 @@ use utoipa_actix_web::AppExt;
 use crate::{
     content::Slug,
     error::{
-        BadRequest, Conflict, Forbidden, Gone, HeadersTooLarge, NotAcceptable, NotFound,
-        PayloadTooLarge, Problem, RequestTimeout, SearchUnavailable, SyncUnavailable, TokenRefused,
-        TooManyRequests, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
-        UriTooLong,
+        BadRequest, Conflict, Forbidden, Gone, HeadersTooLarge, InternalError, NotAcceptable,
+        NotFound, PayloadTooLarge, Problem, RequestTimeout, SearchUnavailable, SyncUnavailable,
+        TokenRefused, TooManyRequests, Unauthorized, Unavailable, Unprocessable,
+        UnsupportedMediaType, UriTooLong,
     },
     events::{ContentEvent, EventType, ReplyEvent},
     routes,
@@ -56,7 +56,7 @@ reply ids are positive integers.",
         responses(
             BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge, RequestTimeout, Forbidden,
             UnsupportedMediaType, Unprocessable, Conflict, Unauthorized, TooManyRequests, Unavailable,
-            SearchUnavailable, Gone, SyncUnavailable, TokenRefused
+            SearchUnavailable, InternalError, Gone, SyncUnavailable, TokenRefused
         )
     ),
     modifiers(&ModeratorToken),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::{
     content::Lang,
-    error::{ApiError, BadRequest, SearchUnavailable},
+    error::{ApiError, BadRequest, InternalError, SearchUnavailable},
     http::cache::Caching,
     search::{HitType, Search, SearchHit, SearchPool},
     store::{LiveContent, Page},
@@ -30,7 +30,8 @@ use super::params::{Pagination, kind_param, lang_param, query};
 /// `<mark>`. `type` keeps one kind of resource, `lang` one language;
 /// pages as other lists. Searches take turns on a pool sized to the
 /// server's cores; when too many are waiting, the answer is `503` with
-/// `Retry-After`.
+/// `Retry-After`. A search that fails (a bug) is a `500` whose cause is
+/// logged, not sent.
 #[utoipa::path(
     get,
     tag = "search",
@@ -39,6 +40,7 @@ use super::params::{Pagination, kind_param, lang_param, query};
         (status = 200, description = "One page of hits, best first.", body = Page<SearchHit>,
             headers(("Link" = String, description = "Links to the first, previous, next and last pages (RFC 8288)."))),
         (status = 400, response = BadRequest),
+        (status = 500, response = InternalError),
         (status = 503, response = SearchUnavailable),
     )
 )]

@@ -551,7 +551,8 @@ impl Store {
     }
 
     /// Builds the full-text index; later calls return at once.
-    /// A failure is logged, and searches then answer that search failed.
+    /// A failure is logged, and searches then answer that search is
+    /// unavailable.
     pub fn index_for_search(&self) {
         self.search.get_or_init(|| {
             let languages = self.entries.iter().map(|entry| &entry.lang);
