@@ -63,7 +63,7 @@ pub fn hit(slug: &Slug, kind: HitType, id: &str, lang: &Lang) -> String {
     // Pieces pushed into one allocation, not `format!`: a page of search
     // hits makes twenty of these, and formatting's growth was 5% of a
     // search's CPU.
-    let default = *lang == Lang::default();
+    let default = lang.is_default();
     let collection = kind.collection();
     let mut url = String::with_capacity(
         ARTICLES.len()

@@ -152,4 +152,13 @@ mod tests {
             assert!(bad.parse::<Lang>().is_err(), "{bad:?}");
         }
     }
+
+    #[test]
+    fn only_english_as_written_is_the_default_language() {
+        assert!(Lang::default().is_default());
+        assert!(lang("EN").is_default());
+        for other in ["en-GB", "es", "eng"] {
+            assert!(!lang(other).is_default(), "{other:?}");
+        }
+    }
 }

@@ -269,12 +269,20 @@ impl Lang {
     pub fn primary(&self) -> &str {
         self.0.split('-').next().unwrap_or_default()
     }
+
+    /// Whether this is [`Lang::default`], without making one to compare
+    /// with (a search page asks twenty times).
+    pub fn is_default(&self) -> bool {
+        &*self.0 == Self::DEFAULT
+    }
+
+    const DEFAULT: &str = "en";
 }
 
 impl Default for Lang {
     /// English, the language of the source article.
     fn default() -> Self {
-        Self("en".into())
+        Self(Self::DEFAULT.into())
     }
 }
 
