@@ -73,9 +73,59 @@ pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
     })
 }
 
+/// The weak entity tag of a page whose bytes differ only by the second it
+/// was issued (a form's signed timestamp): `W/"{hash}.{issued}"`, `hash`
+/// that of everything else on the page. Weak, since two pages of one
+/// `hash` are the same to a reader.
+pub fn stamped_tag(hash: u128, issued: u64) -> String {
+    format!("W/\"{hash:032x}.{issued}\"")
+}
+
+/// The second a page named in `If-None-Match` was issued, when the list
+/// names a [`stamped_tag`] of `hash` issued no later than `now` and at most
+/// `max_age` seconds before it: the client's copy is then still current.
+pub fn stamped_match(headers: &HeaderMap, hash: u128, now: u64, max_age: u64) -> Option<u64> {
+    let ours = format!("{hash:032x}");
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(',').map(str::trim))
+        .filter_map(|tag| {
+            let tag = tag.strip_prefix("W/").unwrap_or(tag);
+            let (hash, issued) = tag.strip_prefix('"')?.strip_suffix('"')?.split_once('.')?;
+            let issued: u64 = issued.parse().ok()?;
+            (hash == ours && issued <= now && now - issued <= max_age).then_some(issued)
+        })
+        .max()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stamped_page_is_current_for_its_hash_within_its_age() {
+        let hash = 0xab;
+        let tag = stamped_tag(hash, 1_000);
+        assert_eq!(tag, format!("W/\"{:032x}.1000\"", 0xab));
+        let asks = |value: &str| headers(header::IF_NONE_MATCH, &[value]);
+        assert_eq!(stamped_match(&asks(&tag), hash, 1_000, 60), Some(1_000));
+        assert_eq!(stamped_match(&asks(&tag), hash, 1_060, 60), Some(1_000));
+        // Too old, issued in the future, another page, no stamp, garbage.
+        assert_eq!(stamped_match(&asks(&tag), hash, 1_061, 60), None);
+        assert_eq!(stamped_match(&asks(&tag), hash, 999, 60), None);
+        assert_eq!(stamped_match(&asks(&tag), 0xac, 1_000, 60), None);
+        let unstamped = format!("\"{hash:032x}\"");
+        assert_eq!(stamped_match(&asks(&unstamped), hash, 1_000, 60), None);
+        assert_eq!(stamped_match(&asks("W/\"x.y\", *"), hash, 1_000, 60), None);
+        // In a list, the newest that fits.
+        let list = format!(
+            "{}, {tag}, {}",
+            stamped_tag(hash, 990),
+            stamped_tag(hash, 900)
+        );
+        assert_eq!(stamped_match(&asks(&list), hash, 1_000, 60), Some(1_000));
+    }
     use crate::http::negotiation::tests::headers;
 
     #[test]

@@ -11,7 +11,10 @@ use std::sync::LazyLock;
 
 use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
-    http::header::{self, HeaderValue},
+    http::{
+        StatusCode,
+        header::{self, HeaderValue},
+    },
     web,
 };
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -20,7 +23,12 @@ use crate::{
     abuse::{ClientAddr, ReplyRateLimit},
     content::{Article, Group, Lang, LangPreference, Part, Section, Slug},
     error::ApiError,
-    http::{cache::Caching, negotiation::language_ranges, representation::Representation},
+    http::{
+        cache::Caching,
+        conditional::{stamped_match, stamped_tag},
+        negotiation::language_ranges,
+        representation::Representation,
+    },
     replies::{
         Database, Reply,
         db::Submission,
@@ -238,13 +246,31 @@ pub async fn article_page_view(
 /// rendered once per content generation, language, version of the
 /// approved replies and second (the form's signed timestamp is the
 /// second the page was made, so that a form posted within seconds of its
-/// page is told apart), then served as prepared content is: an `ETag`
-/// made once, compressed variants, `304` to `If-None-Match`. A
-/// moderator's decision changes the version, so the next request renders
-/// afresh. Bounded by bytes; the least asked-for pages go first.
+/// page is told apart), then served as prepared content is: compressed
+/// variants made once, and a weak `ETag` stamped with the second
+/// ([`stamped_tag`]) over everything but the timestamp, so that a browser's
+/// copy is confirmed with `304` for [`PAGE_CURRENT_FOR`], whichever second
+/// it was issued in. A moderator's decision changes the version, so the
+/// next request renders afresh. Bounded by bytes; the least asked-for
+/// pages go first.
 pub struct PageCache {
-    pages: quick_cache::sync::Cache<PageKey, (u64, Representation), PageWeight>,
+    pages: quick_cache::sync::Cache<PageKey, Kept, PageWeight>,
 }
+
+/// A page as kept: the second it was issued, the hash of all of it but its
+/// form's timestamp, and the page.
+#[derive(Clone)]
+struct Kept {
+    issued: u64,
+    hash: u128,
+    page: Representation,
+}
+
+/// How long a browser's copy of a reader page is confirmed current (304):
+/// its form's timestamp is then at most this old when the page is shown
+/// again, well within the day a form stays good.
+const PAGE_CURRENT_FOR: u64 = 3600;
+const _: () = assert!(PAGE_CURRENT_FOR * 2 < guard::FORM_MAX_AGE.as_secs());
 
 /// What a cached page was made from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -262,9 +288,9 @@ struct PageKey {
 #[derive(Clone)]
 struct PageWeight;
 
-impl quick_cache::Weighter<PageKey, (u64, Representation)> for PageWeight {
-    fn weight(&self, _: &PageKey, (_, page): &(u64, Representation)) -> u64 {
-        2 * page.len() as u64
+impl quick_cache::Weighter<PageKey, Kept> for PageWeight {
+    fn weight(&self, _: &PageKey, kept: &Kept) -> u64 {
+        2 * kept.page.len() as u64
     }
 }
 
@@ -318,12 +344,17 @@ impl Page<'_> {
             };
             (pages, key)
         });
-        let cached = key
-            .as_ref()
-            .and_then(|(pages, key)| pages.pages.get(key))
-            .filter(|(issued, _)| *issued == now);
-        let page = match cached {
-            Some((_, page)) => page,
+        let kept = key.as_ref().and_then(|(pages, key)| pages.pages.get(key));
+        // A browser's copy still current needs no page made for this second.
+        if let Some(kept) = &kept
+            && let Some(issued) = stamped_match(req.headers(), kept.hash, now, PAGE_CURRENT_FOR)
+        {
+            let mut response = not_modified(stamped_tag(kept.hash, issued));
+            super::article_headers(&mut response, &store, entry);
+            return Ok(response);
+        }
+        let kept = match kept.filter(|kept| kept.issued == now) {
+            Some(kept) => kept,
             None => {
                 // The page is still served when replies are down; it says so, and is not kept.
                 let replies = self
@@ -335,18 +366,59 @@ impl Page<'_> {
                 let jsonld = entry.jsonld().body();
                 let jsonld = std::str::from_utf8(&jsonld).expect("JSON is UTF-8");
                 form.token = self.secret.form_token(slug.as_str(), now);
-                let markup = article_page(entry.article(), jsonld, replies.as_deref(), &form);
-                let page = Representation::new(markup.into_string().into());
+                let markup =
+                    article_page(entry.article(), jsonld, replies.as_deref(), &form).into_string();
+                let kept = Kept {
+                    issued: now,
+                    hash: hash_but(&markup, &form.token),
+                    page: Representation::new(markup.into()),
+                };
                 if let (Some((pages, key)), Some(_)) = (key, &replies) {
-                    pages.pages.insert(key, (now, page.clone()));
+                    pages.pages.insert(key, kept.clone());
                 }
-                page
+                kept
             }
         };
-        let mut response = page_response(req, &page);
+        let mut response = page_response(req, &kept.page);
+        if response.status() == StatusCode::OK || response.status() == StatusCode::NOT_MODIFIED {
+            let tag = stamped_tag(kept.hash, kept.issued);
+            response.headers_mut().insert(
+                header::ETAG,
+                HeaderValue::from_str(&tag).expect("a stamped tag is a valid header"),
+            );
+        }
         super::article_headers(&mut response, &store, entry);
         Ok(response)
     }
+}
+
+/// The hash of `page` without the first `token` in it: the same for two
+/// renderings of one page in different seconds.
+fn hash_but(page: &str, token: &str) -> u128 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    match page.find(token).filter(|_| !token.is_empty()) {
+        Some(at) => {
+            hasher.update(&page.as_bytes()[..at]);
+            hasher.update(&page.as_bytes()[at + token.len()..]);
+        }
+        None => hasher.update(page.as_bytes()),
+    }
+    hasher.digest128()
+}
+
+/// `304` for a reader page whose copy the client has, named by `tag`, with
+/// the headers its `200` would have had for caches to refresh.
+fn not_modified(tag: String) -> HttpResponse {
+    let mut response = HttpResponse::NotModified();
+    response
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, REVALIDATE))
+        .insert_header((header::VARY, "accept-encoding"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::http::edge::PAGE_POLICY),
+        ));
+    response.finish()
 }
 
 /// Now, in whole seconds since the Unix epoch.
@@ -538,4 +610,17 @@ pub fn configure(config: &mut web::ServiceConfig) -> &mut web::ServiceConfig {
         )
         .route("/assets/reader.css", web::get().to(stylesheet))
         .route("/assets/reader.js", web::get().to(script))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_renderings_of_a_page_hash_alike_but_for_their_timestamps() {
+        let page = |token: &str, text: &str| format!("<p>{text}</p><input value=\"{token}\">");
+        let first = hash_but(&page("100.aaaa", "same"), "100.aaaa");
+        assert_eq!(first, hash_but(&page("101.bbbb", "same"), "101.bbbb"));
+        assert_ne!(first, hash_but(&page("101.bbbb", "other"), "101.bbbb"));
+    }
 }

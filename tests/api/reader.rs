@@ -247,6 +247,49 @@ async fn a_reader_page_answers_its_etag_with_304_until_it_changes() {
 }
 
 #[actix_web::test]
+async fn a_browsers_copy_of_the_reader_page_is_confirmed_in_later_seconds_for_an_hour() {
+    let app = spawn_app().await;
+    let page = format!("/articles/{SLUG}");
+    let first = app.get(&page).await;
+    let etag = first.etag().to_owned();
+    // W/"{hash}.{second issued}": the form's timestamp is the page's only
+    // difference from one second to the next.
+    let (hash, issued) = etag
+        .strip_prefix("W/\"")
+        .and_then(|tag| tag.strip_suffix('"'))
+        .and_then(|tag| tag.split_once('.'))
+        .expect("a stamped weak tag");
+    let issued: u64 = issued.parse().unwrap();
+
+    // The next second, the page is made again with a new timestamp, yet
+    // the copy the browser has is still current.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let later = app
+        .request_with("GET", &page, &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(later.status, 304);
+    assert_eq!(later.etag(), etag);
+    assert!(later.body.is_empty());
+
+    // A copy issued more than an hour ago gets the page again, with a
+    // form whose timestamp is new.
+    let old = format!("W/\"{hash}.{}\"", issued - 3601);
+    let refreshed = app
+        .request_with("GET", &page, &[("if-none-match", &old)])
+        .await;
+    assert_eq!(refreshed.status, 200);
+    assert_ne!(refreshed.etag(), old);
+    let html = String::from_utf8_lossy(&refreshed.body);
+    let token_issued: u64 = html
+        .split_once("name=\"form_token\" value=\"")
+        .and_then(|(_, rest)| rest.split_once('.'))
+        .and_then(|(seconds, _)| seconds.parse().ok())
+        .expect("the form carries a timestamp");
+    assert!(token_issued > issued, "{token_issued} after {issued}");
+    assert!(refreshed.etag().ends_with(&format!(".{token_issued}\"")));
+}
+
+#[actix_web::test]
 async fn a_content_reload_shows_on_the_kept_page_at_once() {
     let content = crate::helpers::ContentDir::with_source_article();
     let app = crate::helpers::spawn_app_with(content.config()).await;
