@@ -80,6 +80,28 @@ await test("reader-page-shows-the-article-and-an-approved-reply", async (page) =
   await page.goto(`${base}/articles/${slug}`);
 });
 
+await test("a-reloaded-page-is-the-browsers-own-copy-and-its-form-still-posts", async (page) => {
+  await page.goto(`${base}/articles/${slug}`);
+  const stamp = () => page.locator("input[name=form_token]").getAttribute("value");
+  const served = await stamp();
+  // A second or more later the server would make the page with a new
+  // timestamp; a reload is answered 304, so the browser shows its copy.
+  await page.waitForTimeout(1500);
+  await page.reload();
+  assert.equal(await stamp(), served, "the reload was answered 304, not with a new page");
+  await page.waitForTimeout(2000);
+  await page.fill("#author_name", "Browser Reader");
+  await page.fill("#body", `Read it twice (${Date.now()})`);
+  await page.click("#reply-form button[type=submit]");
+  const status = page.locator("#reply-status");
+  await status.filter({ hasText: "awaits moderation" }).waitFor();
+  const id = await status.getAttribute("data-reply-id");
+  const stored = await (await fetch(`${base}/v1/moderation/replies/${id}`, {
+    headers: { authorization: `Bearer ${token}` },
+  })).json();
+  assert.equal(stored.status, "pending", "the reloaded form's timestamp is still good");
+});
+
 await test("reader-withdraws-a-reply-with-its-edit-token", async (page) => {
   await page.goto(`${base}/articles/${slug}`);
   await page.waitForTimeout(3500);
