@@ -533,7 +533,8 @@ export interface paths {
          *     `<mark>`. `type` keeps one kind of resource, `lang` one language;
          *     pages as other lists. Searches take turns on a pool sized to the
          *     server's cores; when too many are waiting, the answer is `503` with
-         *     `Retry-After`.
+         *     `Retry-After`. A search that fails (a bug) is a `500` whose cause is
+         *     logged, not sent.
          */
         get: operations["search_list"];
         put?: never;
@@ -2402,6 +2403,18 @@ export interface components {
             };
         };
         /**
+         * @description The server failed to answer: a bug on our side. Its cause is logged,
+         *     never sent.
+         */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
          * @description The client accepts no content coding this resource has (for example
          *     `Accept-Encoding: identity;q=0` on a small body, which is never compressed).
          */
@@ -2466,13 +2479,13 @@ export interface components {
             };
         };
         /**
-         * @description Search cannot answer now: too many searches are waiting their turn, the
-         *     index of a large content set is still being built after a start, or the
-         *     search failed (the cause is logged, not sent).
+         * @description Search cannot answer now: too many searches are waiting their turn, or
+         *     the index of a large content set is still being built after a start
+         *     (both with `Retry-After`), or the index could not be built.
          */
         SearchUnavailable: {
             headers: {
-                /** @description Seconds to wait before retrying. */
+                /** @description Seconds to wait before retrying (absent when waiting will not help). */
                 "Retry-After"?: number;
                 [name: string]: unknown;
             };
@@ -4242,6 +4255,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SearchUnavailable"];
         };
     };
