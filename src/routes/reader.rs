@@ -7,7 +7,7 @@
 //! every value; the JSON-LD is embedded with `<` escaped, so no text can
 //! close its script element.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
@@ -243,11 +243,12 @@ pub async fn article_page_view(
 }
 
 /// Reader pages as nearly every request asks for them (the form empty),
-/// rendered once per content generation, language, version of the
-/// approved replies and second (the form's signed timestamp is the
-/// second the page was made, so that a form posted within seconds of its
-/// page is told apart), then served as prepared content is: compressed
-/// variants made once, and a weak `ETag` stamped with the second
+/// rendered (the approved replies read) once per content generation,
+/// language and version of the approved replies, and issued once per
+/// second: the form's signed timestamp, the one part that changes, is the
+/// second the page is served, so that a form posted within seconds of its
+/// page is told apart. Served as prepared content is: compressed
+/// variants made once per page issued, and a weak `ETag` stamped with the second
 /// ([`stamped_tag`]) over everything but the timestamp, so that a browser's
 /// copy is confirmed with `304` for [`PAGE_CURRENT_FOR`], whichever second
 /// it was issued in. A moderator's decision changes the version, so the
@@ -257,13 +258,63 @@ pub struct PageCache {
     pages: quick_cache::sync::Cache<PageKey, Kept, PageWeight>,
 }
 
-/// A page as kept: the second it was issued, the hash of all of it but its
-/// form's timestamp, and the page.
+/// A page as kept: the page rendered once, around its form's timestamp;
+/// the hash of all of it but the timestamp; and the page as issued in
+/// the second `issued`.
 #[derive(Clone)]
 struct Kept {
-    issued: u64,
+    around: Arc<Around>,
     hash: u128,
+    issued: u64,
     page: Representation,
+}
+
+/// A rendered page split where its form's timestamp goes, and the hash of
+/// the two parts, the same for every second the page is issued in.
+struct Around {
+    before: String,
+    after: String,
+    hash: u128,
+}
+
+impl Around {
+    /// `page` split at `token`, when it holds it.
+    fn split(page: &str, token: &str) -> Option<Self> {
+        let at = page.find(token).filter(|_| !token.is_empty())?;
+        let (before, after) = (&page[..at], &page[at + token.len()..]);
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(before.as_bytes());
+        hasher.update(after.as_bytes());
+        Some(Self {
+            before: before.to_owned(),
+            after: after.to_owned(),
+            hash: hasher.digest128(),
+        })
+    }
+
+    /// A page with no timestamp in it: all of it is `before`.
+    fn whole(page: String) -> Self {
+        let hash = xxhash_rust::xxh3::xxh3_128(page.as_bytes());
+        Self {
+            before: page,
+            after: String::new(),
+            hash,
+        }
+    }
+
+    /// The page issued in the second of `token`.
+    fn with(self: &Arc<Self>, token: &str, issued: u64) -> Kept {
+        let mut page = String::with_capacity(self.before.len() + token.len() + self.after.len());
+        page.push_str(&self.before);
+        page.push_str(token);
+        page.push_str(&self.after);
+        Kept {
+            around: Arc::clone(self),
+            hash: self.hash,
+            issued,
+            page: Representation::new(page.into()),
+        }
+    }
 }
 
 /// How long a browser's copy of a reader page is confirmed current (304):
@@ -353,8 +404,17 @@ impl Page<'_> {
             super::article_headers(&mut response, &store, entry);
             return Ok(response);
         }
-        let kept = match kept.filter(|kept| kept.issued == now) {
-            Some(kept) => kept,
+        let kept = match kept {
+            Some(kept) if kept.issued == now => kept,
+            // Rendered already: only the timestamp is new.
+            Some(kept) => {
+                let token = self.secret.form_token(slug.as_str(), now);
+                let kept = kept.around.with(&token, now);
+                if let Some((pages, key)) = key {
+                    pages.pages.insert(key, kept.clone());
+                }
+                kept
+            }
             None => {
                 // The page is still served when replies are down; it says so, and is not kept.
                 let replies = self
@@ -368,15 +428,17 @@ impl Page<'_> {
                 form.token = self.secret.form_token(slug.as_str(), now);
                 let markup =
                     article_page(entry.article(), jsonld, replies.as_deref(), &form).into_string();
-                let kept = Kept {
-                    issued: now,
-                    hash: hash_but(&markup, &form.token),
-                    page: Representation::new(markup.into()),
-                };
-                if let (Some((pages, key)), Some(_)) = (key, &replies) {
-                    pages.pages.insert(key, kept.clone());
+                match Around::split(&markup, &form.token) {
+                    Some(around) => {
+                        let kept = Arc::new(around).with(&form.token, now);
+                        if let (Some((pages, key)), Some(_)) = (key, &replies) {
+                            pages.pages.insert(key, kept.clone());
+                        }
+                        kept
+                    }
+                    // A page without the form (none is rendered without one).
+                    None => Arc::new(Around::whole(markup)).with("", now),
                 }
-                kept
             }
         };
         let mut response = page_response(req, &kept.page);
@@ -390,20 +452,6 @@ impl Page<'_> {
         super::article_headers(&mut response, &store, entry);
         Ok(response)
     }
-}
-
-/// The hash of `page` without the first `token` in it: the same for two
-/// renderings of one page in different seconds.
-fn hash_but(page: &str, token: &str) -> u128 {
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    match page.find(token).filter(|_| !token.is_empty()) {
-        Some(at) => {
-            hasher.update(&page.as_bytes()[..at]);
-            hasher.update(&page.as_bytes()[at + token.len()..]);
-        }
-        None => hasher.update(page.as_bytes()),
-    }
-    hasher.digest128()
 }
 
 /// `304` for a reader page whose copy the client has, named by `tag`, with
@@ -617,10 +665,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn two_renderings_of_a_page_hash_alike_but_for_their_timestamps() {
+    fn a_page_issued_in_another_second_differs_only_by_its_timestamp_and_hashes_alike() {
         let page = |token: &str, text: &str| format!("<p>{text}</p><input value=\"{token}\">");
-        let first = hash_but(&page("100.aaaa", "same"), "100.aaaa");
-        assert_eq!(first, hash_but(&page("101.bbbb", "same"), "101.bbbb"));
-        assert_ne!(first, hash_but(&page("101.bbbb", "other"), "101.bbbb"));
+        let around = Arc::new(Around::split(&page("100.aaaa", "same"), "100.aaaa").unwrap());
+        let later = around.with("101.bbbb", 101);
+        assert_eq!(later.page.body(), page("101.bbbb", "same").as_bytes());
+        assert_eq!(later.issued, 101);
+        let other = Around::split(&page("100.aaaa", "other"), "100.aaaa").unwrap();
+        assert_eq!(later.hash, around.hash);
+        assert_ne!(later.hash, other.hash);
+        assert!(Around::split("<p>no form</p>", "100.aaaa").is_none());
     }
 }
