@@ -258,13 +258,12 @@ pub struct PageCache {
     pages: quick_cache::sync::Cache<PageKey, Kept, PageWeight>,
 }
 
-/// A page as kept: the page rendered once, around its form's timestamp;
-/// the hash of all of it but the timestamp; and the page as issued in
-/// the second `issued`.
+/// A page as kept: the page rendered once, around its form's timestamp
+/// (with the hash of all of it but the timestamp), and the page as issued
+/// in the second `issued`.
 #[derive(Clone)]
 struct Kept {
     around: Arc<Around>,
-    hash: u128,
     issued: u64,
     page: Representation,
 }
@@ -310,7 +309,6 @@ impl Around {
         page.push_str(&self.after);
         Kept {
             around: Arc::clone(self),
-            hash: self.hash,
             issued,
             page: Representation::new(page.into()),
         }
@@ -398,9 +396,10 @@ impl Page<'_> {
         let kept = key.as_ref().and_then(|(pages, key)| pages.pages.get(key));
         // A browser's copy still current needs no page made for this second.
         if let Some(kept) = &kept
-            && let Some(issued) = stamped_match(req.headers(), kept.hash, now, PAGE_CURRENT_FOR)
+            && let Some(issued) =
+                stamped_match(req.headers(), kept.around.hash, now, PAGE_CURRENT_FOR)
         {
-            let mut response = not_modified(stamped_tag(kept.hash, issued));
+            let mut response = not_modified(stamped_tag(kept.around.hash, issued));
             super::article_headers(&mut response, &store, entry);
             return Ok(response);
         }
@@ -443,7 +442,7 @@ impl Page<'_> {
         };
         let mut response = page_response(req, &kept.page);
         if response.status() == StatusCode::OK || response.status() == StatusCode::NOT_MODIFIED {
-            let tag = stamped_tag(kept.hash, kept.issued);
+            let tag = stamped_tag(kept.around.hash, kept.issued);
             response.headers_mut().insert(
                 header::ETAG,
                 HeaderValue::from_str(&tag).expect("a stamped tag is a valid header"),
@@ -672,8 +671,8 @@ mod tests {
         assert_eq!(later.page.body(), page("101.bbbb", "same").as_bytes());
         assert_eq!(later.issued, 101);
         let other = Around::split(&page("100.aaaa", "other"), "100.aaaa").unwrap();
-        assert_eq!(later.hash, around.hash);
-        assert_ne!(later.hash, other.hash);
+        assert_eq!(later.around.hash, around.hash);
+        assert_ne!(later.around.hash, other.hash);
         assert!(Around::split("<p>no form</p>", "100.aaaa").is_none());
     }
 }
