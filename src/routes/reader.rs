@@ -671,8 +671,10 @@ mod tests {
         assert_eq!(later.page.body(), page("101.bbbb", "same").as_bytes());
         assert_eq!(later.issued, 101);
         let other = Around::split(&page("100.aaaa", "other"), "100.aaaa").unwrap();
-        assert_eq!(later.around.hash, around.hash);
-        assert_ne!(later.around.hash, other.hash);
+        // The same page rendered in the later second hashes alike.
+        let rendered_later = Around::split(&page("101.bbbb", "same"), "101.bbbb").unwrap();
+        assert_eq!(rendered_later.hash, around.hash);
+        assert_ne!(other.hash, around.hash);
         assert!(Around::split("<p>no form</p>", "100.aaaa").is_none());
     }
 }
