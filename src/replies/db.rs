@@ -66,6 +66,9 @@ const LISTEN_RETRY: Duration = Duration::from_secs(1);
 const KEY_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 /// The same body to the same article is refused for this long.
 const DUPLICATE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+/// The first key of the PostgreSQL advisory locks that make posts of one
+/// body take turns (the second is the body's hash).
+const DUPLICATE_LOCK: i32 = 7414;
 
 /// The `--database-url` is not one this server can use.
 #[derive(Debug, thiserror::Error)]
@@ -786,6 +789,20 @@ impl Database {
                 if !approved {
                     return Ok(Outcome::ParentNotApproved(parent));
                 }
+            }
+            if begin == "BEGIN" {
+                // PostgreSQL reads at READ COMMITTED: two posts of one body
+                // at once would each find no other and both be stored. A
+                // lock on the body (held to the commit) makes them take
+                // turns, and the second finds the first. SQLite's BEGIN
+                // IMMEDIATE already makes writers take turns. The two-key
+                // form keeps these apart from the outbox's one-key lock.
+                sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2 || chr(10) || $3))")
+                    .bind(DUPLICATE_LOCK)
+                    .bind(submission.article)
+                    .bind(&reply.body)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let duplicate: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM replies WHERE article = $1 AND created_at >= $2 AND body = $3 LIMIT 1",

@@ -304,6 +304,26 @@ on_both_backends! {
         assert_eq!(queue["total"], 1);
     }
 
+    async fn one_body_posted_many_times_at_once_is_stored_once(app) {
+        let path = replies_path();
+        // Several rounds: each is a race, which one round might not lose.
+        for round in 0..5 {
+            let body = dana(&format!("said at once, round {round}"));
+            let answers = futures_util::future::join_all(
+                (0..8).map(|_| app.post_json(&path, &body, &[])),
+            )
+            .await;
+            let stored = answers.iter().filter(|a| a.status == StatusCode::ACCEPTED).count();
+            assert_eq!(stored, 1, "round {round}: {stored} of 8 stored");
+            for refused in answers.iter().filter(|a| a.status != StatusCode::ACCEPTED) {
+                let problem = refused.problem(422);
+                assert_eq!(field_errors(&problem), [("body".to_owned(), "duplicate".to_owned())]);
+            }
+        }
+        let queue = app.as_moderator("GET", "/v1/moderation/replies", None).await.json();
+        assert_eq!(queue["total"], 5);
+    }
+
     async fn moderation_needs_a_moderators_bearer_token(app) {
         let path = "/v1/moderation/replies";
         let missing = app.get(path).await;
