@@ -175,6 +175,10 @@ const LEASE: Duration = Duration::from_secs(15);
 const BATCH: usize = 16;
 /// How long events and finished deliveries are kept.
 const KEEP_EVENTS: Duration = Duration::from_secs(7 * 86_400);
+/// How often those older are forgotten, and how soon again after a try
+/// that failed (the database was down).
+const FORGET_EVERY: Duration = Duration::from_secs(3600);
+const FORGET_RETRY: Duration = Duration::from_secs(60);
 
 impl Retries {
     /// The pause before try `attempt + 1`, after `attempt` failed ones.
@@ -210,18 +214,25 @@ pub async fn deliver_forever(
             return;
         }
     };
-    let mut last_cleanup = std::time::Instant::now();
+    // Old events are forgotten at start too: a server restarted more often
+    // than hourly (deploys, replicas coming and going) would otherwise
+    // keep them for good.
+    let mut next_cleanup = std::time::Instant::now();
     loop {
         if let Err(error) = round(&db, &endpoints, retries, &metrics, &client, &latest).await {
             tracing::warn!("webhooks: {error}; trying again shortly");
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        if last_cleanup.elapsed() > Duration::from_secs(3600) {
-            last_cleanup = std::time::Instant::now();
+        if std::time::Instant::now() >= next_cleanup {
             let before = crate::replies::now_millis() - KEEP_EVENTS.as_millis() as i64;
-            if let Err(error) = db.forget_events(before).await {
-                tracing::warn!("webhooks: old events not forgotten ({error})");
-            }
+            next_cleanup = std::time::Instant::now()
+                + match db.forget_events(before).await {
+                    Ok(()) => FORGET_EVERY,
+                    Err(error) => {
+                        tracing::warn!("webhooks: old events not forgotten ({error})");
+                        FORGET_RETRY
+                    }
+                };
         }
         tokio::time::sleep(TICK).await;
     }

@@ -7,7 +7,10 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use serde_json::json;
 
-use crate::helpers::{Backend, spawn_replies_app};
+use relief_api::config::Config;
+use sqlx::Connection as _;
+
+use crate::helpers::{Backend, TestApp, spawn_app_with, spawn_replies_app};
 
 /// Reads the stream until its text holds `needle`; returns all it read.
 async fn read_until<S, E>(stream: &mut S, needle: &str) -> String
@@ -99,4 +102,111 @@ async fn a_last_event_id_that_is_not_a_number_is_a_400_problem() {
         .request_with("GET", "/v1/events", &[("last-event-id", "yesterday")])
         .await;
     reply.problem(400);
+}
+
+/// A SQLite file in a temp dir of the test's own (gone with it), and its URL.
+fn sqlite_file() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("replies.db").display());
+    (dir, url)
+}
+
+/// An app with replies in the SQLite file at `url`, once it is up: its
+/// database migrated and its first record of the content made.
+async fn spawn_on_sqlite(url: &str) -> TestApp {
+    let app = spawn_app_with(Config {
+        database_url: url.to_owned(),
+        ..Config::default()
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while app.get("/v1/sync").await.status != actix_web::http::StatusCode::OK {
+        assert!(tokio::time::Instant::now() < deadline, "not up within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app
+}
+
+/// The outbox's state, as `(fanned out, version)`: whether the server has
+/// fanned out every event, and a version of its database that each write
+/// changes, by `version` (SQL giving text).
+pub fn outbox_state(version: &str) -> String {
+    format!(
+        "SELECT upto >= COALESCE((SELECT MAX(seq) FROM events), 0), {version} FROM webhook_fanout"
+    )
+}
+
+/// Asserts that a server, once it has done what a start gives it to do
+/// (the first record of the content announced, its events fanned out, old
+/// events forgotten: the outbox worker's first looks), writes nothing to
+/// its database while nothing happens. `look` reads [`outbox_state`];
+/// `None` while the database is not migrated yet.
+pub async fn writes_nothing_while_idle(mut look: impl AsyncFnMut() -> Option<(bool, String)>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !look().await.is_some_and(|(fanned_out, _)| fanned_out) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no fan-out within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The rest of that look (forgetting) is a moment behind.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = look().await;
+    // Several of the outbox's looks (every 250 ms), with nothing to find.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(look().await, before, "an idle server wrote to its database");
+}
+
+#[actix_web::test]
+async fn an_idle_server_writes_nothing_to_its_database() {
+    let (_dir, url) = sqlite_file();
+    let _app = spawn_on_sqlite(&url).await;
+    let mut watcher = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    // SQLite's data_version changes when another connection commits.
+    let state = outbox_state("(SELECT CAST(data_version AS TEXT) FROM pragma_data_version)");
+    writes_nothing_while_idle(async || {
+        sqlx::query_as(sqlx::AssertSqlSafe(state.as_str()))
+            .fetch_one(&mut watcher)
+            .await
+            .ok()
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn events_older_than_seven_days_are_forgotten_when_a_server_starts() {
+    let (_dir, url) = sqlite_file();
+    let first = spawn_on_sqlite(&url).await;
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let day = 86_400_000i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for (id, age) in [("eight-days-old", 8 * day), ("six-days-old", 6 * day)] {
+        sqlx::query(
+            "INSERT INTO events (id, type, payload, created_at) VALUES ($1, 'content.updated', '{}', $2)",
+        )
+        .bind(id)
+        .bind(now - age)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    }
+    let kept = async |db: &mut sqlx::SqliteConnection| -> Vec<String> {
+        sqlx::query_scalar("SELECT id FROM events WHERE id LIKE '%-days-old' ORDER BY seq")
+            .fetch_all(db)
+            .await
+            .unwrap()
+    };
+    // A server restarted (a deploy, a new replica) more often than hourly
+    // still keeps events no longer than it says.
+    drop(first);
+    let _second = spawn_on_sqlite(&url).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while kept(&mut db).await.len() > 1 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(kept(&mut db).await, ["six-days-old"]);
 }

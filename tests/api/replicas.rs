@@ -177,3 +177,21 @@ async fn a_replica_that_loses_its_listener_listens_again_and_hears_the_next_deci
     one.moderate(id, "approved").await;
     assert!(page_shows_within_a_second(other, "Heard after the cut.", true).await);
 }
+
+#[actix_web::test]
+async fn an_idle_replica_writes_nothing_to_the_database() {
+    let Some((_replicas, url)) = spawn_replicas(1, Config::default()).await else {
+        return skipped_without_postgres();
+    };
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    // Every write of the outbox's fan-out row (what a replica's worker
+    // looks at every 250 ms) makes a new version of it, with a new xmin.
+    let state = crate::events::outbox_state("xmin::text");
+    crate::events::writes_nothing_while_idle(async || {
+        sqlx::query_as(sqlx::AssertSqlSafe(state.as_str()))
+            .fetch_one(&mut admin)
+            .await
+            .ok()
+    })
+    .await;
+}
