@@ -278,6 +278,53 @@ macro_rules! on_pool {
     }};
 }
 
+/// Evaluates, in transaction `$tx`, to whether a reply to `$article` from
+/// the last 24 hours (other than reply `$except`) has `$body`: the same
+/// body is not stored twice. On PostgreSQL it first takes the body's lock,
+/// held to the commit: at READ COMMITTED two writes of one body at once
+/// would each find no other and both be stored; the lock makes them take
+/// turns, and the second finds the first. SQLite's BEGIN IMMEDIATE already
+/// makes writers take turns. The two-key form keeps these apart from the
+/// outbox's one-key lock.
+macro_rules! duplicate {
+    ($tx:expr, $begin:expr, $article:expr, $body:expr, $except:expr, $now:expr) => {{
+        if $begin == "BEGIN" {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2 || chr(10) || $3))")
+                .bind(DUPLICATE_LOCK)
+                .bind($article)
+                .bind($body)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        let except: Option<ReplyId> = $except;
+        sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM replies \
+             WHERE article = $1 AND created_at >= $2 AND body = $3 AND id <> $4 LIMIT 1",
+        )
+        .bind($article)
+        .bind($now.millis() - DUPLICATE_WINDOW_MS)
+        .bind($body)
+        .bind(except.map_or(0, ReplyId::get))
+        .fetch_optional(&mut *$tx)
+        .await?
+        .is_some()
+    }};
+}
+
+/// The 422 for a body [`duplicate!`] found.
+fn duplicate_body(article: &str) -> ReplyError {
+    ReplyError::Invalid {
+        detail: "the reply is not valid: 1 problem, listed in `errors`".into(),
+        violations: vec![Violation::new(
+            "body",
+            "duplicate",
+            format!(
+                "is the same as a reply to `{article}` from the last 24 hours; it is not stored twice"
+            ),
+        )],
+    }
+}
+
 /// A client's posts in the current window of the shared rate limit.
 #[derive(Debug, Clone, Copy)]
 pub struct PostCount {
@@ -790,29 +837,7 @@ impl Database {
                     return Ok(Outcome::ParentNotApproved(parent));
                 }
             }
-            if begin == "BEGIN" {
-                // PostgreSQL reads at READ COMMITTED: two posts of one body
-                // at once would each find no other and both be stored. A
-                // lock on the body (held to the commit) makes them take
-                // turns, and the second finds the first. SQLite's BEGIN
-                // IMMEDIATE already makes writers take turns. The two-key
-                // form keeps these apart from the outbox's one-key lock.
-                sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2 || chr(10) || $3))")
-                    .bind(DUPLICATE_LOCK)
-                    .bind(submission.article)
-                    .bind(&reply.body)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let duplicate: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM replies WHERE article = $1 AND created_at >= $2 AND body = $3 LIMIT 1",
-            )
-            .bind(submission.article)
-            .bind(now.millis() - DUPLICATE_WINDOW_MS)
-            .bind(&reply.body)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if duplicate.is_some() {
+            if duplicate!(tx, begin, submission.article, &reply.body, None, now) {
                 return Ok(Outcome::Duplicate);
             }
             let id: i64 = sqlx::query_scalar(
@@ -898,17 +923,7 @@ impl Database {
             Outcome::Duplicate if let Some(stored) = self.replayed(&submission).await? => {
                 Ok(stored)
             }
-            Outcome::Duplicate => Err(ReplyError::Invalid {
-                detail: "the reply is not valid: 1 problem, listed in `errors`".into(),
-                violations: vec![Violation::new(
-                    "body",
-                    "duplicate",
-                    format!(
-                        "is the same as a reply to `{}` from the last 24 hours; it is not stored twice",
-                        submission.article
-                    ),
-                )],
-            }),
+            Outcome::Duplicate => Err(duplicate_body(submission.article)),
             Outcome::ParentNotApproved(parent) => Err(ReplyError::Invalid {
                 detail: "the reply is not valid: 1 problem, listed in `errors`".into(),
                 violations: vec![Violation::new(

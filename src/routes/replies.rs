@@ -279,7 +279,9 @@ impl FromRequest for ReplyTokenHeader {
 ///
 /// Lets the author of a reply correct it within 15 minutes of posting, with
 /// the `edit_token` its 202 carried, sent as `Reply-Token`. The fields
-/// given replace those stored. A corrected reply that was approved goes
+/// given replace those stored, by the rules of a post: a body that is
+/// another reply's to the article from the last 24 hours is refused (422,
+/// rule `duplicate`). A corrected reply that was approved goes
 /// back to moderation (`pending`) and is hidden until approved again.
 #[utoipa::path(
     patch,

@@ -324,6 +324,27 @@ on_both_backends! {
         assert_eq!(queue["total"], 5);
     }
 
+    async fn a_correction_cannot_make_a_reply_the_same_as_another(app) {
+        let path = replies_path();
+        app.post_reply(dana("The first one said this.")).await;
+        let second = app.post_json(&path, &dana("The second one said that."), &[]).await.json();
+        let url = format!("{path}/{}", second["id"]);
+        let token = second["edit_token"].as_str().unwrap();
+        let headers = [("content-type", "application/json"), ("reply-token", token)];
+        let patch = |body: &str| app.send("PATCH", &url, &headers, json!({ "body": body }).to_string());
+
+        let refused = patch("The first one said this.").await;
+        let problem = refused.problem(422);
+        assert_eq!(field_errors(&problem), [("body".to_owned(), "duplicate".to_owned())]);
+        let kept = app.as_moderator("GET", &format!("/v1/moderation/replies/{}", second["id"]), None).await;
+        assert_eq!(kept.json()["body"], "The second one said that.");
+
+        // A reply's own body is no duplicate of itself; a new one is stored.
+        assert_eq!(patch("The second one said that.").await.status, StatusCode::OK);
+        let corrected = patch("The second one said it better.").await;
+        assert_eq!(corrected.json()["body"], "The second one said it better.");
+    }
+
     async fn moderation_needs_a_moderators_bearer_token(app) {
         let path = "/v1/moderation/replies";
         let missing = app.get(path).await;

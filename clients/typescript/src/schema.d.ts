@@ -342,7 +342,9 @@ export interface paths {
          * Correct a reply
          * @description Lets the author of a reply correct it within 15 minutes of posting, with
          *     the `edit_token` its 202 carried, sent as `Reply-Token`. The fields
-         *     given replace those stored. A corrected reply that was approved goes
+         *     given replace those stored, by the rules of a post: a body that is
+         *     another reply's to the article from the last 24 hours is refused (422,
+         *     rule `duplicate`). A corrected reply that was approved goes
          *     back to moderation (`pending`) and is hidden until approved again.
          */
         patch: operations["reply_update"];

@@ -5,7 +5,9 @@
 
 use tracing::Instrument as _;
 
-use super::{Database, Pool, ReplyError, db_span, guard};
+use super::{
+    DUPLICATE_LOCK, DUPLICATE_WINDOW_MS, Database, Pool, ReplyError, db_span, duplicate_body, guard,
+};
 use crate::replies::{ModeratedReply, Reply, ReplyCorrection, ReplyId, ReplyStatus, Timestamp};
 
 /// Reads reply `$id` of `$article` in transaction `$tx` and evaluates to
@@ -36,7 +38,8 @@ impl Database {
     /// fields given replace those stored. An approved reply goes back to
     /// `pending` (a moderator sees it again); one with too many links
     /// becomes spam. [`ReplyError::TokenRefused`] if the token does not
-    /// open it.
+    /// open it; [`ReplyError::Invalid`] if the new body is that of another
+    /// reply to the article from the last 24 hours, as when posting.
     pub async fn correct(
         &self,
         article: &str,
@@ -47,13 +50,16 @@ impl Database {
         let (live, corrected) = on_pool!(self, "correcting a reply", |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
             let Some(status) = opened!(tx, article, id, token) else {
-                return Ok(None);
+                return Ok(Corrected::Refused);
             };
             let current: Reply = sqlx::query_as(SELECT_REPLY)
                 .bind(id.get())
                 .fetch_one(&mut *tx)
                 .await?;
             let body = correction.body.as_deref().unwrap_or(&current.body);
+            if duplicate!(tx, begin, article, body, Some(id), Timestamp::now()) {
+                return Ok(Corrected::Duplicate);
+            }
             let status = match status.parse::<ReplyStatus>() {
                 _ if guard::links(body) > guard::MAX_LINKS => ReplyStatus::Spam,
                 Ok(ReplyStatus::Approved) => ReplyStatus::Pending,
@@ -79,11 +85,15 @@ impl Database {
                 .fetch_one(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(Some(corrected))
+            Ok::<_, sqlx::Error>(Corrected::Done(corrected))
         })?;
         self.approved_changed();
         self.still_there(&live)?;
-        corrected.ok_or(ReplyError::TokenRefused)
+        match corrected {
+            Corrected::Done(reply) => Ok(reply),
+            Corrected::Refused => Err(ReplyError::TokenRefused),
+            Corrected::Duplicate => Err(duplicate_body(article)),
+        }
     }
 
     /// Withdraws (deletes) reply `id` of `article` with the author's
@@ -161,6 +171,15 @@ impl Database {
         self.still_there(&live)?;
         Ok(erased)
     }
+}
+
+/// What correcting a reply came to.
+enum Corrected {
+    Done(Reply),
+    /// The token does not open the reply.
+    Refused,
+    /// The new body is another reply's.
+    Duplicate,
 }
 
 /// One reply, as [`Reply`].
