@@ -18,6 +18,8 @@ alternating between BIN and OLD (both servers up, one loaded at a time),
 medians reported."""
 import os, re, statistics, subprocess, sys, tempfile, threading, time, urllib.request
 
+from common import wait_healthy
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "..", "content", "articles", "deep-tissue-massage-for-back-pain.toml")
 SLUG = "deep-tissue-massage-for-back-pain"
@@ -54,12 +56,7 @@ def start(binary, args=(), log="warn"):
             if indexed.is_set() and recorded.is_set():
                 proc.prepared.set()
     threading.Thread(target=read, daemon=True).start()
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz")
-            break
-        except Exception:
-            time.sleep(0.01)
+    wait_healthy(port)
     return proc, port, time.time() - began
 
 

@@ -165,7 +165,8 @@ pub struct Retries {
 pub const MAX_PAUSE: Duration = Duration::from_secs(3600);
 /// How long one try may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// How often the outbox is looked at when nothing wakes the worker.
+/// How often the outbox is looked at when nothing wakes the worker
+/// (events this server writes do: [`Database::announcement`]).
 const TICK: Duration = Duration::from_millis(250);
 /// How long a delivery taken for a try is left to its taker: longer than
 /// a try can last. A process that dies mid-try leaves it due again after
@@ -234,7 +235,9 @@ pub async fn deliver_forever(
                     }
                 };
         }
-        tokio::time::sleep(TICK).await;
+        // Woken at once by this server's own events; another replica's
+        // (on a shared PostgreSQL) are found at the next tick at the latest.
+        let _ = tokio::time::timeout(TICK, db.announcement()).await;
     }
 }
 

@@ -134,6 +134,9 @@ pub struct Database {
     /// decision, a deletion, a new pool): caches of approved replies key
     /// their entries by it (see [`Database::approved_version`]).
     approved_version: AtomicU64,
+    /// Wakes the outbox's worker when an event may have been written (see
+    /// [`Database::announced`]).
+    outbox_woken: tokio::sync::Notify,
     /// For PostgreSQL: how to connect, for [`Database::check_tls`].
     postgres: Option<PgConnectOptions>,
 }
@@ -491,6 +494,7 @@ impl Database {
             down_until: AtomicI64::new(0),
             display: redact(url),
             approved_version: AtomicU64::new(0),
+            outbox_woken: tokio::sync::Notify::new(),
             postgres,
         })
     }
@@ -688,7 +692,11 @@ impl Database {
         tracing::info!(database = %self.display, "listening for reply changes");
         loop {
             match listener.try_recv().await {
-                Ok(Some(_)) => self.approved_changed(),
+                // Another replica's change may have come with an event.
+                Ok(Some(_)) => {
+                    self.approved_changed();
+                    self.announced();
+                }
                 // Lost, and connected again (sqlx re-listens before it
                 // returns): whatever was announced in between is unknown.
                 Ok(None) => {
@@ -908,6 +916,7 @@ impl Database {
         })?;
         match outcome {
             Outcome::Stored(id) => {
+                self.announced();
                 // Committed, but to the file at the configured path? If it
                 // was deleted meanwhile, the reply went with it: a retry
                 // with the same key stores it again in the new file.
@@ -971,6 +980,20 @@ impl Database {
     /// replica's decisions on a shared PostgreSQL do not change it.)
     pub fn approved_version(&self) -> u64 {
         self.approved_version.load(Ordering::SeqCst)
+    }
+
+    /// Says that an event may have been committed: the outbox's worker
+    /// looks at once instead of at its next tick, so live streams and
+    /// webhooks get it without that wait. A wake with no waiter is kept
+    /// for the worker's next wait.
+    pub(super) fn announced(&self) {
+        self.outbox_woken.notify_one();
+    }
+
+    /// Waits until [`Database::announced`] is called (or was, since the
+    /// last wait).
+    pub async fn announcement(&self) {
+        self.outbox_woken.notified().await;
     }
 
     fn approved_changed(&self) {
@@ -1100,6 +1123,7 @@ impl Database {
             tx.commit().await?;
             Ok::<_, sqlx::Error>(reply)
         })?;
+        self.announced();
         self.approved_changed();
         self.still_there(&live)?;
         Ok(reply)

@@ -319,6 +319,9 @@ impl Database {
                 changes: changes.len(),
             })
         })?;
+        if recorded.changes > 0 {
+            self.announced();
+        }
         Ok(recorded)
     }
 
