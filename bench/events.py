@@ -11,7 +11,7 @@ answer to the arrival of its frame. p50, p90 and max are reported per
 binary."""
 import http.client, json, os, statistics, subprocess, sys, tempfile, threading, time
 
-from common import wait_healthy
+from common import wait_for
 
 N = int(os.environ.get("N", "40"))
 ROUNDS = int(os.environ.get("ROUNDS", "2"))
@@ -35,7 +35,7 @@ class Server:
              "--moderator-tokens-file", tokens],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "RUST_LOG": "warn"})
-        wait_healthy(self.port)
+        wait_for(self.port)
         self.arrived = {}
         self.lock = threading.Condition()
         threading.Thread(target=self.listen, daemon=True).start()

@@ -18,7 +18,7 @@ alternating between BIN and OLD (both servers up, one loaded at a time),
 medians reported."""
 import os, re, statistics, subprocess, sys, tempfile, threading, time, urllib.request
 
-from common import wait_healthy
+from common import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "..", "content", "articles", "deep-tissue-massage-for-back-pain.toml")
@@ -56,17 +56,12 @@ def start(binary, args=(), log="warn"):
             if indexed.is_set() and recorded.is_set():
                 proc.prepared.set()
     threading.Thread(target=read, daemon=True).start()
-    wait_healthy(port)
+    wait_for(port)
     return proc, port, time.time() - began
 
 
 def wait_for_search(port):
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/search?q=massage")
-            return
-        except Exception:
-            time.sleep(0.1)
+    wait_for(port, "/v1/search?q=massage", pause=0.1)
 
 
 def cpu(pid):
