@@ -69,15 +69,16 @@ document.addEventListener("DOMContentLoaded", () => {
     status.after(withdraw);
   }
 
-  // Live: when a moderator approves a reply to this article, the replies
-  // section is fetched anew (the page renders it) and swapped in, without
-  // a reload. EventSource reconnects by itself, resuming after the last event.
+  // Live: when a reply to this article is approved, or one shown is
+  // removed, the replies section is fetched anew (the page renders it) and
+  // swapped in, without a reload. EventSource reconnects by itself,
+  // resuming after the last event.
   const replies = document.querySelector("section.replies");
   const api = form.dataset.api;
   if (!replies || !api || !window.EventSource) return;
   const article = api.split("/")[3];
   const events = new EventSource("/v1/events");
-  events.addEventListener("reply.approved", async (message) => {
+  const refresh = async (message) => {
     let event;
     try {
       event = JSON.parse(message.data);
@@ -90,5 +91,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
     const fresh = page.querySelector("section.replies");
     if (fresh) replies.replaceChildren(...fresh.childNodes);
-  });
+  };
+  events.addEventListener("reply.approved", refresh);
+  events.addEventListener("reply.removed", refresh);
 });

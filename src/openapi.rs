@@ -22,7 +22,7 @@ use crate::{
         TokenRefused, TooManyRequests, Unauthorized, Unavailable, Unprocessable,
         UnsupportedMediaType, UriTooLong,
     },
-    events::{ContentEvent, EventType, ReplyEvent},
+    events::{ContentEvent, EventType, RemovedReplyEvent, ReplyEvent},
     routes,
 };
 
@@ -52,7 +52,7 @@ reply ids are positive integers.",
         (name = "operations", description = "Probes and metrics for load balancers, orchestrators and monitoring."),
     ),
     components(
-        schemas(Problem, Slug, EventType, ContentEvent, ReplyEvent),
+        schemas(Problem, Slug, EventType, ContentEvent, ReplyEvent, RemovedReplyEvent),
         responses(
             BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge, RequestTimeout, Forbidden,
             UnsupportedMediaType, Unprocessable, Conflict, Unauthorized, TooManyRequests, Unavailable,
@@ -280,6 +280,12 @@ impl Modify for Webhooks {
                 EventType::ReplyApproved,
                 "ReplyEvent",
                 "A moderator approved a reply: it is now shown.",
+            ),
+            (
+                EventType::ReplyRemoved,
+                "RemovedReplyEvent",
+                "A reply that was shown no longer is (rejected, marked spam, sent back to the \
+                 queue, deleted, corrected or withdrawn by its author, or erased): drop it.",
             ),
         ];
         let header = |name: &str, description: &str| {

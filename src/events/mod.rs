@@ -29,6 +29,12 @@ pub enum EventType {
     /// A moderator approved a reply: it is now shown.
     #[serde(rename = "reply.approved")]
     ReplyApproved,
+    /// A reply that was shown no longer is: a moderator rejected it,
+    /// marked it spam, sent it back to the queue or deleted it, its author
+    /// corrected it (shown again once approved) or withdrew it, or it was
+    /// erased at its author's request. Front ends drop it.
+    #[serde(rename = "reply.removed")]
+    ReplyRemoved,
 }
 
 impl EventType {
@@ -39,6 +45,7 @@ impl EventType {
             Self::ContentDeleted => "content.deleted",
             Self::ReplySubmitted => "reply.submitted",
             Self::ReplyApproved => "reply.approved",
+            Self::ReplyRemoved => "reply.removed",
         }
     }
 
@@ -49,11 +56,12 @@ impl EventType {
     }
 
     /// The public ones, as stored: for the live stream's query.
-    pub const PUBLIC: [&'static str; 4] = [
+    pub const PUBLIC: [&'static str; 5] = [
         "content.published",
         "content.updated",
         "content.deleted",
         "reply.approved",
+        "reply.removed",
     ];
 }
 
@@ -106,6 +114,18 @@ pub struct ReplyEvent {
     /// What the author wrote.
     #[schema(example = "This helped my lower back a lot.")]
     pub body: String,
+}
+
+/// The data of a `reply.removed` event: which reply to drop. Nothing the
+/// author wrote is sent again.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RemovedReplyEvent {
+    /// The reply's id.
+    #[schema(example = 42)]
+    pub id: i64,
+    /// The article it replied to.
+    #[schema(example = "deep-tissue-massage-for-back-pain")]
+    pub article: String,
 }
 
 /// An event ready to write to the outbox: its id, type and bytes.
@@ -189,5 +209,8 @@ mod tests {
         assert!(!EventType::ReplySubmitted.is_public());
         assert!(!EventType::PUBLIC.contains(&EventType::ReplySubmitted.as_str()));
         assert!(EventType::PUBLIC.contains(&EventType::ReplyApproved.as_str()));
+        // A front end that showed a reply must learn it is gone.
+        assert!(EventType::ReplyRemoved.is_public());
+        assert!(EventType::PUBLIC.contains(&EventType::ReplyRemoved.as_str()));
     }
 }

@@ -314,6 +314,41 @@ macro_rules! duplicate {
     }};
 }
 
+/// `$query` (a read of rows about to be written) as it is sent in a
+/// transaction begun with `$begin`: on PostgreSQL `FOR UPDATE`, so that the
+/// rows read stay as read until the commit (at READ COMMITTED another
+/// writer could change them in between); SQLite's BEGIN IMMEDIATE already
+/// makes writers take turns.
+macro_rules! locked {
+    ($begin:expr, $query:literal) => {
+        if $begin == "BEGIN" {
+            concat!($query, " FOR UPDATE")
+        } else {
+            $query
+        }
+    };
+}
+
+/// Deletes reply `$id` in transaction `$tx`, announcing `reply.removed`
+/// if it was shown; evaluates to whether there was such a reply.
+macro_rules! deleted {
+    ($tx:expr, $begin:expr, $id:expr) => {{
+        let id: ReplyId = $id;
+        let gone: Option<(String, String)> =
+            sqlx::query_as("DELETE FROM replies WHERE id = $1 RETURNING article, status")
+                .bind(id.get())
+                .fetch_optional(&mut *$tx)
+                .await?;
+        if let Some((article, _)) = gone
+            .as_ref()
+            .filter(|(_, status)| status == ReplyStatus::Approved.as_str())
+        {
+            outbox::announce_removed!($tx, $begin, id.get(), article);
+        }
+        gone.is_some()
+    }};
+}
+
 /// The 422 for a body [`duplicate!`] found.
 fn duplicate_body(article: &str) -> ReplyError {
     ReplyError::Invalid {
@@ -1101,12 +1136,24 @@ impl Database {
         );
         let (live, reply) = on_pool!(self, "moderating a reply", |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
+            let was: Option<String> =
+                sqlx::query_scalar(locked!(begin, "SELECT status FROM replies WHERE id = $1"))
+                    .bind(id.get())
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let reply: Option<ModeratedReply> = sqlx::query_as(query)
                 .bind(status.as_str())
                 .bind(Timestamp::now().millis())
                 .bind(id.get())
                 .fetch_optional(&mut *tx)
                 .await?;
+            let shown = was.as_deref() == Some(ReplyStatus::Approved.as_str());
+            if let Some(reply) = reply
+                .as_ref()
+                .filter(|_| shown && status != ReplyStatus::Approved)
+            {
+                outbox::announce_removed!(tx, begin, reply.id, &reply.article);
+            }
             if let Some(reply) = reply.as_ref().filter(|_| status == ReplyStatus::Approved) {
                 let approved = NewEvent::new(
                     EventType::ReplyApproved,
@@ -1132,14 +1179,13 @@ impl Database {
     /// Deletes a reply for good; replies that answered it stay, without a
     /// parent. `false` if there was no such reply.
     pub async fn delete(&self, id: ReplyId) -> Result<bool, ReplyError> {
-        let query = "DELETE FROM replies WHERE id = $1";
-        let (live, deleted) = on_pool!(self, "deleting a reply", |pool, _begin| {
-            sqlx::query(query)
-                .bind(id.get())
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected() > 0)
+        let (live, deleted) = on_pool!(self, "deleting a reply", |pool, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            let deleted = deleted!(tx, begin, id);
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(deleted)
         })?;
+        self.announced();
         self.approved_changed();
         self.still_there(&live)?;
         Ok(deleted)

@@ -27,8 +27,9 @@ const BATCH: usize = 100;
 /// Stream live events
 ///
 /// Server-sent events (`text/event-stream`): `content.published`,
-/// `content.updated`, `content.deleted` and `reply.approved`, as they
-/// happen. Each has `id` (its number in the outbox), `event` (its type)
+/// `content.updated`, `content.deleted`, `reply.approved` and
+/// `reply.removed` (a reply shown until now no longer is: drop it), as
+/// they happen. Each has `id` (its number in the outbox), `event` (its type)
 /// and `data` (the event, as webhooks receive it). A client that
 /// reconnects sends `Last-Event-ID` (browsers' `EventSource` does) and
 /// first gets what it missed, for as long as the outbox keeps events (7

@@ -10,7 +10,7 @@ use serde_json::json;
 use relief_api::config::Config;
 use sqlx::Connection as _;
 
-use crate::helpers::{Backend, TestApp, spawn_app_with, spawn_replies_app};
+use crate::helpers::{Backend, SLUG, TestApp, spawn_app_with, spawn_replies_app};
 
 /// Reads the stream until its text holds `needle`; returns all it read.
 async fn read_until<S, E>(stream: &mut S, needle: &str) -> String
@@ -210,4 +210,92 @@ async fn events_older_than_seven_days_are_forgotten_when_a_server_starts() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(kept(&mut db).await, ["six-days-old"]);
+}
+
+/// Posts a reply as `email` with `body` and has a moderator approve it:
+/// shown from then on. Its id and edit token.
+async fn shown(app: &TestApp, email: &str, body: &str) -> (i64, String) {
+    let posted = app
+        .post_json(
+            &format!("/v1/articles/{SLUG}/replies"),
+            &json!({ "author_name": "Dana", "author_email": email, "body": body }),
+            &[],
+        )
+        .await
+        .json();
+    let id = posted["id"].as_i64().expect("an id");
+    app.moderate(id, "approved").await;
+    (
+        id,
+        posted["edit_token"].as_str().expect("a token").to_owned(),
+    )
+}
+
+/// The `(type, data)` of each frame of `text` with data.
+fn events_of(text: &str) -> Vec<(String, serde_json::Value)> {
+    text.split("\n\n")
+        .filter_map(|frame| {
+            let kind = frame
+                .lines()
+                .find_map(|line| line.strip_prefix("event: "))?;
+            let data = frame.lines().find_map(|line| line.strip_prefix("data: "))?;
+            let event: serde_json::Value = serde_json::from_str(data).unwrap();
+            Some((kind.to_owned(), event["data"].clone()))
+        })
+        .collect()
+}
+
+on_both_backends! {
+    async fn a_listener_is_told_when_a_shown_reply_is_removed_whichever_way_it_goes(app) {
+        let path = format!("/v1/articles/{SLUG}/replies");
+        // Never shown, so never removed: rejected from the queue.
+        let never = app.post_reply(json!({ "author_name": "Dana", "body": "Never shown." })).await;
+        app.moderate(never, "rejected").await;
+
+        let (rejected, _) = shown(&app, "dana@example.com", "Rejected once shown.").await;
+        app.moderate(rejected, "rejected").await;
+        let (corrected, token) = shown(&app, "dana@example.com", "Corrected once shown.").await;
+        let correction = app
+            .send(
+                "PATCH",
+                &format!("{path}/{corrected}"),
+                &[("content-type", "application/json"), ("reply-token", &token)],
+                json!({ "body": "Corrected, and waiting again." }).to_string(),
+            )
+            .await;
+        assert_eq!(correction.status, 200);
+        let (deleted, _) = shown(&app, "dana@example.com", "Deleted once shown.").await;
+        let deletion = app.as_moderator("DELETE", &format!("/v1/moderation/replies/{deleted}"), None).await;
+        assert_eq!(deletion.status, 204);
+        let (withdrawn, token) = shown(&app, "dana@example.com", "Withdrawn once shown.").await;
+        let withdrawal = app.send("DELETE", &format!("{path}/{withdrawn}"), &[("reply-token", &token)], "").await;
+        assert_eq!(withdrawal.status, 204);
+        let (erased, _) = shown(&app, "erase.me@example.com", "Erased words, once shown.").await;
+        let erasure = app
+            .as_moderator("DELETE", "/v1/moderation/authors/erase.me@example.com/replies", None)
+            .await;
+        assert_eq!(erasure.status, 200);
+
+        // A front end that listened all along (from the outbox's start).
+        let mut stream = awc::Client::default()
+            .get(format!("{}/v1/events", app.address))
+            .insert_header(("last-event-id", "0"))
+            .send()
+            .await
+            .expect("the stream opens");
+        let last = format!("{{\"id\":{erased},\"article\":\"{SLUG}\"}}");
+        let text = read_until(&mut stream, &last).await;
+        let removed: Vec<serde_json::Value> = events_of(&text)
+            .into_iter()
+            .filter(|(kind, _)| kind == "reply.removed")
+            .map(|(_, data)| data)
+            .collect();
+        let expected: Vec<serde_json::Value> = [rejected, corrected, deleted, withdrawn, erased]
+            .into_iter()
+            .map(|id| json!({ "id": id, "article": SLUG }))
+            .collect();
+        assert_eq!(removed, expected, "{text}");
+        // The erased reply's words were taken back with its approval.
+        assert!(!text.contains("Erased words"), "{text}");
+    }
 }

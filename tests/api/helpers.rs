@@ -610,3 +610,35 @@ impl Drop for ServerProcess {
         let _ = self.child.wait();
     }
 }
+
+/// Defines each test once per backend: `sqlite::name` and `postgres::name`.
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let $app = $crate::helpers::spawn_replies_app($crate::helpers::Backend::Sqlite)
+                        .await
+                        .expect("SQLite is built in");
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let Some($app) =
+                        $crate::helpers::spawn_replies_app($crate::helpers::Backend::Postgres).await
+                    else {
+                        return $crate::helpers::skipped_without_postgres();
+                    };
+                    $body
+                }
+            )*
+        }
+    };
+}

@@ -1,6 +1,10 @@
 //! Integration tests: each starts the real app on a free port and talks HTTP
 //! to it, as a front end would.
 
+// First: its macros are for the modules after it.
+#[macro_use]
+mod helpers;
+
 mod architecture;
 mod articles;
 mod caching;
@@ -10,7 +14,6 @@ mod discovery;
 mod durability;
 mod errors;
 mod events;
-mod helpers;
 mod limits;
 mod openapi;
 mod operations;

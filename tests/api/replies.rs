@@ -6,8 +6,7 @@ use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Backend, MODERATOR_TOKEN, SLUG, TestApp, skipped_without_postgres, spawn_app,
-    spawn_replies_app, spawn_replies_app_with,
+    Backend, MODERATOR_TOKEN, SLUG, TestApp, spawn_app, spawn_replies_app, spawn_replies_app_with,
 };
 use relief_api::config::Config;
 
@@ -33,34 +32,6 @@ fn field_errors(problem: &Value) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// Defines each test once per backend: `sqlite::name` and `postgres::name`.
-macro_rules! on_both_backends {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[actix_web::test]
-                async fn $name() {
-                    let $app = spawn_replies_app(Backend::Sqlite).await.expect("SQLite is built in");
-                    $body
-                }
-            )*
-        }
-        mod postgres {
-            use super::*;
-            $(
-                #[actix_web::test]
-                async fn $name() {
-                    let Some($app) = spawn_replies_app(Backend::Postgres).await else {
-                        return skipped_without_postgres();
-                    };
-                    $body
-                }
-            )*
-        }
-    };
 }
 
 async fn public_bodies(app: &TestApp) -> Vec<String> {

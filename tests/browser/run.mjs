@@ -77,6 +77,15 @@ await test("reader-page-shows-the-article-and-an-approved-reply", async (page) =
   assert.equal(approved.status, 200);
   // The page listens to /v1/events: the approved reply appears without a reload.
   await page.getByText(text).waitFor({ timeout: 10000 });
+
+  // A moderator takes it back: it goes from the open page, again without a reload.
+  const rejected = await fetch(`${base}/v1/moderation/replies/${id}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ status: "rejected" }),
+  });
+  assert.equal(rejected.status, 200);
+  await page.getByText(text).waitFor({ state: "detached", timeout: 10000 });
   await page.goto(`${base}/articles/${slug}`);
 });
 

@@ -422,8 +422,9 @@ export interface paths {
         /**
          * Stream live events
          * @description Server-sent events (`text/event-stream`): `content.published`,
-         *     `content.updated`, `content.deleted` and `reply.approved`, as they
-         *     happen. Each has `id` (its number in the outbox), `event` (its type)
+         *     `content.updated`, `content.deleted`, `reply.approved` and
+         *     `reply.removed` (a reply shown until now no longer is: drop it), as
+         *     they happen. Each has `id` (its number in the outbox), `event` (its type)
          *     and `data` (the event, as webhooks receive it). A client that
          *     reconnects sends `Last-Event-ID` (browsers' `EventSource` does) and
          *     first gets what it missed, for as long as the outbox keeps events (7
@@ -653,6 +654,26 @@ export interface webhooks {
          * @description A moderator approved a reply: it is now shown. Posted to each `--webhooks-file` endpoint that wants it, at least once (retried with exponential backoff; deduplicate by `webhook-id`). Verify `webhook-signature` with any Standard Webhooks library. Answer 2xx to acknowledge.
          */
         post: operations["webhook_reply_approved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "reply.removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive `reply.removed`
+         * @description A reply that was shown no longer is (rejected, marked spam, sent back to the queue, deleted, corrected or withdrawn by its author, or erased): drop it. Posted to each `--webhooks-file` endpoint that wants it, at least once (retried with exponential backoff; deduplicate by `webhook-id`). Verify `webhook-signature` with any Standard Webhooks library. Answer 2xx to acknowledge.
+         */
+        post: operations["webhook_reply_removed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1049,7 +1070,7 @@ export interface components {
          * @description What happened.
          * @enum {string}
          */
-        EventType: "content.published" | "content.updated" | "content.deleted" | "reply.submitted" | "reply.approved";
+        EventType: "content.published" | "content.updated" | "content.deleted" | "reply.submitted" | "reply.approved" | "reply.removed";
         /** @description A frequently asked question and its answer. */
         Faq: {
             /**
@@ -2044,6 +2065,23 @@ export interface components {
              * @example ready
              */
             status: string;
+        };
+        /**
+         * @description The data of a `reply.removed` event: which reply to drop. Nothing the
+         *     author wrote is sent again.
+         */
+        RemovedReplyEvent: {
+            /**
+             * @description The article it replied to.
+             * @example deep-tissue-massage-for-back-pain
+             */
+            article: string;
+            /**
+             * Format: int64
+             * @description The reply's id.
+             * @example 42
+             */
+            id: number;
         };
         /** @description The part of the article where readers leave replies. */
         RepliesPart: {
@@ -4470,6 +4508,48 @@ export interface operations {
                     timestamp: string;
                     /** @enum {string} */
                     type: "reply.approved";
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledged: not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not acknowledged: tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_reply_removed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id (`msg_...`), the same on every retry. */
+                "webhook-id": string;
+                /** @description When this try was sent, in seconds since the epoch. */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` under the endpoint's secret. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: components["schemas"]["RemovedReplyEvent"];
+                    /** @description When it happened (RFC 3339, UTC). */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "reply.removed";
                 };
             };
         };

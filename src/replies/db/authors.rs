@@ -6,20 +6,24 @@
 use tracing::Instrument as _;
 
 use super::{
-    DUPLICATE_LOCK, DUPLICATE_WINDOW_MS, Database, Pool, ReplyError, db_span, duplicate_body, guard,
+    DUPLICATE_LOCK, DUPLICATE_WINDOW_MS, Database, Pool, ReplyError, db_span, duplicate_body,
+    guard, outbox,
 };
 use crate::replies::{ModeratedReply, Reply, ReplyCorrection, ReplyId, ReplyStatus, Timestamp};
 
 /// Reads reply `$id` of `$article` in transaction `$tx` and evaluates to
 /// its status if `$token` opens it now; `None` if the reply does not
 /// exist, the token is not its own or its window has closed (one answer
-/// for all three, so the answer tells nothing).
+/// for all three, so the answer tells nothing). The row is the
+/// transaction's from then on (see [`locked!`]): a moderator's decision
+/// made meanwhile is not overwritten with the status read here.
 macro_rules! opened {
-    ($tx:expr, $article:expr, $id:expr, $token:expr) => {{
-        let found: Option<(Option<String>, Option<i64>, String)> = sqlx::query_as(
+    ($tx:expr, $begin:expr, $article:expr, $id:expr, $token:expr) => {{
+        let found: Option<(Option<String>, Option<i64>, String)> = sqlx::query_as(locked!(
+            $begin,
             "SELECT edit_token_hash, editable_until, status FROM replies \
-             WHERE id = $1 AND article = $2",
-        )
+             WHERE id = $1 AND article = $2"
+        ))
         .bind($id.get())
         .bind($article)
         .fetch_optional(&mut *$tx)
@@ -49,7 +53,7 @@ impl Database {
     ) -> Result<Reply, ReplyError> {
         let (live, corrected) = on_pool!(self, "correcting a reply", |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
-            let Some(status) = opened!(tx, article, id, token) else {
+            let Some(status) = opened!(tx, begin, article, id, token) else {
                 return Ok(Corrected::Refused);
             };
             let current: Reply = sqlx::query_as(SELECT_REPLY)
@@ -60,12 +64,17 @@ impl Database {
             if duplicate!(tx, begin, article, body, Some(id), Timestamp::now()) {
                 return Ok(Corrected::Duplicate);
             }
-            let status = match status.parse::<ReplyStatus>() {
+            let was = status.parse::<ReplyStatus>();
+            let status = match was {
                 _ if guard::links(body) > guard::MAX_LINKS => ReplyStatus::Spam,
                 Ok(ReplyStatus::Approved) => ReplyStatus::Pending,
                 Ok(status) => status,
                 Err(_) => ReplyStatus::Pending,
             };
+            // Shown until now, it waits for a moderator again.
+            if was == Ok(ReplyStatus::Approved) {
+                outbox::announce_removed!(tx, begin, id.get(), article);
+            }
             sqlx::query(
                 "UPDATE replies SET author_name = COALESCE($1, author_name), \
                  author_email = CASE WHEN $2 THEN $3 ELSE author_email END, \
@@ -87,6 +96,7 @@ impl Database {
             tx.commit().await?;
             Ok::<_, sqlx::Error>(Corrected::Done(corrected))
         })?;
+        self.announced();
         self.approved_changed();
         self.still_there(&live)?;
         match corrected {
@@ -106,16 +116,14 @@ impl Database {
     ) -> Result<(), ReplyError> {
         let (live, withdrawn) = on_pool!(self, "withdrawing a reply", |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
-            if opened!(tx, article, id, token).is_none() {
+            if opened!(tx, begin, article, id, token).is_none() {
                 return Ok(false);
             }
-            sqlx::query("DELETE FROM replies WHERE id = $1")
-                .bind(id.get())
-                .execute(&mut *tx)
-                .await?;
+            let deleted = deleted!(tx, begin, id);
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(true)
+            Ok::<_, sqlx::Error>(deleted)
         })?;
+        self.announced();
         self.approved_changed();
         self.still_there(&live)?;
         withdrawn.then_some(()).ok_or(ReplyError::TokenRefused)
@@ -140,12 +148,14 @@ impl Database {
     pub async fn erase_author(&self, email: &str) -> Result<u64, ReplyError> {
         let (live, erased) = on_pool!(self, "erasing a person's replies", |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
-            let ids: Vec<i64> =
-                sqlx::query_scalar("SELECT id FROM replies WHERE lower(author_email) = lower($1)")
-                    .bind(email)
-                    .fetch_all(&mut *tx)
-                    .await?;
-            for id in &ids {
+            let replies: Vec<(i64, String, String)> = sqlx::query_as(locked!(
+                begin,
+                "SELECT id, article, status FROM replies WHERE lower(author_email) = lower($1)"
+            ))
+            .bind(email)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (id, article, status) in &replies {
                 // A reply event's data names its reply first: "data":{"id":N,...
                 let carried = format!("%\"data\":{{\"id\":{id},%");
                 sqlx::query(
@@ -163,10 +173,16 @@ impl Database {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                // Announced after the events above are gone: it carries
+                // nothing of the person, and front ends must drop the text.
+                if status == ReplyStatus::Approved.as_str() {
+                    outbox::announce_removed!(tx, begin, *id, article.as_str());
+                }
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(ids.len() as u64)
+            Ok::<_, sqlx::Error>(replies.len() as u64)
         })?;
+        self.announced();
         self.approved_changed();
         self.still_there(&live)?;
         Ok(erased)

@@ -35,6 +35,23 @@ macro_rules! announce {
 }
 pub(super) use announce;
 
+/// Announces in transaction `$tx` that reply `$id` of `$article`, shown
+/// until now, no longer is (`reply.removed`): front ends that showed it
+/// drop it. Nothing the author wrote goes with it.
+macro_rules! announce_removed {
+    ($tx:expr, $begin:expr, $id:expr, $article:expr) => {{
+        let removed = crate::events::NewEvent::new(
+            crate::events::EventType::ReplyRemoved,
+            crate::events::RemovedReplyEvent {
+                id: $id,
+                article: String::from($article),
+            },
+        );
+        crate::replies::db::outbox::announce!($tx, $begin, &removed);
+    }};
+}
+pub(super) use announce_removed;
+
 /// A delivery that is due, with its event.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueDelivery {
@@ -216,11 +233,11 @@ impl Database {
         public: bool,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, ReplyError> {
-        let [a, b, c, d] = crate::events::EventType::PUBLIC;
+        let [a, b, c, d, e] = crate::events::EventType::PUBLIC;
         let (_, events) = on_pool!(self, "reading events", |pool, _begin| {
             sqlx::query_as(
                 "SELECT seq, id, type, payload, created_at FROM events \
-                 WHERE seq > $1 AND ($2 = 0 OR type IN ($3, $4, $5, $6)) ORDER BY seq LIMIT $7",
+                 WHERE seq > $1 AND ($2 = 0 OR type IN ($3, $4, $5, $6, $7)) ORDER BY seq LIMIT $8",
             )
             .bind(after)
             .bind(i32::from(public))
@@ -228,6 +245,7 @@ impl Database {
             .bind(b)
             .bind(c)
             .bind(d)
+            .bind(e)
             .bind(to_i64(limit))
             .fetch_all(pool)
             .await
