@@ -23,32 +23,27 @@ impl LangPreference {
     }
 
     /// The index in `available` of the translation to serve. `available`
-    /// is not empty; `default` is the language to fall back on.
-    pub fn choose(&self, available: &[&Lang], default: &Lang) -> usize {
-        let fallback = || {
-            available
-                .iter()
-                .position(|lang| *lang == default)
-                .unwrap_or(0)
-        };
+    /// is not empty; `default` is the language to fall back on. An
+    /// iterator (walked more than once), so that a caller hands over its
+    /// translations' languages without collecting them.
+    pub fn choose<'a, I>(&self, available: I, default: &Lang) -> usize
+    where
+        I: Iterator<Item = &'a Lang> + Clone,
+    {
+        let position = |wanted: &dyn Fn(&Lang) -> bool| available.clone().position(wanted);
+        let fallback = || position(&|lang| lang == default).unwrap_or(0);
         if let Some(wanted) = &self.explicit {
-            return available
-                .iter()
-                .position(|lang| *lang == wanted)
-                .or_else(|| {
-                    available
-                        .iter()
-                        .position(|lang| lang.primary() == wanted.primary())
-                })
+            return position(&|lang| lang == wanted)
+                .or_else(|| position(&|lang| lang.primary() == wanted.primary()))
                 .unwrap_or_else(fallback);
         }
-        let mut best: Option<(u16, u8, usize)> = None; // (q, specificity, index)
-        for (index, lang) in available.iter().enumerate() {
-            let tag = lang.as_str().to_ascii_lowercase();
+        // (q, specificity, whether it is the default, index)
+        let mut best: Option<(u16, u8, bool, usize)> = None;
+        for (index, lang) in available.clone().enumerate() {
             let Some((q, specificity)) = self
                 .ranges
                 .iter()
-                .filter_map(|(range, q)| matches(range, &tag).map(|s| (*q, s)))
+                .filter_map(|(range, q)| matches(range, lang.as_str()).map(|s| (*q, s)))
                 .max_by_key(|&(_, specificity)| specificity)
             else {
                 continue;
@@ -56,35 +51,34 @@ impl LangPreference {
             if q == 0 {
                 continue;
             }
-            let better = best.is_none_or(|(best_q, best_s, best_index)| {
+            let is_default = lang == default;
+            let better = best.is_none_or(|(best_q, best_s, best_is_default, _)| {
                 (q, specificity) > (best_q, best_s)
-                    || (q, specificity) == (best_q, best_s)
-                        && *lang == default
-                        && available[best_index] != default
+                    || (q, specificity) == (best_q, best_s) && is_default && !best_is_default
             });
             if better {
-                best = Some((q, specificity, index));
+                best = Some((q, specificity, is_default, index));
             }
         }
-        best.map_or_else(fallback, |(_, _, index)| index)
+        best.map_or_else(fallback, |(_, _, _, index)| index)
     }
 }
 
-/// How specifically language range `range` matches `tag` (both lowercase):
-/// 3 exactly, 2 as a prefix (`es` for `es-mx`), 1 the other way round
-/// (`es-mx` for `es`, the nearest we have), 0 for `*`; `None` if not at all.
+/// How specifically language range `range` (lowercase) matches `tag` (in
+/// any case, as tags are compared): 3 exactly, 2 as a prefix (`es` for
+/// `es-MX`), 1 the other way round (`es-mx` for `es`, the nearest we have),
+/// 0 for `*`; `None` if not at all.
 fn matches(range: &str, tag: &str) -> Option<u8> {
-    if range == tag {
+    // `shorter` followed by `-` begins `longer`, regardless of case.
+    let prefix = |shorter: &str, longer: &str| {
+        longer.as_bytes().get(shorter.len()) == Some(&b'-')
+            && longer.as_bytes()[..shorter.len()].eq_ignore_ascii_case(shorter.as_bytes())
+    };
+    if range.eq_ignore_ascii_case(tag) {
         Some(3)
-    } else if tag
-        .strip_prefix(range)
-        .is_some_and(|rest| rest.starts_with('-'))
-    {
+    } else if prefix(range, tag) {
         Some(2)
-    } else if range
-        .strip_prefix(tag)
-        .is_some_and(|rest| rest.starts_with('-'))
-    {
+    } else if prefix(tag, range) {
         Some(1)
     } else if range == "*" {
         Some(0)
@@ -108,9 +102,8 @@ mod tests {
             .map(|&(range, q)| (range.to_owned(), q))
             .collect();
         let available: Vec<Lang> = available.iter().map(|tag| lang(tag)).collect();
-        let refs: Vec<&Lang> = available.iter().collect();
         let preference = LangPreference::new(explicit.map(lang), ranges);
-        available[preference.choose(&refs, &lang("en"))].to_string()
+        available[preference.choose(available.iter(), &lang("en"))].to_string()
     }
 
     #[test]
@@ -142,6 +135,25 @@ mod tests {
         );
         assert_eq!(choose(None, &[("es", 0), ("*", 1000)], &["es", "en"]), "en");
         assert_eq!(choose(None, &[("*", 1000)], &["es", "en"]), "en");
+    }
+
+    #[test]
+    fn ranges_match_tags_whatever_the_tags_case() {
+        // Tags are kept as `pt-BR`, ranges as the HTTP layer lowercases them.
+        assert_eq!(
+            choose(None, &[("pt-br", 1000)], &["en", "pt-PT", "pt-BR"]),
+            "pt-BR"
+        );
+        assert_eq!(choose(None, &[("pt", 1000)], &["en", "pt-BR"]), "pt-BR");
+        assert_eq!(
+            choose(
+                None,
+                &[("es-mx", 1000), ("pt-br", 900)],
+                &["en", "pt-BR", "es"]
+            ),
+            "es"
+        );
+        assert_eq!(choose(None, &[("pt-b", 1000)], &["en", "pt-BR"]), "en");
     }
 
     #[test]

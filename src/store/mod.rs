@@ -531,8 +531,8 @@ impl Store {
         if let [only] = variants.as_slice() {
             return Some(&self.entries[*only]);
         }
-        let languages: Vec<&Lang> = variants.iter().map(|&i| &self.entries[i].lang).collect();
-        let chosen = preference.choose(&languages, &Lang::default());
+        let languages = variants.iter().map(|&i| &self.entries[i].lang);
+        let chosen = preference.choose(languages, &Lang::default());
         Some(&self.entries[variants[chosen]])
     }
 
