@@ -334,14 +334,14 @@ macro_rules! locked {
 macro_rules! deleted {
     ($tx:expr, $begin:expr, $id:expr) => {{
         let id: ReplyId = $id;
-        let gone: Option<(String, String)> =
+        let gone: Option<(String, ReplyStatus)> =
             sqlx::query_as("DELETE FROM replies WHERE id = $1 RETURNING article, status")
                 .bind(id.get())
                 .fetch_optional(&mut *$tx)
                 .await?;
         if let Some((article, _)) = gone
             .as_ref()
-            .filter(|(_, status)| status == ReplyStatus::Approved.as_str())
+            .filter(|(_, status)| *status == ReplyStatus::Approved)
         {
             outbox::announce_removed!($tx, $begin, id.get(), article);
         }
@@ -868,13 +868,13 @@ impl Database {
         let (live, outcome) = on_pool!(self, "storing a reply", |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
             if let Some(parent) = reply.parent_id {
-                let found: Option<(String, String)> =
+                let found: Option<(String, ReplyStatus)> =
                     sqlx::query_as("SELECT article, status FROM replies WHERE id = $1")
                         .bind(parent.get())
                         .fetch_optional(&mut *tx)
                         .await?;
                 let approved = found.is_some_and(|(article, status)| {
-                    article == submission.article && status == ReplyStatus::Approved.as_str()
+                    article == submission.article && status == ReplyStatus::Approved
                 });
                 if !approved {
                     return Ok(Outcome::ParentNotApproved(parent));
@@ -1124,37 +1124,51 @@ impl Database {
         .map(|(_, reply)| reply)
     }
 
-    /// Sets a reply's status; `None` if there is no such reply.
+    /// Sets a reply's status; `None` if there is no such reply. Setting
+    /// the status it already has changes nothing: it is not stamped as
+    /// moderated again and nothing is announced, so a moderator's retried
+    /// decision does not tell listeners twice.
     pub async fn set_status(
         &self,
         id: ReplyId,
         status: ReplyStatus,
     ) -> Result<Option<ModeratedReply>, ReplyError> {
-        let query = concat!(
+        let update = concat!(
             "UPDATE replies SET status = $1, updated_at = $2 WHERE id = $3 RETURNING ",
             moderated_columns!()
         );
+        let unchanged = concat!(
+            "SELECT ",
+            moderated_columns!(),
+            " FROM replies WHERE id = $1"
+        );
         let (live, reply) = on_pool!(self, "moderating a reply", |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
-            let was: Option<String> =
+            let was: Option<ReplyStatus> =
                 sqlx::query_scalar(locked!(begin, "SELECT status FROM replies WHERE id = $1"))
                     .bind(id.get())
                     .fetch_optional(&mut *tx)
                     .await?;
-            let reply: Option<ModeratedReply> = sqlx::query_as(query)
+            let Some(was) = was else {
+                return Ok(None);
+            };
+            if was == status {
+                let reply: ModeratedReply = sqlx::query_as(unchanged)
+                    .bind(id.get())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                return Ok(Some(reply));
+            }
+            let reply: ModeratedReply = sqlx::query_as(update)
                 .bind(status.as_str())
                 .bind(Timestamp::now().millis())
                 .bind(id.get())
-                .fetch_optional(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
-            let shown = was.as_deref() == Some(ReplyStatus::Approved.as_str());
-            if let Some(reply) = reply
-                .as_ref()
-                .filter(|_| shown && status != ReplyStatus::Approved)
-            {
+            if was == ReplyStatus::Approved {
                 outbox::announce_removed!(tx, begin, reply.id, &reply.article);
             }
-            if let Some(reply) = reply.as_ref().filter(|_| status == ReplyStatus::Approved) {
+            if status == ReplyStatus::Approved {
                 let approved = NewEvent::new(
                     EventType::ReplyApproved,
                     ReplyEvent {
@@ -1168,7 +1182,7 @@ impl Database {
                 outbox::announce!(tx, begin, &approved);
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(reply)
+            Ok::<_, sqlx::Error>(Some(reply))
         })?;
         self.announced();
         self.approved_changed();

@@ -372,6 +372,30 @@ impl TryFrom<String> for ReplyStatus {
     }
 }
 
+// Stored as its text on either backend; read back typed, so that the code
+// deciding what a change announces compares statuses, not strings.
+impl<DB: sqlx::Database> sqlx::Type<DB> for ReplyStatus
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for ReplyStatus
+where
+    String: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(<String as sqlx::Decode<'r, DB>>::decode(value)?.parse()?)
+    }
+}
+
 /// A moderator's decision on a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

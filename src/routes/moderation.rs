@@ -107,7 +107,8 @@ pub async fn moderation_reply_view(
 /// Moderate a reply
 ///
 /// Sets a reply's status: `approved` makes it public; `rejected`, `spam` or
-/// `pending` hide it.
+/// `pending` hide it. Setting the status it already has changes nothing (its
+/// `updated_at` stays and no event is sent), so a retried decision is safe.
 #[utoipa::path(
     patch,
     tag = "moderation",

@@ -231,6 +231,18 @@ async fn shown(app: &TestApp, email: &str, body: &str) -> (i64, String) {
     )
 }
 
+/// What a front end that listened all along (from the outbox's start)
+/// has heard once `needle` comes.
+async fn heard_from_the_start(app: &TestApp, needle: &str) -> String {
+    let mut stream = awc::Client::default()
+        .get(format!("{}/v1/events", app.address))
+        .insert_header(("last-event-id", "0"))
+        .send()
+        .await
+        .expect("the stream opens");
+    read_until(&mut stream, needle).await
+}
+
 /// The `(type, data)` of each frame of `text` with data.
 fn events_of(text: &str) -> Vec<(String, serde_json::Value)> {
     text.split("\n\n")
@@ -276,15 +288,8 @@ on_both_backends! {
             .await;
         assert_eq!(erasure.status, 200);
 
-        // A front end that listened all along (from the outbox's start).
-        let mut stream = awc::Client::default()
-            .get(format!("{}/v1/events", app.address))
-            .insert_header(("last-event-id", "0"))
-            .send()
-            .await
-            .expect("the stream opens");
         let last = format!("{{\"id\":{erased},\"article\":\"{SLUG}\"}}");
-        let text = read_until(&mut stream, &last).await;
+        let text = heard_from_the_start(&app, &last).await;
         let removed: Vec<serde_json::Value> = events_of(&text)
             .into_iter()
             .filter(|(kind, _)| kind == "reply.removed")
@@ -297,5 +302,38 @@ on_both_backends! {
         assert_eq!(removed, expected, "{text}");
         // The erased reply's words were taken back with its approval.
         assert!(!text.contains("Erased words"), "{text}");
+    }
+
+    async fn a_moderator_deciding_the_same_twice_is_announced_once(app) {
+        let decide = |id: i64, status: &'static str| {
+            let app = &app;
+            async move {
+                let answer = app
+                    .as_moderator("PATCH", &format!("/v1/moderation/replies/{id}"), Some(json!({ "status": status })))
+                    .await;
+                assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+                answer.json()
+            }
+        };
+        let id = app.post_reply(json!({ "author_name": "Dana", "body": "Decided twice." })).await;
+        let first = decide(id, "approved").await;
+        // A retried click, or a second moderator agreeing, a little later:
+        // a restamp would show in the milliseconds.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let again = decide(id, "approved").await;
+        assert_eq!(again["status"], "approved");
+        assert_eq!(again["updated_at"], first["updated_at"], "nothing changed, nothing restamped");
+        decide(id, "rejected").await;
+        decide(id, "rejected").await;
+        let marker = app.post_reply(json!({ "author_name": "Dana", "body": "The last word." })).await;
+        app.moderate(marker, "approved").await;
+
+        let text = heard_from_the_start(&app, "The last word.").await;
+        let about_it: Vec<String> = events_of(&text)
+            .into_iter()
+            .filter(|(_, data)| data["id"] == id)
+            .map(|(kind, _)| kind)
+            .collect();
+        assert_eq!(about_it, ["reply.approved", "reply.removed"], "{text}");
     }
 }

@@ -514,7 +514,8 @@ export interface paths {
         /**
          * Moderate a reply
          * @description Sets a reply's status: `approved` makes it public; `rejected`, `spam` or
-         *     `pending` hide it.
+         *     `pending` hide it. Setting the status it already has changes nothing (its
+         *     `updated_at` stays and no event is sent), so a retried decision is safe.
          */
         patch: operations["moderation_reply_update"];
         trace?: never;

@@ -19,7 +19,7 @@ use crate::replies::{ModeratedReply, Reply, ReplyCorrection, ReplyId, ReplyStatu
 /// made meanwhile is not overwritten with the status read here.
 macro_rules! opened {
     ($tx:expr, $begin:expr, $article:expr, $id:expr, $token:expr) => {{
-        let found: Option<(Option<String>, Option<i64>, String)> = sqlx::query_as(locked!(
+        let found: Option<(Option<String>, Option<i64>, ReplyStatus)> = sqlx::query_as(locked!(
             $begin,
             "SELECT edit_token_hash, editable_until, status FROM replies \
              WHERE id = $1 AND article = $2"
@@ -64,15 +64,14 @@ impl Database {
             if duplicate!(tx, begin, article, body, Some(id), Timestamp::now()) {
                 return Ok(Corrected::Duplicate);
             }
-            let was = status.parse::<ReplyStatus>();
+            let was = status;
             let status = match was {
                 _ if guard::links(body) > guard::MAX_LINKS => ReplyStatus::Spam,
-                Ok(ReplyStatus::Approved) => ReplyStatus::Pending,
-                Ok(status) => status,
-                Err(_) => ReplyStatus::Pending,
+                ReplyStatus::Approved => ReplyStatus::Pending,
+                status => status,
             };
             // Shown until now, it waits for a moderator again.
-            if was == Ok(ReplyStatus::Approved) {
+            if was == ReplyStatus::Approved {
                 outbox::announce_removed!(tx, begin, id.get(), article);
             }
             sqlx::query(
@@ -148,7 +147,7 @@ impl Database {
     pub async fn erase_author(&self, email: &str) -> Result<u64, ReplyError> {
         let (live, erased) = on_pool!(self, "erasing a person's replies", |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
-            let replies: Vec<(i64, String, String)> = sqlx::query_as(locked!(
+            let replies: Vec<(i64, String, ReplyStatus)> = sqlx::query_as(locked!(
                 begin,
                 "SELECT id, article, status FROM replies WHERE lower(author_email) = lower($1)"
             ))
@@ -175,7 +174,7 @@ impl Database {
                     .await?;
                 // Announced after the events above are gone: it carries
                 // nothing of the person, and front ends must drop the text.
-                if status == ReplyStatus::Approved.as_str() {
+                if *status == ReplyStatus::Approved {
                     outbox::announce_removed!(tx, begin, *id, article.as_str());
                 }
             }
