@@ -6,8 +6,8 @@
 use tracing::Instrument as _;
 
 use super::{
-    DUPLICATE_LOCK, DUPLICATE_WINDOW_MS, Database, Pool, ReplyError, db_span, duplicate_body,
-    guard, outbox,
+    DUPLICATE_LOCK, DUPLICATE_WINDOW_MS, Database, Pool, ReplyError, db_span, guard, outbox,
+    posting::duplicate_body,
 };
 use crate::replies::{ModeratedReply, Reply, ReplyCorrection, ReplyId, ReplyStatus, Timestamp};
 
@@ -95,9 +95,7 @@ impl Database {
             tx.commit().await?;
             Ok::<_, sqlx::Error>(Corrected::Done(corrected))
         })?;
-        self.announced();
-        self.approved_changed();
-        self.still_there(&live)?;
+        self.replies_changed(&live)?;
         match corrected {
             Corrected::Done(reply) => Ok(reply),
             Corrected::Refused => Err(ReplyError::TokenRefused),
@@ -122,9 +120,7 @@ impl Database {
             tx.commit().await?;
             Ok::<_, sqlx::Error>(deleted)
         })?;
-        self.announced();
-        self.approved_changed();
-        self.still_there(&live)?;
+        self.replies_changed(&live)?;
         withdrawn.then_some(()).ok_or(ReplyError::TokenRefused)
     }
 
@@ -181,9 +177,7 @@ impl Database {
             tx.commit().await?;
             Ok::<_, sqlx::Error>(replies.len() as u64)
         })?;
-        self.announced();
-        self.approved_changed();
-        self.still_there(&live)?;
+        self.replies_changed(&live)?;
         Ok(erased)
     }
 }
