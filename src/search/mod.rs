@@ -8,6 +8,7 @@
 
 mod engine;
 mod pool;
+mod snippet;
 
 use std::borrow::Cow;
 

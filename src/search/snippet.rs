@@ -1,0 +1,153 @@
+//! Snippets: the passage of a hit's text where the searched words weigh
+//! most, HTML-escaped, the words in `<mark>`, as tantivy's
+//! `SnippetGenerator` would make it (a test in `engine.rs` holds the two
+//! together), or the text's beginning when no word is in it.
+
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+
+/// The longest snippet, in bytes of its text (as tantivy counts it).
+pub(super) const SNIPPET_CHARS: usize = 200;
+
+/// Marks the words of a search in texts of one field: tantivy's
+/// `SnippetGenerator` (the same passage chosen, the same words marked: a
+/// test holds the two together), without its copy of every token of every
+/// hit's text to lowercase it again. Those copies, one allocation each,
+/// were 12% of a search's CPU under load, and drove glibc's malloc into
+/// sorting and merging its free chunks (another 17%, bench/README.md).
+pub(super) struct Marker {
+    /// Each written form of a searched stem, with the stem's weight.
+    // Looked up for every word of every hit's text, so hashed by Fx (as
+    // tantivy's stop-word filter is), not SipHash (2.5% of a search's CPU).
+    // Its keys are words of the content, so no client picks colliding ones.
+    pub(super) forms: rustc_hash::FxHashMap<String, f32>,
+    /// Words as written, lowercased, without stop words: one analyser for
+    /// every hit of the search, whose token buffers then grow once, rather
+    /// than a copy for each (a few allocations a hit).
+    pub(super) words: std::cell::RefCell<TextAnalyzer>,
+}
+
+impl Marker {
+    /// The passage of `text` of at most [`SNIPPET_CHARS`] bytes whose
+    /// words weigh most (the first of equals), escaped, its matched words
+    /// in `<mark>`; `None` when no word of `text` matches.
+    pub(super) fn mark(&self, text: &str) -> Option<String> {
+        /// A passage: where it starts and stops, what its words weigh and
+        /// where they are.
+        #[derive(Default)]
+        struct Passage {
+            start: usize,
+            stop: usize,
+            weight: f32,
+            marks: Vec<std::ops::Range<usize>>,
+        }
+        let mut best: Option<Passage> = None;
+        let mut keep = |passage: Passage| {
+            if passage.weight > best.as_ref().map_or(0.0, |best| best.weight) {
+                best = Some(passage);
+            }
+        };
+        let mut words = self.words.borrow_mut();
+        let mut stream = words.token_stream(text);
+        let mut passage = Passage::default();
+        while stream.advance() {
+            let token = stream.token();
+            if token.offset_to - passage.start > SNIPPET_CHARS {
+                let start = token.offset_from;
+                keep(std::mem::replace(
+                    &mut passage,
+                    Passage {
+                        start,
+                        stop: start,
+                        ..Passage::default()
+                    },
+                ));
+            }
+            passage.stop = token.offset_to;
+            if let Some(weight) = self.forms.get(&token.text) {
+                passage.weight += weight;
+                passage.marks.push(token.offset_from..token.offset_to);
+            }
+        }
+        keep(passage);
+        let best = best?;
+        let mut html = String::with_capacity(best.stop - best.start + 16 * best.marks.len());
+        let mut from = best.start;
+        for mark in best.marks {
+            escape_into(&mut html, &text[from..mark.start]);
+            html.push_str("<mark>");
+            escape_into(&mut html, &text[mark.clone()]);
+            html.push_str("</mark>");
+            from = mark.end;
+        }
+        escape_into(&mut html, &text[from..best.stop]);
+        Some(html)
+    }
+}
+
+/// Appends `text` to `html`, escaped as tantivy's snippets escape it.
+fn escape_into(html: &mut String, text: &str) {
+    // Runs between the characters to escape go in whole: pushed one
+    // character at a time, escaping was 2.4% of a search's CPU. The five
+    // are ASCII, and no byte of a longer UTF-8 character is, so every cut
+    // falls between characters.
+    let mut from = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            b'\'' => "&#x27;",
+            _ => continue,
+        };
+        html.push_str(&text[from..at]);
+        html.push_str(entity);
+        from = at + 1;
+    }
+    html.push_str(&text[from..]);
+}
+
+/// The first words of `text`, up to the snippet's length, escaped.
+pub(super) fn beginning(text: &str) -> String {
+    let mut end = text.len().min(SNIPPET_CHARS);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end < text.len()
+        && let Some(space) = text[..end].rfind(char::is_whitespace)
+    {
+        end = space;
+    }
+    let mut out = String::with_capacity(end + 8);
+    escape_into(&mut out, &text[..end]);
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_beginning_of_a_text_is_escaped_and_cut_at_a_word() {
+        assert_eq!(
+            beginning("Pain <b> & relief"),
+            "Pain &lt;b&gt; &amp; relief"
+        );
+        let long = "word ".repeat(100);
+        let cut = beginning(&long);
+        assert!(cut.ends_with('…') && cut.chars().count() <= SNIPPET_CHARS + 1);
+    }
+
+    #[test]
+    fn escaping_replaces_the_five_characters_and_keeps_every_other() {
+        let mut html = String::from("kept ");
+        escape_into(&mut html, "<é>&\"ü'—x'");
+        assert_eq!(html, "kept &lt;é&gt;&amp;&quot;ü&#x27;—x&#x27;");
+        let mut plain = String::new();
+        escape_into(&mut plain, "Massage — relief, naïve.");
+        assert_eq!(plain, "Massage — relief, naïve.");
+    }
+}
