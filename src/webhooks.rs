@@ -165,8 +165,10 @@ pub struct Retries {
 pub const MAX_PAUSE: Duration = Duration::from_secs(3600);
 /// How long one try may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// How often the outbox is looked at when nothing wakes the worker
-/// (events this server writes do: [`Database::announcement`]).
+/// How often the outbox is looked at when nothing wakes the worker: for
+/// deliveries that came due. Events wake it ([`Database::announcement`]):
+/// this server's when written, another replica's when PostgreSQL's
+/// notification of them arrives.
 const TICK: Duration = Duration::from_millis(250);
 /// How long a delivery taken for a try is left to its taker: longer than
 /// a try can last. A process that dies mid-try leaves it due again after
@@ -235,8 +237,9 @@ pub async fn deliver_forever(
                     }
                 };
         }
-        // Woken at once by this server's own events; another replica's
-        // (on a shared PostgreSQL) are found at the next tick at the latest.
+        // Woken at once by events, this server's or (on a shared
+        // PostgreSQL) another replica's; the tick also covers a
+        // notification lost while the listener reconnects.
         let _ = tokio::time::timeout(TICK, db.announcement()).await;
     }
 }

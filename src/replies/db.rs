@@ -52,6 +52,9 @@ const DOWN_FOR: Duration = Duration::from_secs(5);
 /// The PostgreSQL channel on which changes to replies are announced (by a
 /// trigger: `migrations/postgres/0003_notify_reply_changes.sql`).
 const CHANGES_CHANNEL: &str = "relief_replies";
+/// The PostgreSQL channel on which writes to the outbox are announced (by
+/// a trigger: `migrations/postgres/0007_notify_events.sql`).
+const EVENTS_CHANNEL: &str = "relief_events";
 /// How long the listener waits before trying a lost connection again.
 const LISTEN_RETRY: Duration = Duration::from_secs(1);
 /// How long an Idempotency-Key is remembered (as Stripe does).
@@ -632,9 +635,10 @@ impl Database {
 
     /// For PostgreSQL, runs for the life of the server: listens for changes
     /// to replies made by any replica and drops this one's cached replies
-    /// (by [`Database::approved_version`]) on each. When the listening
-    /// connection is lost, changes made meanwhile go unheard, so the caches
-    /// are dropped then too, and again once it listens anew.
+    /// (by [`Database::approved_version`]) on each, and for events any
+    /// replica writes, on which the outbox's worker looks at once. When the
+    /// listening connection is lost, changes made meanwhile go unheard, so
+    /// the caches are dropped then too, and again once it listens anew.
     pub async fn listen_for_changes(&self) {
         let mut listener = loop {
             match self.listener().await {
@@ -648,16 +652,16 @@ impl Database {
         tracing::info!(database = %self.display, "listening for reply changes");
         loop {
             match listener.try_recv().await {
-                // Another replica's change may have come with an event.
-                Ok(Some(_)) => {
-                    self.approved_changed();
+                Ok(Some(notification)) if notification.channel() == EVENTS_CHANNEL => {
                     self.announced();
                 }
+                Ok(Some(_)) => self.approved_changed(),
                 // Lost, and connected again (sqlx re-listens before it
                 // returns): whatever was announced in between is unknown.
                 Ok(None) => {
                     tracing::warn!(database = %self.display, "the reply-change listener reconnected; cached replies dropped");
                     self.approved_changed();
+                    self.announced();
                 }
                 Err(error) => {
                     tracing::warn!(database = %self.display, "the reply-change listener lost its connection: {error}");
@@ -668,7 +672,8 @@ impl Database {
         }
     }
 
-    /// A listener on [`CHANGES_CHANNEL`], once the migrations have run.
+    /// A listener on [`CHANGES_CHANNEL`] and [`EVENTS_CHANNEL`], once the
+    /// migrations have run.
     async fn listener(&self) -> Result<PgListener, String> {
         let live = self.live().await.map_err(|error| error.to_string())?;
         let Pool::Postgres(pool) = &live.pool else {
@@ -678,7 +683,7 @@ impl Database {
             .await
             .map_err(|error| error.to_string())?;
         listener
-            .listen(CHANGES_CHANNEL)
+            .listen_all([CHANGES_CHANNEL, EVENTS_CHANNEL])
             .await
             .map_err(|error| error.to_string())?;
         // Anything changed before now is unknown to the caches.

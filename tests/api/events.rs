@@ -13,7 +13,7 @@ use sqlx::Connection as _;
 use crate::helpers::{Backend, SLUG, TestApp, spawn_app_with, spawn_replies_app};
 
 /// Reads the stream until its text holds `needle`; returns all it read.
-async fn read_until<S, E>(stream: &mut S, needle: &str) -> String
+pub(crate) async fn read_until<S, E>(stream: &mut S, needle: &str) -> String
 where
     S: futures_util::Stream<Item = Result<actix_web::web::Bytes, E>> + Unpin,
     E: std::fmt::Debug,

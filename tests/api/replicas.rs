@@ -1,6 +1,7 @@
 //! Several replicas on one PostgreSQL database, as behind a load balancer:
-//! they share one reply rate limit, one memory of Idempotency-Keys, and
-//! one truth about replies (a decision on one is on every reader page).
+//! they share one reply rate limit, one memory of Idempotency-Keys, one
+//! truth about replies (a decision on one is on every reader page), and
+//! one outbox (an event one writes is on every replica's live stream).
 //! Needs `RELIEF_TEST_DATABASE_URL` (skipped without it, a failure in CI).
 
 use std::time::{Duration, Instant};
@@ -10,7 +11,7 @@ use relief_api::config::Config;
 use serde_json::json;
 use sqlx::Connection as _;
 
-use crate::helpers::{SLUG, TestApp, skipped_without_postgres, spawn_replicas};
+use crate::helpers::{ContentDir, SLUG, TestApp, skipped_without_postgres, spawn_replicas};
 
 fn replies_path() -> String {
     format!("/v1/articles/{SLUG}/replies")
@@ -194,4 +195,33 @@ async fn an_idle_replica_writes_nothing_to_the_database() {
             .ok()
     })
     .await;
+}
+
+#[actix_web::test]
+async fn a_content_change_recorded_by_one_replica_is_on_the_others_live_stream() {
+    let content = ContentDir::with_source_article();
+    let Some((replicas, url)) = spawn_replicas(2, content.config()).await else {
+        return skipped_without_postgres();
+    };
+    let (one, other) = (&replicas[0], &replicas[1]);
+    // Every replica listens to the database for events that others write.
+    let mut database = sqlx::postgres::PgListener::connect(&url).await.unwrap();
+    database.listen("relief_events").await.unwrap();
+    let mut stream = awc::Client::default()
+        .get(format!("{}/v1/events", other.address))
+        .send()
+        .await
+        .expect("the stream opens");
+
+    content.edit(
+        "Poor posture is a common contributing factor to back pain.",
+        "Poor posture is a frequent contributing factor to back pain.",
+    );
+    assert!(one.reload().await, "the first replica serves the new text");
+    tokio::time::timeout(Duration::from_secs(10), database.recv())
+        .await
+        .expect("the event written is announced to every replica")
+        .unwrap();
+    let text = crate::events::read_until(&mut stream, "event: content.updated").await;
+    assert!(text.contains(&format!("\"article\":\"{SLUG}\"")), "{text}");
 }
