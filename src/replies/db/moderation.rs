@@ -72,7 +72,7 @@ impl Database {
             moderated_columns!(),
             " FROM replies WHERE id = $1"
         );
-        let (live, reply) = on_pool!(self, "moderating a reply", |pool, begin| {
+        let (live, (reply, changed)) = on_pool!(self, "moderating a reply", |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
             let was: Option<ReplyStatus> =
                 sqlx::query_scalar(locked!(begin, "SELECT status FROM replies WHERE id = $1"))
@@ -80,14 +80,14 @@ impl Database {
                     .fetch_optional(&mut *tx)
                     .await?;
             let Some(was) = was else {
-                return Ok(None);
+                return Ok((None, false));
             };
             if was == status {
                 let reply: ModeratedReply = sqlx::query_as(unchanged)
                     .bind(id.get())
                     .fetch_one(&mut *tx)
                     .await?;
-                return Ok(Some(reply));
+                return Ok((Some(reply), false));
             }
             let reply: ModeratedReply = sqlx::query_as(update)
                 .bind(status.as_str())
@@ -112,9 +112,12 @@ impl Database {
                 outbox::announce!(tx, begin, &approved);
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(Some(reply))
+            Ok::<_, sqlx::Error>((Some(reply), true))
         })?;
-        self.replies_changed(&live)?;
+        // Nothing written, nothing for the caches or the outbox to hear.
+        if changed {
+            self.replies_changed(&live)?;
+        }
         Ok(reply)
     }
 
