@@ -31,9 +31,8 @@ use std::{
 use tantivy::{
     DocAddress, DocSet, Index, IndexReader, ReloadPolicy, Searcher, SegmentReader, TERMINATED,
     TantivyDocument, Term,
-    collector::TopDocs,
     columnar::Column,
-    query::{BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery},
+    query::FuzzyTermQuery,
     schema::{
         FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
     },
@@ -42,6 +41,7 @@ use tantivy::{
     },
 };
 
+use super::rank::{self, Allowed};
 use super::snippet::{Marker, beginning};
 use super::{HitType, Ranked, Search};
 use crate::content::{Article, Lang, Part};
@@ -335,9 +335,10 @@ impl SearchIndex {
         // Documents are added shortest first: by the words of their body,
         // then of their title, in content order among equals. BM25 ranks
         // short texts higher, so every term's best documents come early in
-        // its postings, the page's threshold rises soon, and block-max WAND
-        // skips more of what follows (0.5-0.6x the time of content order on
-        // the benchmark's corpus, bench/README.md). One thread, so that
+        // its postings, the page's threshold rises soon, and the ranking
+        // (`rank.rs`) skips more of what follows (0.5-0.6x the time of
+        // content order on the benchmark's corpus, measured with tantivy's
+        // block-max WAND, bench/README.md). One thread, so that
         // documents get ids in the order they are added and equal scores
         // rank in that order, whatever the machine.
         let mut writer =
@@ -527,18 +528,6 @@ impl SearchIndex {
     pub fn search(&self, search: &Search<'_>) -> Result<Found, SearchError> {
         let searcher = self.reader.searcher();
         let clauses = self.text_terms(&searcher, search.query)?;
-        let text = BooleanQuery::new(
-            clauses
-                .iter()
-                .map(|(term, weight)| -> (Occur, Box<dyn Query>) {
-                    let query = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-                    (
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(query), *weight)),
-                    )
-                })
-                .collect(),
-        );
         let mut filters = Vec::new();
         if let Some(kind) = search.kind {
             filters.push(Term::from_field_u64(self.fields.kind, kind.code()));
@@ -546,39 +535,23 @@ impl SearchIndex {
         if let Some(lang) = search.lang {
             filters.push(Term::from_field_text(self.fields.lang, lang.as_str()));
         }
-        let total = self.count(&searcher, &clauses, &filters)?;
-        // Unfiltered, the query is the disjunction of term queries alone,
-        // which tantivy ranks by block-max WAND, skipping the blocks that
-        // cannot reach the page.
-        let query: Box<dyn Query> = if filters.is_empty() {
-            Box::new(text)
-        } else {
-            let mut all: Vec<(Occur, Box<dyn Query>)> = filters
-                .iter()
-                .map(|term| -> (Occur, Box<dyn Query>) {
-                    let query = TermQuery::new(term.clone(), IndexRecordOption::Basic);
-                    (
-                        Occur::Must,
-                        Box::new(ConstScoreQuery::new(Box::new(query), 0.0)),
-                    )
-                })
-                .collect();
-            all.push((Occur::Must, Box::new(text)));
-            Box::new(BooleanQuery::new(all))
-        };
-        // Counted first: tantivy keeps `offset + limit` documents to rank,
-        // so an offset past the matches (up to 2^31 - 1 is valid) must not
-        // reach it.
+        let allowed = self.allowed(&searcher, &filters)?;
+        let total = self.count(&searcher, &clauses, &allowed)?;
+        // Counted first: an offset past the matches (up to 2^31 - 1 is
+        // valid) must not become the size of the page to rank.
         let top = if search.offset >= total {
             Vec::new()
         } else {
-            let top = TopDocs::with_limit(search.limit.max(1))
-                .and_offset(search.offset)
-                .order_by_score();
-            searcher.search(query.as_ref(), &top)?
+            rank::top(
+                &searcher,
+                &clauses,
+                &allowed,
+                search.offset + search.limit.max(1),
+            )?
         };
         let ranked = top
             .into_iter()
+            .skip(search.offset)
             .take(search.limit)
             .map(|(score, address)| self.ranked(score, address))
             .collect();
@@ -596,13 +569,34 @@ impl SearchIndex {
         })
     }
 
-    /// How many documents have any of `clauses` and all of `filters`: the
+    /// Each segment's documents that have all of `filters`, as bits; none
+    /// when there is no filter.
+    fn allowed(&self, searcher: &Searcher, filters: &[Term]) -> Result<Allowed, SearchError> {
+        searcher
+            .segment_readers()
+            .iter()
+            .enumerate()
+            .map(|(ord, segment)| {
+                let mut bits: Option<Vec<u64>> = None;
+                for term in filters {
+                    let set = self.doc_sets.get(ord, segment, term)?;
+                    match &mut bits {
+                        None => bits = Some(set.to_vec()),
+                        Some(bits) => bits.iter_mut().zip(set.iter()).for_each(|(a, b)| *a &= b),
+                    }
+                }
+                Ok(bits)
+            })
+            .collect()
+    }
+
+    /// How many documents have any of `clauses` and are `allowed`: the
     /// union and intersection of their documents as bits.
     fn count(
         &self,
         searcher: &Searcher,
         clauses: &[(Term, f32)],
-        filters: &[Term],
+        allowed: &Allowed,
     ) -> Result<usize, SearchError> {
         let mut total = 0;
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
@@ -611,8 +605,7 @@ impl SearchIndex {
                 let bits = self.doc_sets.get(ord, segment, term)?;
                 any.iter_mut().zip(bits.iter()).for_each(|(a, b)| *a |= b);
             }
-            for term in filters {
-                let bits = self.doc_sets.get(ord, segment, term)?;
+            if let Some(Some(bits)) = allowed.get(ord) {
                 any.iter_mut().zip(bits.iter()).for_each(|(a, b)| *a &= b);
             }
             // The index is written once and never deletes, so every
@@ -751,6 +744,8 @@ impl DocSets {
 mod tests {
     use super::*;
     use crate::search::snippet::SNIPPET_CHARS;
+    use tantivy::collector::TopDocs;
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
     use tantivy::snippet::SnippetGenerator;
 
     fn stem(word: &str) -> Vec<String> {
@@ -938,6 +933,152 @@ mod tests {
             }
         }
         assert_eq!(index.search(&search("pain", None)).unwrap().total, 3);
+    }
+
+    /// `n` articles of a few words drawn at random (a fixed sequence):
+    /// many documents per term, many equal scores, so that a page is
+    /// settled long before the last document.
+    fn small_words_corpus(n: usize) -> Vec<Article> {
+        const WORDS: &[&str] = &[
+            "massage",
+            "pain",
+            "back",
+            "muscle",
+            "tension",
+            "pressure",
+            "relief",
+            "deep",
+            "tissue",
+            "posture",
+            "blood",
+            "therapist",
+        ];
+        // Knuth's MMIX linear congruential generator.
+        let mut state = 1u64;
+        let mut words = |count: usize| {
+            (0..count)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    WORDS[(state >> 33) as usize % WORDS.len()]
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        (0..n)
+            .map(|i| {
+                let mut toml = format!("title = \"{} {i}\"\n[benefits]\n", words(3));
+                for item in 0..6 {
+                    toml += &format!(
+                        "[[benefits.items]]\nid = \"b{item}\"\ntitle = \"{}\"\nbody = \"{}.\"\n",
+                        words(1 + item % 3),
+                        words(4 + item * 3),
+                    );
+                }
+                toml += "[precautions]\n";
+                for item in 0..3 {
+                    toml += &format!(
+                        "[[precautions.items]]\nid = \"p{item}\"\ntitle = \"{}\"\nbody = \"{}.\"\n",
+                        words(2),
+                        words(5 + item * 4),
+                    );
+                }
+                article(&toml)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_page_is_the_one_tantivys_top_docs_ranks() {
+        let articles = small_words_corpus(40);
+        let index = SearchIndex::of(articles.iter().map(|a| &a.lang), &articles).unwrap();
+        let searcher = index.reader.searcher();
+        let mut compared = 0;
+        for query in [
+            "massage",
+            "pain back",
+            "muscle tension pressure",
+            "relief deep tissue posture",
+            "blood therapst",
+            "nothing",
+        ] {
+            let clauses = index.text_terms(&searcher, query).unwrap();
+            for kind in [None, Some(HitType::Benefit), Some(HitType::Precaution)] {
+                for (limit, offset) in [(1, 0), (3, 0), (10, 0), (10, 20), (40, 0), (20, 5)] {
+                    // The query as tantivy's own ranking takes it: the
+                    // weighted terms' sum, the filters scoring nothing.
+                    let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(
+                        Occur::Must,
+                        Box::new(BooleanQuery::new(
+                            clauses
+                                .iter()
+                                .map(|(term, weight)| -> (Occur, Box<dyn Query>) {
+                                    let term =
+                                        TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
+                                    (
+                                        Occur::Should,
+                                        Box::new(tantivy::query::BoostQuery::new(
+                                            Box::new(term),
+                                            *weight,
+                                        )),
+                                    )
+                                })
+                                .collect(),
+                        )),
+                    )];
+                    if let Some(kind) = kind {
+                        let term = Term::from_field_u64(index.fields.kind, kind.code());
+                        all.push((
+                            Occur::Must,
+                            Box::new(tantivy::query::ConstScoreQuery::new(
+                                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                                0.0,
+                            )),
+                        ));
+                    }
+                    let top = TopDocs::with_limit(limit)
+                        .and_offset(offset)
+                        .order_by_score();
+                    let expected: Vec<Ranked> = searcher
+                        .search(&BooleanQuery::new(all), &top)
+                        .unwrap()
+                        .into_iter()
+                        .map(|(score, address)| index.ranked(score, address))
+                        .collect();
+                    let found = index
+                        .search(&Search {
+                            query,
+                            kind,
+                            lang: None,
+                            limit,
+                            offset,
+                        })
+                        .unwrap();
+                    // Equal scores may differ in their last bit, as the
+                    // two add the same terms' scores in different orders,
+                    // and so be ranked either way: the scores must be the
+                    // same, and the hits too, but for those tied with the
+                    // page's last score, which either may leave out.
+                    let case = format!("{query:?} {kind:?} {limit} {offset}");
+                    let scores = |page: &[Ranked]| page.iter().map(|h| h.score).collect::<Vec<_>>();
+                    assert_eq!(scores(&found.ranked), scores(&expected), "{case}");
+                    let last = expected.last().map(|hit| hit.score);
+                    let settled = |page: &[Ranked]| {
+                        let mut hits: Vec<_> = page
+                            .iter()
+                            .filter(|hit| Some(hit.score) != last)
+                            .map(|hit| (hit.article, hit.kind, hit.item))
+                            .collect();
+                        hits.sort();
+                        hits
+                    };
+                    assert_eq!(settled(&found.ranked), settled(&expected), "{case}");
+                    compared += expected.len();
+                }
+            }
+        }
+        assert!(compared > 500, "too few hits compared: {compared}");
     }
 
     #[test]

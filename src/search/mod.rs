@@ -1,5 +1,5 @@
 //! Search: full-text search over every article and its parts, on
-//! tantivy (BM25 with block-max WAND, Snowball stemming per language,
+//! tantivy (BM25 ranked by MaxScore, Snowball stemming per language,
 //! Levenshtein automata for typos, snippets). It reads the typed content
 //! the store feeds it and answers with ranked positions; what a hit looks
 //! like to a client is the store's to say. Searches run on a bounded pool
@@ -8,6 +8,7 @@
 
 mod engine;
 mod pool;
+mod rank;
 mod snippet;
 
 use std::borrow::Cow;
@@ -134,7 +135,7 @@ pub struct Search<'a> {
 }
 
 /// A document found: where it is in the content the index was built from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ranked {
     /// The article, by its place in the order the index was given them.
     pub article: usize,

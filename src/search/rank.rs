@@ -1,0 +1,230 @@
+//! Ranking a query's terms by MaxScore (Turtle and Flood, 1995; the way
+//! Lucene 9.6 and later rank disjunctions): the exact top k of a sum of
+//! weighted BM25 term scores, as tantivy's `TopDocs` would find it, ties
+//! to the lower document.
+//!
+//! The terms are sorted by the most each can score. Once the page is full,
+//! the terms whose bounds together cannot beat its last score are not
+//! essential: only documents of the other terms are candidates, and a
+//! candidate is looked up in the non-essential terms (their largest bound
+//! first) only while it can still reach the page. A two-word query has a
+//! title term (boosted, short lists) and a body term (long lists) per
+//! word; the page soon needs a title match, and the long body lists are
+//! only sought into, where tantivy's block-max WAND steps through them.
+
+use std::{cmp::Ordering, collections::BinaryHeap};
+
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, Searcher, TERMINATED, Term,
+    fieldnorm::FieldNormReader,
+    postings::{Postings, SegmentPostings},
+    query::Bm25Weight,
+    schema::IndexRecordOption,
+};
+
+/// One term's documents in a segment, scored as tantivy's `TermScorer`
+/// scores them (a type tantivy keeps to itself).
+struct Cursor {
+    postings: SegmentPostings,
+    norms: FieldNormReader,
+    weight: Bm25Weight,
+}
+
+impl Cursor {
+    fn doc(&self) -> DocId {
+        self.postings.doc()
+    }
+
+    fn score(&self) -> Score {
+        self.weight.score(
+            self.norms.fieldnorm_id(self.postings.doc()),
+            self.postings.term_freq(),
+        )
+    }
+}
+
+/// A document on the page: more score first, then the lower address.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Entry {
+    score: Score,
+    address: DocAddress,
+}
+
+impl Eq for Entry {}
+
+impl Ord for Entry {
+    /// The better entry is the greater.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.score
+            .total_cmp(&other.score)
+            .then_with(|| other.address.cmp(&self.address))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The best `k` entries pushed in address order.
+struct Page {
+    heap: BinaryHeap<std::cmp::Reverse<Entry>>,
+    k: usize,
+}
+
+impl Page {
+    /// The score a document must beat to enter, once the page is full.
+    fn threshold(&self) -> Option<Score> {
+        (self.heap.len() == self.k)
+            .then(|| self.heap.peek().map(|worst| worst.0.score))
+            .flatten()
+    }
+
+    fn push(&mut self, entry: Entry) {
+        if self.heap.len() < self.k {
+            self.heap.push(std::cmp::Reverse(entry));
+        } else if let Some(mut worst) = self.heap.peek_mut()
+            && entry.score > worst.0.score
+        {
+            *worst = std::cmp::Reverse(entry);
+        }
+    }
+}
+
+/// Whether a document whose score is at most `bound` can still enter a
+/// page whose last score is `threshold`. The bound is widened by a
+/// millionth: a sum of scores rounds in its own order, and a document
+/// that rounds just past the threshold must not be lost.
+fn can_beat(bound: Score, threshold: Option<Score>) -> bool {
+    threshold.is_none_or(|threshold| bound * (1.0 + 1e-6) > threshold)
+}
+
+/// Per segment, the documents a search may find, as bits (`None`: all).
+pub type Allowed = Vec<Option<Vec<u64>>>;
+
+/// The best `k` documents of those `allowed` for the sum of `clauses`'
+/// scores (each term's BM25 times its weight), best first, ties to the
+/// lower address.
+pub fn top(
+    searcher: &Searcher,
+    clauses: &[(Term, f32)],
+    allowed: &Allowed,
+    k: usize,
+) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+    // Each term's BM25 over the searcher's statistics, times its weight.
+    let weights = clauses
+        .iter()
+        .map(|(term, weight)| {
+            Ok(Bm25Weight::for_terms(searcher, std::slice::from_ref(term))?.boost_by(*weight))
+        })
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    let mut page = Page {
+        heap: BinaryHeap::with_capacity(k + 1),
+        k: k.max(1),
+    };
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let mut terms: Vec<(Score, Cursor)> = Vec::with_capacity(clauses.len());
+        for ((term, _), weight) in clauses.iter().zip(&weights) {
+            let field = term.field();
+            let Some(postings) = segment
+                .inverted_index(field)?
+                .read_postings(term, IndexRecordOption::WithFreqs)?
+            else {
+                continue;
+            };
+            let cursor = Cursor {
+                postings,
+                norms: segment.get_fieldnorms_reader(field)?,
+                weight: weight.clone(),
+            };
+            if cursor.doc() != TERMINATED {
+                terms.push((weight.max_score(), cursor));
+            }
+        }
+        terms.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // bounds[i]: the most terms[..=i] can score together.
+        let bounds: Vec<Score> = terms
+            .iter()
+            .scan(0.0, |sum, (bound, _)| {
+                *sum += bound;
+                Some(*sum)
+            })
+            .collect();
+        let allowed = allowed.get(ord).and_then(Option::as_deref);
+        rank_segment(&mut terms, &bounds, allowed, ord as u32, &mut page);
+    }
+    let mut ranked: Vec<Entry> = page.heap.into_iter().map(|entry| entry.0).collect();
+    ranked.sort_by(|a, b| b.cmp(a));
+    Ok(ranked.into_iter().map(|e| (e.score, e.address)).collect())
+}
+
+/// MaxScore over one segment's `terms` (sorted by their bounds, whose
+/// running sums are `bounds`), into `page`.
+fn rank_segment(
+    terms: &mut [(Score, Cursor)],
+    bounds: &[Score],
+    allowed: Option<&[u64]>,
+    segment_ord: u32,
+    page: &mut Page,
+) {
+    let mut threshold = page.threshold();
+    // terms[essential..] are essential: a document in none of them
+    // cannot reach the page.
+    let settle = |threshold: Option<Score>, essential: usize| {
+        essential
+            + bounds[essential..]
+                .iter()
+                .take_while(|bound| !can_beat(**bound, threshold))
+                .count()
+    };
+    let mut essential = settle(threshold, 0);
+    while essential < terms.len() {
+        let doc: DocId = terms[essential..]
+            .iter()
+            .map(|(_, term)| term.doc())
+            .min()
+            .unwrap_or(TERMINATED);
+        if doc == TERMINATED {
+            break;
+        }
+        let wanted = allowed.is_none_or(|bits| bits[doc as usize / 64] & (1 << (doc % 64)) != 0);
+        let mut score = 0.0;
+        for (_, term) in &mut terms[essential..] {
+            if term.doc() == doc {
+                if wanted {
+                    score += term.score();
+                }
+                term.postings.advance();
+            }
+        }
+        if !wanted {
+            continue;
+        }
+        let mut entered = true;
+        for i in (0..essential).rev() {
+            if !can_beat(score + bounds[i], threshold) {
+                entered = false;
+                break;
+            }
+            let term = &mut terms[i].1;
+            if term.doc() < doc {
+                term.postings.seek(doc);
+            }
+            if term.doc() == doc {
+                score += term.score();
+            }
+        }
+        if entered {
+            page.push(Entry {
+                score,
+                address: DocAddress::new(segment_ord, doc),
+            });
+            let now = page.threshold();
+            if now != threshold {
+                threshold = now;
+                essential = settle(threshold, essential);
+            }
+        }
+    }
+}
