@@ -600,19 +600,19 @@ impl SearchIndex {
     ) -> Result<usize, SearchError> {
         let mut total = 0;
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let mut any = vec![0u64; bit_words(segment)];
-            for (term, _) in clauses {
-                let bits = self.doc_sets.get(ord, segment, term)?;
-                any.iter_mut().zip(bits.iter()).for_each(|(a, b)| *a |= b);
-            }
-            if let Some(Some(bits)) = allowed.get(ord) {
-                any.iter_mut().zip(bits.iter()).for_each(|(a, b)| *a &= b);
-            }
+            let sets = clauses
+                .iter()
+                .map(|(term, _)| self.doc_sets.get(ord, segment, term))
+                .collect::<Result<Vec<_>, _>>()?;
+            let allowed = allowed.get(ord).and_then(Option::as_deref);
             // The index is written once and never deletes, so every
             // document counted is alive.
-            total += any
-                .iter()
-                .map(|word| word.count_ones() as usize)
+            total += (0..bit_words(segment))
+                .map(|at| {
+                    let any = sets.iter().fold(0, |any, set| any | set[at]);
+                    let kept = allowed.map_or(any, |allowed| any & allowed[at]);
+                    kept.count_ones() as usize
+                })
                 .sum::<usize>();
         }
         Ok(total)
@@ -937,7 +937,8 @@ mod tests {
 
     /// `n` articles of a few words drawn at random (a fixed sequence):
     /// many documents per term, many equal scores, so that a page is
-    /// settled long before the last document.
+    /// settled long before the last document. A thousand make 10,000
+    /// documents: more than one window of the ranking (`rank.rs`).
     fn small_words_corpus(n: usize) -> Vec<Article> {
         const WORDS: &[&str] = &[
             "massage",
@@ -991,7 +992,7 @@ mod tests {
 
     #[test]
     fn a_page_is_the_one_tantivys_top_docs_ranks() {
-        let articles = small_words_corpus(40);
+        let articles = small_words_corpus(1000);
         let index = SearchIndex::of(articles.iter().map(|a| &a.lang), &articles).unwrap();
         let searcher = index.reader.searcher();
         let mut compared = 0;

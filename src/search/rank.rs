@@ -159,8 +159,15 @@ pub fn top(
     Ok(ranked.into_iter().map(|e| (e.score, e.address)).collect())
 }
 
+/// Documents a window of the ranking spans: its scores and marks fit in
+/// the first level of cache.
+const WINDOW: usize = 4096;
+
 /// MaxScore over one segment's `terms` (sorted by their bounds, whose
-/// running sums are `bounds`), into `page`.
+/// running sums are `bounds`), into `page`, a window of documents at a
+/// time: each essential term adds its scores in the window into one
+/// array, list after list without comparing them document by document,
+/// then the window's candidates are settled in document order.
 fn rank_segment(
     terms: &mut [(Score, Cursor)],
     bounds: &[Score],
@@ -179,52 +186,60 @@ fn rank_segment(
                 .count()
     };
     let mut essential = settle(threshold, 0);
+    let mut scores = vec![0.0 as Score; WINDOW];
+    let mut marks = [0u64; WINDOW / 64];
     while essential < terms.len() {
-        let doc: DocId = terms[essential..]
+        let start: DocId = terms[essential..]
             .iter()
             .map(|(_, term)| term.doc())
             .min()
             .unwrap_or(TERMINATED);
-        if doc == TERMINATED {
+        if start == TERMINATED {
             break;
         }
-        let wanted = allowed.is_none_or(|bits| bits[doc as usize / 64] & (1 << (doc % 64)) != 0);
-        let mut score = 0.0;
+        let end = start.saturating_add(WINDOW as DocId);
         for (_, term) in &mut terms[essential..] {
-            if term.doc() == doc {
-                if wanted {
-                    score += term.score();
+            let mut doc = term.doc();
+            while doc < end {
+                let at = (doc - start) as usize;
+                scores[at] += term.score();
+                marks[at / 64] |= 1 << (at % 64);
+                doc = term.postings.advance();
+            }
+        }
+        for (word, marked) in marks.iter_mut().enumerate() {
+            let mut bits = std::mem::take(marked);
+            while bits != 0 {
+                let at = word * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let mut score = std::mem::take(&mut scores[at]);
+                let doc = start + at as DocId;
+                if allowed.is_some_and(|bits| bits[doc as usize / 64] & (1 << (doc % 64)) == 0) {
+                    continue;
                 }
-                term.postings.advance();
+                let mut entered = true;
+                for i in (0..essential).rev() {
+                    if !can_beat(score + bounds[i], threshold) {
+                        entered = false;
+                        break;
+                    }
+                    let term = &mut terms[i].1;
+                    if term.doc() < doc {
+                        term.postings.seek(doc);
+                    }
+                    if term.doc() == doc {
+                        score += term.score();
+                    }
+                }
+                if entered {
+                    page.push(Entry {
+                        score,
+                        address: DocAddress::new(segment_ord, doc),
+                    });
+                    threshold = page.threshold();
+                }
             }
         }
-        if !wanted {
-            continue;
-        }
-        let mut entered = true;
-        for i in (0..essential).rev() {
-            if !can_beat(score + bounds[i], threshold) {
-                entered = false;
-                break;
-            }
-            let term = &mut terms[i].1;
-            if term.doc() < doc {
-                term.postings.seek(doc);
-            }
-            if term.doc() == doc {
-                score += term.score();
-            }
-        }
-        if entered {
-            page.push(Entry {
-                score,
-                address: DocAddress::new(segment_ord, doc),
-            });
-            let now = page.threshold();
-            if now != threshold {
-                threshold = now;
-                essential = settle(threshold, essential);
-            }
-        }
+        essential = settle(threshold, essential);
     }
 }
