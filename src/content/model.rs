@@ -267,7 +267,10 @@ impl Lang {
 
     /// The language alone, without subtags: `pt` for `pt-BR`.
     pub fn primary(&self) -> &str {
-        self.0.split('-').next().unwrap_or_default()
+        // A byte loop, not `split('-')`: a search page asks for each hit,
+        // and the char searcher's set-up was 2% of a search's CPU.
+        let end = self.0.bytes().position(|b| b == b'-');
+        &self.0[..end.unwrap_or(self.0.len())]
     }
 
     /// Whether this is [`Lang::default`], without making one to compare
