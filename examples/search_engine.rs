@@ -2,7 +2,7 @@
 //! directory, then times `SearchIndex::search` (the count and the ranked
 //! page, no snippets) on the benchmark's kind of query, two random words of
 //! a word list at a random offset, one search at a time on one thread. It
-//! says how much of a search's cost is tantivy's ranking and how many
+//! says how much of a search's cost is the ranking and how many
 //! documents a query matches, which is what that cost follows.
 //!
 //! Run: `cargo run --release --example search_engine -- DIR WORDS [QUERY]`
