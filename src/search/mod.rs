@@ -135,7 +135,7 @@ pub struct Search<'a> {
 }
 
 /// A document found: where it is in the content the index was built from.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Ranked {
     /// The article, by its place in the order the index was given them.
     pub article: usize,

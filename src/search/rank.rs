@@ -44,10 +44,17 @@ impl Cursor {
 }
 
 /// A document on the page: more score first, then the lower address.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 struct Entry {
     score: Score,
     address: DocAddress,
+}
+
+// Equality as the order has it (`total_cmp`), so that the two agree.
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
 }
 
 impl Eq for Entry {}
