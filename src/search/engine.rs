@@ -577,13 +577,14 @@ impl SearchIndex {
             .iter()
             .enumerate()
             .map(|(ord, segment)| {
-                let mut bits: Option<Vec<u64>> = None;
+                // One filter's set is shared as kept, not copied.
+                let mut bits: Option<Arc<[u64]>> = None;
                 for term in filters {
                     let set = self.doc_sets.get(ord, segment, term)?;
-                    match &mut bits {
-                        None => bits = Some(set.to_vec()),
-                        Some(bits) => bits.iter_mut().zip(set.iter()).for_each(|(a, b)| *a &= b),
-                    }
+                    bits = Some(match bits {
+                        None => set,
+                        Some(bits) => bits.iter().zip(set.iter()).map(|(a, b)| a & b).collect(),
+                    });
                 }
                 Ok(bits)
             })
@@ -1005,7 +1006,14 @@ mod tests {
             "nothing",
         ] {
             let clauses = index.text_terms(&searcher, query).unwrap();
-            for kind in [None, Some(HitType::Benefit), Some(HitType::Precaution)] {
+            // Both filters at once: the intersection of their bits.
+            let both = (Some(HitType::Benefit), Some(&articles[0].lang));
+            for (kind, lang) in [
+                (None, None),
+                (Some(HitType::Benefit), None),
+                (Some(HitType::Precaution), None),
+                both,
+            ] {
                 for (limit, offset) in [(1, 0), (3, 0), (10, 0), (10, 20), (40, 0), (20, 5)] {
                     // The query as tantivy's own ranking takes it: the
                     // weighted terms' sum, the filters scoring nothing.
@@ -1028,8 +1036,13 @@ mod tests {
                                 .collect(),
                         )),
                     )];
-                    if let Some(kind) = kind {
-                        let term = Term::from_field_u64(index.fields.kind, kind.code());
+                    let filters =
+                        kind.map(|kind| Term::from_field_u64(index.fields.kind, kind.code()))
+                            .into_iter()
+                            .chain(lang.map(|lang| {
+                                Term::from_field_text(index.fields.lang, lang.as_str())
+                            }));
+                    for term in filters {
                         all.push((
                             Occur::Must,
                             Box::new(tantivy::query::ConstScoreQuery::new(
@@ -1051,7 +1064,7 @@ mod tests {
                         .search(&Search {
                             query,
                             kind,
-                            lang: None,
+                            lang,
                             limit,
                             offset,
                         })
@@ -1061,7 +1074,7 @@ mod tests {
                     // and so be ranked either way: the scores must be the
                     // same, and the hits too, but for those tied with the
                     // page's last score, which either may leave out.
-                    let case = format!("{query:?} {kind:?} {limit} {offset}");
+                    let case = format!("{query:?} {kind:?} {lang:?} {limit} {offset}");
                     let scores = |page: &[Ranked]| page.iter().map(|h| h.score).collect::<Vec<_>>();
                     assert_eq!(scores(&found.ranked), scores(&expected), "{case}");
                     let last = expected.last().map(|hit| hit.score);

@@ -108,7 +108,7 @@ fn can_beat(bound: Score, threshold: Option<Score>) -> bool {
 }
 
 /// Per segment, the documents a search may find, as bits (`None`: all).
-pub type Allowed = Vec<Option<Vec<u64>>>;
+pub type Allowed = Vec<Option<std::sync::Arc<[u64]>>>;
 
 /// The best `k` documents of those `allowed` for the sum of `clauses`'
 /// scores (each term's BM25 times its weight), best first, ties to the
