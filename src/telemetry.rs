@@ -40,7 +40,7 @@ use tracing::{
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::{
     EnvFilter, Layer,
-    filter::{Targets, filter_fn},
+    filter::{FilterExt, Targets, filter_fn},
     layer::{Context, Filter, SubscriberExt},
     util::SubscriberInitExt,
 };
@@ -235,14 +235,21 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Result<LogGuard, 
             .with_tracer(traces.tracer("relief-api"))
             .with_filter(Targets::new().with_target(SPAN_TARGET, Level::TRACE))
     });
-    tracing_subscriber::registry()
-        .with(
-            fmt.with_filter(client_errors)
-                .with_filter(filter)
-                .with_filter(filter_fn(|meta| meta.target() != SPAN_TARGET)),
-        )
-        .with(spans)
-        .init();
+    // `access` asks `tracing::enabled!` whether access lines are wanted,
+    // and two shapes of this stack made it answer yes under `RUST_LOG=warn`
+    // (since b6ce4a2): per-layer filters nested three deep, where the outer
+    // one letting the target through was enough, and a `None` layer for
+    // traces off, which enables every callsite. So: one filter, and no
+    // traces layer at all when there are no traces.
+    let logs = fmt.with_filter(
+        filter_fn(|meta| meta.target() != SPAN_TARGET)
+            .and(filter)
+            .and(client_errors),
+    );
+    match spans {
+        Some(spans) => tracing_subscriber::registry().with(logs).with(spans).init(),
+        None => tracing_subscriber::registry().with(logs).init(),
+    }
     EXPORTING.store(traces.is_some(), std::sync::atomic::Ordering::Relaxed);
     Ok(LogGuard {
         _writer: guard,

@@ -501,7 +501,8 @@ impl ServerProcess {
         })
     }
 
-    fn start_with(args: &[&str], configure: impl FnOnce(&mut Command)) -> Self {
+    /// [`ServerProcess::start`], `configure` having the last word on the command.
+    pub fn start_with(args: &[&str], configure: impl FnOnce(&mut Command)) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_relief-api"));
         command.args(["--bind", "127.0.0.1:0"]).args(args);
         // Tests leave no database behind in the working directory.

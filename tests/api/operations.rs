@@ -309,6 +309,31 @@ fn get_within(port: u16, path: &str, deadline: Duration) -> u16 {
 }
 
 #[test]
+fn rust_log_at_warn_turns_access_lines_off_with_traces_exported_or_not() {
+    // Traces go to a port nothing listens on: exported or not, the log
+    // filter alone decides.
+    for args in [
+        &[][..],
+        &["--otlp-endpoint", "http://127.0.0.1:9/v1/traces"],
+    ] {
+        let mut server = ServerProcess::start_with(args, |command| {
+            command.env("RUST_LOG", "warn,relief_api::startup=info");
+        });
+        assert_eq!(server.get(&format!("/v1/articles/{SLUG}")).0, 200);
+        assert_eq!(server.get("/v1/articles").0, 200);
+        server.signal("TERM");
+        assert!(server.child.wait().unwrap().success());
+        // The reader ends with the process's stderr: every line is here.
+        let access: Vec<String> = server
+            .log
+            .iter()
+            .filter(|line| line.contains("relief_api::access"))
+            .collect();
+        assert_eq!(access, Vec::<String>::new(), "with {args:?}");
+    }
+}
+
+#[test]
 fn a_stalled_log_reader_slows_no_request_and_sigterm_loses_no_line() {
     use std::io::BufRead;
     const REQUESTS: usize = 1_000;
