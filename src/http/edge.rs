@@ -352,7 +352,7 @@ fn finish<B: MessageBody>(
         method,
         route,
         status,
-        latency_ms: elapsed.as_secs_f64() * 1000.0,
+        latency: elapsed,
         bytes,
         request_id,
         trace_id: request.trace.id.0,
