@@ -12,7 +12,8 @@ Its requests/s are compared with the plain article route's (a cache hit)
 in the same run. Start-up and peak RSS (VmHWM) at 10,000 articles.
 Reader page: server CPU time per request against the JSON article's, on
 the source article. Access lines: CPU per request on the article route
-with `RUST_LOG=info` (lines on, read through a pipe) against `warn`.
+with `RUST_LOG=info` (lines on, read through a pipe) against `warn`, in
+LOG_ROUNDS (10) alternating rounds of LOG_DUR (3) seconds.
 Servers get CPU 0 and wrk CPU 1 (taskset); ROUNDS rounds of DUR seconds,
 alternating between BIN and OLD (both servers up, one loaded at a time),
 medians reported."""
@@ -25,6 +26,8 @@ SOURCE = os.path.join(HERE, "..", "content", "articles", "deep-tissue-massage-fo
 SLUG = "deep-tissue-massage-for-back-pain"
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 DUR = os.environ.get("DUR", "5")
+LOG_ROUNDS = int(os.environ.get("LOG_ROUNDS", "10"))
+LOG_DUR = os.environ.get("LOG_DUR", "3")
 TICK = os.sysconf("SC_CLK_TCK")
 SCRATCH = tempfile.mkdtemp(prefix="relief-paths-")
 PORT = [18900]
@@ -167,9 +170,13 @@ json_rows, page_rows, off_rows, on_rows = [], [], [], []
 for r in range(ROUNDS):
     json_rows.append(wrk(quiet, qport, f"/v1/articles/{SLUG}"))
     page_rows.append(wrk(quiet, qport, f"/articles/{SLUG}"))
+# Lines on against off is a difference of about a microsecond in ten, well
+# inside this machine's drift over a few rounds (1.20x and 1.09x measured
+# for the same binaries, 3 rounds against 10): more, shorter rounds.
+for r in range(LOG_ROUNDS):
     pair = [(quiet, qport, off_rows), (loud, lport, on_rows)]
     for proc, port, rows in (pair if r % 2 == 0 else pair[::-1]):
-        rows.append(wrk(proc, port, f"/v1/articles/{SLUG}"))
+        rows.append(wrk(proc, port, f"/v1/articles/{SLUG}", dur=LOG_DUR))
 for proc in (quiet, loud):
     proc.terminate(); proc.wait()
 page_x = median(page_rows, "cpu_us") / median(json_rows, "cpu_us")
