@@ -550,6 +550,18 @@ impl ServerProcess {
         }
     }
 
+    /// Stops the server with SIGTERM, expects it to exit 0, and returns
+    /// every access line it wrote.
+    pub fn access_lines_until_exit(mut self) -> Vec<String> {
+        self.signal("TERM");
+        assert!(self.child.wait().unwrap().success(), "the server exits 0");
+        // The reader ends with the process's stderr: every line is here.
+        self.log
+            .iter()
+            .filter(|line| line.contains("relief_api::access"))
+            .collect()
+    }
+
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args([format!("-{signal}"), self.child.id().to_string()])

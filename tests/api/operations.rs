@@ -316,21 +316,29 @@ fn rust_log_at_warn_turns_access_lines_off_with_traces_exported_or_not() {
         &[][..],
         &["--otlp-endpoint", "http://127.0.0.1:9/v1/traces"],
     ] {
-        let mut server = ServerProcess::start_with(args, |command| {
+        let server = ServerProcess::start_with(args, |command| {
             command.env("RUST_LOG", "warn,relief_api::startup=info");
         });
         assert_eq!(server.get(&format!("/v1/articles/{SLUG}")).0, 200);
         assert_eq!(server.get("/v1/articles").0, 200);
-        server.signal("TERM");
-        assert!(server.child.wait().unwrap().success());
-        // The reader ends with the process's stderr: every line is here.
-        let access: Vec<String> = server
-            .log
-            .iter()
-            .filter(|line| line.contains("relief_api::access"))
-            .collect();
+        let access = server.access_lines_until_exit();
         assert_eq!(access, Vec::<String>::new(), "with {args:?}");
     }
+}
+
+#[test]
+fn probes_are_left_out_of_the_info_level_access_log() {
+    let server = ServerProcess::start(&[]);
+    for probe in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(server.get(probe).0, 200, "{probe}");
+    }
+    assert_eq!(server.get("/v1/articles").0, 200);
+    let routes: Vec<String> = server
+        .access_lines_until_exit()
+        .iter()
+        .filter_map(|line| Some(line.split(" route=").nth(1)?.split(' ').next()?.to_owned()))
+        .collect();
+    assert_eq!(routes, ["/v1/articles"]);
 }
 
 #[test]
