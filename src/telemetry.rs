@@ -329,7 +329,6 @@ pub fn access(line: &AccessLine<'_>) {
             *second = now.as_secs();
             *stamp = rfc3339_second(now.as_secs());
         }
-        let level = if line.probe { "DEBUG" } else { "INFO" };
         let micros = u64::from(now.subsec_micros());
         let cached: &[u8] = if line.cached { b"true" } else { b"false" };
         // Appended piece by piece, not through `write!`: the formatting
@@ -340,10 +339,8 @@ pub fn access(line: &AccessLine<'_>) {
         if access.json {
             put(out, &[b"{\"timestamp\":\"", stamp.as_bytes(), b"."]);
             padded(out, micros, 6);
-            put(
-                out,
-                &[b"Z\",\"level\":\"", level.as_bytes(), b"\",\"method\":"],
-            );
+            let level: &[u8] = if line.probe { b"DEBUG" } else { b"INFO" };
+            put(out, &[b"Z\",\"level\":\"", level, b"\",\"method\":"]);
             json_string(out, line.method);
             put(out, &[b",\"route\":"]);
             json_string(out, line.route);
