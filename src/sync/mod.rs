@@ -175,27 +175,42 @@ fn resources(entry: &Entry) -> impl Iterator<Item = (HitType, usize, &str, &Repr
     .chain(parts(HitType::Faq, &entry.faqs))
 }
 
-/// Every resource of `store`, with its digest, for the history.
-fn digests(store: &Store) -> Vec<ItemDigest> {
-    store
+/// The digest of every resource of `store`, in order: the hashing, done
+/// apart (on a blocking thread) from [`items`], which names them.
+fn digests(store: &Store) -> Vec<[u8; 32]> {
+    let entries = store.entries();
+    let mut digests = Vec::with_capacity(entries.iter().map(|e| resources(e).count()).sum());
+    digests.extend(
+        entries
+            .iter()
+            .flat_map(resources)
+            // 32 hex digits: the first 16 bytes of the body's SHA-256.
+            .map(|(_, _, _, rep)| rep.digest()),
+    );
+    digests
+}
+
+/// Every resource of `store`, with its digest from `digests`, for the
+/// history.
+fn items<'a>(store: &'a Store, digests: &'a [[u8; 32]]) -> Vec<ItemDigest<'a>> {
+    let mut items = Vec::with_capacity(digests.len());
+    let named = store
         .entries()
         .iter()
         .flat_map(|entry| {
-            let article: Arc<str> = entry.summary.slug.as_str().into();
-            let lang: Arc<str> = entry.lang.as_str().into();
-            resources(entry).map(move |(kind, _, id, rep)| {
-                // 32 hex digits: the first 16 bytes of the body's SHA-256.
-                let digest = rep.digest();
-                ItemDigest {
-                    article: Arc::clone(&article),
-                    lang: Arc::clone(&lang),
-                    kind: kind.as_str(),
-                    id: id.into(),
-                    digest,
-                }
-            })
+            let (article, lang) = (entry.summary.slug.as_str(), entry.lang.as_str());
+            resources(entry).map(move |(kind, _, id, _)| (article, lang, kind, id))
         })
-        .collect()
+        .zip(digests)
+        .map(|((article, lang, kind, id), digest)| ItemDigest {
+            article,
+            lang,
+            kind: kind.as_str(),
+            id,
+            digest,
+        });
+    items.extend(named);
+    items
 }
 
 /// A resource as a sync item, with its data.
@@ -396,23 +411,27 @@ fn from_scratch(
 
 /// The `content.*` events of `changes`: one per article and language
 /// changed, carrying a sync token from before the change and the purge
-/// keys of everything it makes stale.
-fn content_events(epoch: &str, before: i64, changes: &[NewChange]) -> Vec<NewEvent> {
-    let mut events: Vec<((&str, &str), EventType, Vec<String>)> = Vec::new();
-    // Where each article and language's event is in `events`: a first
-    // record of 10,000 articles has 200,000 changes.
+/// keys of everything it makes stale. Each is made as it is taken: a
+/// first record of 10,000 articles has 10,000 events with 200,000 purge
+/// keys, and all of them at once made a tenth of the process's peak
+/// memory.
+fn content_events<'a>(
+    epoch: &str,
+    before: i64,
+    changes: &mut dyn Iterator<Item = NewChange<'a>>,
+) -> Box<dyn Iterator<Item = NewEvent> + Send + 'a> {
+    // Each article and language's event type, with the kind and id of
+    // each of its parts that changed.
+    type Gathered<'a> = ((&'a str, &'a str), EventType, Vec<(&'a str, &'a str)>);
+    let mut events: Vec<Gathered> = Vec::new();
     let mut index_of: std::collections::HashMap<(&str, &str), usize> = Default::default();
     for change in changes {
         let at = (change.article, change.lang);
         let index = *index_of.entry(at).or_insert_with(|| {
-            let mut keys = urls::purge::article(at.0, at.1).to_vec();
-            keys.extend(
-                [urls::purge::LIST, urls::purge::BUNDLE, urls::purge::SEARCH].map(String::from),
-            );
-            events.push((at, EventType::ContentUpdated, keys));
+            events.push((at, EventType::ContentUpdated, Vec::new()));
             events.len() - 1
         });
-        let (_, kind, keys) = &mut events[index];
+        let (_, kind, parts) = &mut events[index];
         if change.kind == HitType::Article.as_str() {
             *kind = match (change.digest.is_some(), change.created) {
                 (false, _) => EventType::ContentDeleted,
@@ -420,7 +439,7 @@ fn content_events(epoch: &str, before: i64, changes: &[NewChange]) -> Vec<NewEve
                 (true, false) => *kind,
             };
         } else {
-            keys.push(urls::purge::part(change.kind, at.0, change.item_id));
+            parts.push((change.kind, change.item_id));
         }
     }
     let sync_token = SyncToken {
@@ -430,20 +449,30 @@ fn content_events(epoch: &str, before: i64, changes: &[NewChange]) -> Vec<NewEve
         lang: None,
     }
     .to_string();
-    events
-        .into_iter()
-        .map(|((article, lang), kind, purge_keys)| {
-            NewEvent::new(
-                kind,
-                ContentEvent {
-                    article: article.to_owned(),
-                    lang: lang.to_owned(),
-                    sync_token: sync_token.clone(),
-                    purge_keys,
-                },
-            )
-        })
-        .collect()
+    Box::new(
+        events
+            .into_iter()
+            .map(move |((article, lang), kind, parts)| {
+                let mut purge_keys = urls::purge::article(article, lang).to_vec();
+                purge_keys.extend(
+                    [urls::purge::LIST, urls::purge::BUNDLE, urls::purge::SEARCH].map(String::from),
+                );
+                purge_keys.extend(
+                    parts
+                        .into_iter()
+                        .map(|(kind, id)| urls::purge::part(kind, article, id)),
+                );
+                NewEvent::new(
+                    kind,
+                    ContentEvent {
+                        article: article.to_owned(),
+                        lang: lang.to_owned(),
+                        sync_token: sync_token.clone(),
+                        purge_keys,
+                    },
+                )
+            }),
+    )
 }
 
 /// How long to wait before recording again after the database failed.
@@ -476,13 +505,14 @@ pub async fn record_forever(
             while !store.indexed() {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            let items = {
+            let digests = {
                 let store = Arc::clone(&store);
                 match tokio::task::spawn_blocking(move || digests(&store)).await {
-                    Ok(items) => items,
+                    Ok(digests) => digests,
                     Err(_) => return,
                 }
             };
+            let items = items(&store, &digests);
             match db.record_content(&items, keep_ms, &content_events).await {
                 Ok(record) => {
                     pause = RETRY_FIRST;
@@ -516,5 +546,88 @@ pub async fn record_forever(
         if changed.changed().await.is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Event;
+
+    fn change<'a>(
+        article: &'a str,
+        kind: &'a str,
+        id: &'a str,
+        digest: Option<&'a str>,
+    ) -> NewChange<'a> {
+        NewChange {
+            seq: 0,
+            article,
+            lang: "en",
+            kind,
+            item_id: id,
+            digest,
+            created: false,
+        }
+    }
+
+    #[test]
+    fn each_article_changed_is_one_event_naming_everything_it_makes_stale() {
+        let digest = Some("0123456789abcdef0123456789abcdef");
+        let changes = vec![
+            NewChange {
+                created: true,
+                ..change("a", "article", "a", digest)
+            },
+            change("a", "benefit", "x", digest),
+            change("b", "faq", "y", digest),
+            // Gone items come after the present ones: `a`'s part is
+            // still `a`'s event.
+            change("a", "precaution", "z", None),
+            change("b", "article", "b", None),
+        ];
+        let events: Vec<Event<ContentEvent>> = content_events("e", 7, &mut changes.into_iter())
+            .map(|event| serde_json::from_str(&event.payload).unwrap())
+            .collect();
+        let told: Vec<(EventType, &str, Vec<&str>)> = events
+            .iter()
+            .map(|event| {
+                let keys = event.data.purge_keys.iter().map(String::as_str).collect();
+                (event.kind, event.data.article.as_str(), keys)
+            })
+            .collect();
+        assert_eq!(
+            told,
+            [
+                (
+                    EventType::ContentPublished,
+                    "a",
+                    vec![
+                        "article:a",
+                        "article:a:en",
+                        "articles",
+                        "bundle",
+                        "search",
+                        "benefit:a:x",
+                        "precaution:a:z"
+                    ]
+                ),
+                (
+                    EventType::ContentDeleted,
+                    "b",
+                    vec![
+                        "article:b",
+                        "article:b:en",
+                        "articles",
+                        "bundle",
+                        "search",
+                        "faq:b:y"
+                    ]
+                ),
+            ]
+        );
+        // Each carries a sync token from before the changes.
+        let token: SyncToken = events[0].data.sync_token.parse().unwrap();
+        assert_eq!(token.at, Position::since(7));
     }
 }
