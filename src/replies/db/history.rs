@@ -224,7 +224,7 @@ impl Database {
             // What each stored item was, by a hash of its names, streamed
             // in: held as strings (in a list, then a map), the rows made the
             // process's peak on every restart at 10,000 articles (322 MB,
-            // against 277-291 MB this way), sized for today's items so that
+            // against 277-291 MB streamed), sized for today's items so that
             // it is not grown, old and new table side by side.
             let mut was: HashMap<u128, StoredDigest> = HashMap::with_capacity(items.len());
             {
