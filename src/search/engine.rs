@@ -608,13 +608,7 @@ impl SearchIndex {
             let allowed = allowed.get(ord).and_then(Option::as_deref);
             // The index is written once and never deletes, so every
             // document counted is alive.
-            total += (0..bit_words(segment))
-                .map(|at| {
-                    let any = sets.iter().fold(0, |any, set| any | set[at]);
-                    let kept = allowed.map_or(any, |allowed| any & allowed[at]);
-                    kept.count_ones() as usize
-                })
-                .sum::<usize>();
+            total += count_union(&sets, allowed, bit_words(segment));
         }
         Ok(total)
     }
@@ -676,6 +670,37 @@ impl SearchIndex {
             .mark(text)
             .unwrap_or_else(|| beginning(text))
     }
+}
+
+/// How many documents are in any of `sets` and in `allowed` (all, when
+/// none), of the `words` 64-bit words each holds. A chunk at a time, set
+/// after set, over slices the compiler can see the ends of: a word at a
+/// time, through every set and with every index checked, this took 6% of
+/// a search's CPU (bench/README.md).
+fn count_union(sets: &[Arc<[u64]>], allowed: Option<&[u64]>, words: usize) -> usize {
+    const CHUNK: usize = 512;
+    let mut any = [0u64; CHUNK];
+    let mut total = 0;
+    for start in (0..words).step_by(CHUNK) {
+        let end = (start + CHUNK).min(words);
+        let any = &mut any[..end - start];
+        any.fill(0);
+        for set in sets {
+            for (any, word) in any.iter_mut().zip(&set[start..end]) {
+                *any |= word;
+            }
+        }
+        if let Some(allowed) = allowed {
+            for (any, word) in any.iter_mut().zip(&allowed[start..end]) {
+                *any &= word;
+            }
+        }
+        total += any
+            .iter()
+            .map(|word| word.count_ones() as usize)
+            .sum::<usize>();
+    }
+    total
 }
 
 /// How many 64-bit words hold a bit per document of `segment`.
@@ -934,6 +959,34 @@ mod tests {
             }
         }
         assert_eq!(index.search(&search("pain", None)).unwrap().total, 3);
+    }
+
+    #[test]
+    fn a_count_over_several_chunks_is_the_documents_in_any_set_and_allowed() {
+        // 1,100 words: two whole chunks and a part, so every edge is met.
+        let words = 1_100;
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut random = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let sets: Vec<Arc<[u64]>> = (0..3)
+            .map(|_| (0..words).map(|_| random() & random()).collect())
+            .collect();
+        let allowed: Vec<u64> = (0..words).map(|_| random()).collect();
+        let documents = words * 64;
+        let bit = |bits: &[u64], doc: usize| bits[doc / 64] & (1 << (doc % 64)) != 0;
+        let in_any = |doc: usize| sets.iter().any(|set| bit(set, doc));
+        let expected_all = (0..documents).filter(|&doc| in_any(doc)).count();
+        let expected_allowed = (0..documents)
+            .filter(|&doc| in_any(doc) && bit(&allowed, doc))
+            .count();
+        assert!(expected_allowed > 0 && expected_allowed < expected_all);
+        assert_eq!(count_union(&sets, None, words), expected_all);
+        assert_eq!(count_union(&sets, Some(&allowed), words), expected_allowed);
+        assert_eq!(count_union(&[], None, words), 0);
     }
 
     /// `n` articles of a few words drawn at random (a fixed sequence):
