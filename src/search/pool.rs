@@ -97,9 +97,10 @@ impl SearchPool {
 }
 
 /// How much lower than the workers' a search thread's CPU priority is (a
-/// nice value, added to the process's): a quarter of a worker's share
-/// when both want the core.
-pub const NICENESS: i32 = 5;
+/// nice value, added to the process's): a search thread weighs a third of
+/// a worker, so it gets a quarter of a core that a worker wants too.
+#[cfg(target_os = "linux")]
+const NICENESS: i32 = 5;
 
 /// Lowers the calling thread's CPU priority by [`NICENESS`], so that a
 /// worker woken to answer a request (or to send a finished search) takes
