@@ -1,6 +1,11 @@
 //! relief-api: a JSON content API serving the article "Back Pain Relief With
 //! Deep Tissue Massage" as typed resources, with a generated OpenAPI spec.
 
+// A service, not a library for others: its documentation is for the people
+// who work on it (`cargo doc --document-private-items`), so a public item's
+// docs may point at the private item that explains it.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod abuse;
 pub mod auth;
 pub mod config;

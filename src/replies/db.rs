@@ -362,8 +362,9 @@ fn db_span(doing: &str, system: &str) -> tracing::Span {
     )
 }
 
-/// The columns of a [`ModeratedReply`], as a literal, so that the queries
-/// that name them are static strings (`concat!`), which sqlx takes as safe.
+/// The columns of a [`ModeratedReply`](crate::replies::ModeratedReply), as
+/// a literal, so that the queries that name them are static strings
+/// (`concat!`), which sqlx takes as safe.
 macro_rules! moderated_columns {
     () => {
         "id, article, parent_id, author_name, author_email, body, status, created_at, updated_at"
