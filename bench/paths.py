@@ -84,15 +84,24 @@ def peak_rss_mb(pid):
 UNIT_MS = {"us": 0.001, "ms": 1, "s": 1000}
 
 
-def wrk(proc, port, path, connections=64, script=None, dur=DUR):
+def wrk_start(port, path, connections=64, script=None, dur=DUR):
+    """wrk on CPU 1, started; its report is the process's stdout."""
     cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{dur}s", "--latency"]
     if script:
         cmd += ["-s", script]
+    return subprocess.Popen(cmd + [f"http://127.0.0.1:{port}{path}"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env={**os.environ, "WORDS": WORDS})
+
+
+def requests_per_second(out):
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def wrk(proc, port, path, connections=64, script=None, dur=DUR):
     before = cpu(proc.pid)
-    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
-                         env={**os.environ, "WORDS": WORDS}).stdout
+    out = wrk_start(port, path, connections, script, dur).communicate()[0]
     spent = cpu(proc.pid) - before
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    rps = requests_per_second(out)
     total = int(re.search(r"(\d+) requests in", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     p99_ms = float(p99.group(1)) * UNIT_MS[p99.group(2)]
@@ -107,14 +116,10 @@ def wrk(proc, port, path, connections=64, script=None, dur=DUR):
 def beside_searches(proc, port, path):
     """The article route's answer to 8 connections while 64 others search:
     whether a burst of searches waits in the pool, not in front of content."""
-    flood = subprocess.Popen(
-        ["taskset", "-c", "1", "wrk", "-t1", "-c64", f"-d{DUR}s", "-s", SCRIPT,
-         f"http://127.0.0.1:{port}/v1/search?q=x"],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "WORDS": WORDS})
+    flood = wrk_start(port, "/v1/search?q=x", script=SCRIPT)
     time.sleep(0.5)
     article = wrk(proc, port, path, connections=8, dur=str(max(int(DUR) - 1, 1)))
-    searches = float(re.search(r"Requests/sec:\s+([\d.]+)", flood.communicate()[0]).group(1))
-    return {**article, "search_rps": searches}
+    return {**article, "search_rps": requests_per_second(flood.communicate()[0])}
 
 
 def median(rows, key):

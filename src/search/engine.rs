@@ -687,13 +687,13 @@ fn count_union(sets: &[Arc<[u64]>], allowed: Option<&[u64]>, words: usize) -> us
         let any = &mut any[..end - start];
         any.fill(0);
         for set in sets {
-            for (any, word) in any.iter_mut().zip(&set[start..end]) {
-                *any |= word;
+            for (bits, word) in any.iter_mut().zip(&set[start..end]) {
+                *bits |= word;
             }
         }
         if let Some(allowed) = allowed {
-            for (any, word) in any.iter_mut().zip(&allowed[start..end]) {
-                *any &= word;
+            for (bits, word) in any.iter_mut().zip(&allowed[start..end]) {
+                *bits &= word;
             }
         }
         total += any
