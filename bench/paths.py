@@ -172,7 +172,6 @@ if binaries:
     print("\n## Search, 10,000 articles\n")
     print("| binary | start-up | peak RSS | article req/s | search req/s (64 conn.) | search/article | search p99 (64) | search p99 (1 at a time) | search CPU µs/req | non-2xx |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    failed = []
     for name, r in results.items():
         a, s, one = median(r["article"], "rps"), median(r["search"], "rps"), r["single"]
         ratio = s / a
@@ -186,7 +185,6 @@ if binaries:
             if r["rss"] >= 300: failed.append("peak RSS >= 300 MB")
             if r["startup"] >= 2: failed.append("start-up >= 2 s")
 
-if binaries:
     # No target of #14's, but the pool's reason to be: content is answered
     # first while searches flood in (64 connections searching, 8 reading).
     print("\n## The article route beside a search flood, 10,000 articles\n")
