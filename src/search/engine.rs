@@ -20,7 +20,8 @@
 //! redo them for every hit: each stem's written forms (a snippet finds the
 //! query's words by their forms, without stemming every word of every
 //! hit's text again) and each term's documents as bits (the total is the
-//! count of a union of bits, where tantivy's union scores every match).
+//! count of a union of bits, where tantivy's union scores every match, and
+//! the ranking reads a long list only for the documents the bits say it has).
 
 use std::{
     borrow::Borrow,
@@ -41,7 +42,7 @@ use tantivy::{
     },
 };
 
-use super::rank::{self, Allowed};
+use super::rank::{self, Allowed, Sets};
 use super::snippet::{Marker, beginning};
 use super::{HitType, Ranked, Search};
 use crate::content::{Article, Lang, Part};
@@ -536,7 +537,8 @@ impl SearchIndex {
             filters.push(Term::from_field_text(self.fields.lang, lang.as_str()));
         }
         let allowed = self.allowed(&searcher, &filters)?;
-        let total = self.count(&searcher, &clauses, &allowed)?;
+        let sets = self.sets(&searcher, &clauses)?;
+        let total = count(&searcher, &sets, &allowed);
         // Counted first: an offset past the matches (up to 2^31 - 1 is
         // valid) must not become the size of the page to rank.
         let top = if search.offset >= total {
@@ -545,6 +547,7 @@ impl SearchIndex {
             rank::top(
                 &searcher,
                 &clauses,
+                &sets,
                 &allowed,
                 search.offset + search.limit.max(1),
             )?
@@ -591,26 +594,19 @@ impl SearchIndex {
             .collect()
     }
 
-    /// How many documents have any of `clauses` and are `allowed`: the
-    /// union and intersection of their documents as bits.
-    fn count(
-        &self,
-        searcher: &Searcher,
-        clauses: &[(Term, f32)],
-        allowed: &Allowed,
-    ) -> Result<usize, SearchError> {
-        let mut total = 0;
-        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let sets = clauses
-                .iter()
-                .map(|(term, _)| self.doc_sets.get(ord, segment, term))
-                .collect::<Result<Vec<_>, _>>()?;
-            let allowed = allowed.get(ord).and_then(Option::as_deref);
-            // The index is written once and never deletes, so every
-            // document counted is alive.
-            total += count_union(&sets, allowed, bit_words(segment));
-        }
-        Ok(total)
+    /// Per segment, each of `clauses`' documents as bits, in their order.
+    fn sets(&self, searcher: &Searcher, clauses: &[(Term, f32)]) -> Result<Sets, SearchError> {
+        searcher
+            .segment_readers()
+            .iter()
+            .enumerate()
+            .map(|(ord, segment)| {
+                clauses
+                    .iter()
+                    .map(|(term, _)| self.doc_sets.get(ord, segment, term))
+                    .collect()
+            })
+            .collect()
     }
 
     /// The hit at `address`, read from its segment's fast fields.
@@ -670,6 +666,21 @@ impl SearchIndex {
             .mark(text)
             .unwrap_or_else(|| beginning(text))
     }
+}
+
+/// How many documents are in any of the terms' `sets` and `allowed`: the
+/// union and intersection of their documents as bits.
+fn count(searcher: &Searcher, sets: &Sets, allowed: &Allowed) -> usize {
+    let segments = searcher.segment_readers().iter().zip(sets);
+    segments
+        .enumerate()
+        .map(|(ord, (segment, sets))| {
+            let allowed = allowed.get(ord).and_then(Option::as_deref);
+            // The index is written once and never deletes, so every
+            // document counted is alive.
+            count_union(sets, allowed, bit_words(segment))
+        })
+        .sum()
 }
 
 /// How many documents are in any of `sets` and in `allowed` (all, when

@@ -7,7 +7,8 @@
 //! the terms whose bounds together cannot beat its last score are not
 //! essential: only documents of the other terms are candidates, and a
 //! candidate is looked up in the non-essential terms (their largest bound
-//! first) only while it can still reach the page. A two-word query has a
+//! first) only while it can still reach the page, and only in those whose
+//! documents, kept as bits for the count, include it. A two-word query has a
 //! title term (boosted, short lists) and a body term (long lists) per
 //! word; the page soon needs a title match, and the long body lists are
 //! only sought into, where tantivy's block-max WAND steps through them.
@@ -28,6 +29,9 @@ struct Cursor {
     postings: SegmentPostings,
     norms: FieldNormReader,
     weight: Bm25Weight,
+    /// The term's documents as bits: a candidate not in them is passed
+    /// by without a seek (a block read and unpacked).
+    bits: std::sync::Arc<[u64]>,
 }
 
 impl Cursor {
@@ -110,12 +114,21 @@ fn can_beat(bound: Score, threshold: Option<Score>) -> bool {
 /// Per segment, the documents a search may find, as bits (`None`: all).
 pub type Allowed = Vec<Option<std::sync::Arc<[u64]>>>;
 
+/// Per segment, each clause's documents as bits, in the clauses' order.
+pub type Sets = Vec<Vec<std::sync::Arc<[u64]>>>;
+
+/// Whether document `doc` is in `bits`.
+fn has(bits: &[u64], doc: DocId) -> bool {
+    bits[doc as usize / 64] & (1 << (doc % 64)) != 0
+}
+
 /// The best `k` documents of those `allowed` for the sum of `clauses`'
 /// scores (each term's BM25 times its weight), best first, ties to the
-/// lower address.
+/// lower address. `sets` are the clauses' documents as bits (see [`Sets`]).
 pub fn top(
     searcher: &Searcher,
     clauses: &[(Term, f32)],
+    sets: &Sets,
     allowed: &Allowed,
     k: usize,
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
@@ -132,7 +145,8 @@ pub fn top(
     };
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         let mut terms: Vec<(Score, Cursor)> = Vec::with_capacity(clauses.len());
-        for ((term, _), weight) in clauses.iter().zip(&weights) {
+        let segment_sets = sets.get(ord).map_or(&[][..], Vec::as_slice);
+        for (((term, _), weight), bits) in clauses.iter().zip(&weights).zip(segment_sets) {
             let field = term.field();
             let Some(postings) = segment
                 .inverted_index(field)?
@@ -144,6 +158,7 @@ pub fn top(
                 postings,
                 norms: segment.get_fieldnorms_reader(field)?,
                 weight: weight.clone(),
+                bits: bits.clone(),
             };
             if cursor.doc() != TERMINATED {
                 terms.push((weight.max_score(), cursor));
@@ -221,7 +236,7 @@ fn rank_segment(
                 bits &= bits - 1;
                 let mut score = std::mem::take(&mut scores[at]);
                 let doc = start + at as DocId;
-                if allowed.is_some_and(|bits| bits[doc as usize / 64] & (1 << (doc % 64)) == 0) {
+                if allowed.is_some_and(|bits| !has(bits, doc)) {
                     continue;
                 }
                 let mut entered = true;
@@ -231,6 +246,12 @@ fn rank_segment(
                         break;
                     }
                     let term = &mut terms[i].1;
+                    // Most candidates are not in a non-essential (long)
+                    // list: one bit says so where a seek would unpack a
+                    // block of it.
+                    if !has(&term.bits, doc) {
+                        continue;
+                    }
                     if term.doc() < doc {
                         term.postings.seek(doc);
                     }
