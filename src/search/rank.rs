@@ -143,9 +143,11 @@ pub fn top(
         heap: BinaryHeap::with_capacity(k + 1),
         k: k.max(1),
     };
-    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+    // Segments paired with their sets as the count pairs them, so that
+    // the two read the same segments.
+    let segments = searcher.segment_readers().iter().zip(sets);
+    for (ord, (segment, segment_sets)) in segments.enumerate() {
         let mut terms: Vec<(Score, Cursor)> = Vec::with_capacity(clauses.len());
-        let segment_sets = sets.get(ord).map_or(&[][..], Vec::as_slice);
         for (((term, _), weight), bits) in clauses.iter().zip(&weights).zip(segment_sets) {
             let field = term.field();
             let Some(postings) = segment
