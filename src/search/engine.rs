@@ -42,6 +42,7 @@ use tantivy::{
     },
 };
 
+use super::bits;
 use super::rank::{self, Allowed, Sets};
 use super::snippet::{Marker, beginning};
 use super::{HitType, Ranked, Search};
@@ -717,7 +718,7 @@ fn count_union(sets: &[Arc<[u64]>], allowed: Option<&[u64]>, words: usize) -> us
 
 /// How many 64-bit words hold a bit per document of `segment`.
 fn bit_words(segment: &SegmentReader) -> usize {
-    (segment.max_doc() as usize).div_ceil(64)
+    bits::words(segment.max_doc() as usize)
 }
 
 /// Each term's documents, per segment, as bits: made on first use and
@@ -747,7 +748,7 @@ impl DocSets {
         if let Some(bits) = self.lock().sets.get(&key) {
             return Ok(bits.clone());
         }
-        let mut bits = vec![0u64; bit_words(segment)];
+        let mut set = vec![0u64; bit_words(segment)];
         let postings = segment
             .inverted_index(term.field())?
             .read_postings(term, IndexRecordOption::Basic)
@@ -755,11 +756,11 @@ impl DocSets {
         if let Some(mut postings) = postings {
             let mut doc = postings.doc();
             while doc != TERMINATED {
-                bits[doc as usize / 64] |= 1 << (doc % 64);
+                bits::insert(&mut set, doc as usize);
                 doc = postings.advance();
             }
         }
-        let bits: Arc<[u64]> = bits.into();
+        let bits: Arc<[u64]> = set.into();
         let mut kept = self.lock();
         let bytes = bits.len() * 8;
         if kept.bytes + bytes <= DOC_SETS_BYTES {
@@ -989,11 +990,10 @@ mod tests {
             .collect();
         let allowed: Vec<u64> = (0..words).map(|_| random()).collect();
         let documents = words * 64;
-        let bit = |bits: &[u64], doc: usize| bits[doc / 64] & (1 << (doc % 64)) != 0;
-        let in_any = |doc: usize| sets.iter().any(|set| bit(set, doc));
+        let in_any = |doc: usize| sets.iter().any(|set| bits::has(set, doc));
         let expected_all = (0..documents).filter(|&doc| in_any(doc)).count();
         let expected_allowed = (0..documents)
-            .filter(|&doc| in_any(doc) && bit(&allowed, doc))
+            .filter(|&doc| in_any(doc) && bits::has(&allowed, doc))
             .count();
         assert!(expected_allowed > 0 && expected_allowed < expected_all);
         assert_eq!(count_union(&sets, None, words), expected_all);

@@ -6,6 +6,7 @@
 //! ([`SearchPool`]) so that a burst of them queues there, not in front of
 //! content requests.
 
+mod bits;
 mod engine;
 mod pool;
 mod rank;

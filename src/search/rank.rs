@@ -15,6 +15,8 @@
 
 use std::{cmp::Ordering, collections::BinaryHeap};
 
+use super::bits::{has, insert};
+
 use tantivy::{
     DocAddress, DocId, DocSet, Score, Searcher, TERMINATED, Term,
     fieldnorm::FieldNormReader,
@@ -116,11 +118,6 @@ pub type Allowed = Vec<Option<std::sync::Arc<[u64]>>>;
 
 /// Per segment, each clause's documents as bits, in the clauses' order.
 pub type Sets = Vec<Vec<std::sync::Arc<[u64]>>>;
-
-/// Whether document `doc` is in `bits`.
-fn has(bits: &[u64], doc: DocId) -> bool {
-    bits[doc as usize / 64] & (1 << (doc % 64)) != 0
-}
 
 /// The best `k` documents of those `allowed` for the sum of `clauses`'
 /// scores (each term's BM25 times its weight), best first, ties to the
@@ -227,7 +224,7 @@ fn rank_segment(
             while doc < end {
                 let at = (doc - start) as usize;
                 scores[at] += term.score();
-                marks[at / 64] |= 1 << (at % 64);
+                insert(&mut marks, at);
                 doc = term.postings.advance();
             }
         }
@@ -238,7 +235,7 @@ fn rank_segment(
                 bits &= bits - 1;
                 let mut score = std::mem::take(&mut scores[at]);
                 let doc = start + at as DocId;
-                if allowed.is_some_and(|bits| !has(bits, doc)) {
+                if allowed.is_some_and(|bits| !has(bits, doc as usize)) {
                     continue;
                 }
                 let mut entered = true;
@@ -251,7 +248,7 @@ fn rank_segment(
                     // Most candidates are not in a non-essential (long)
                     // list: one bit says so where a seek would unpack a
                     // block of it.
-                    if !has(&term.bits, doc) {
+                    if !has(&term.bits, doc as usize) {
                         continue;
                     }
                     if term.doc() < doc {
