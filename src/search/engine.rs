@@ -33,7 +33,7 @@ use tantivy::{
     DocAddress, DocSet, Index, IndexReader, ReloadPolicy, Searcher, SegmentReader, TERMINATED,
     TantivyDocument, Term,
     columnar::Column,
-    query::FuzzyTermQuery,
+    query::{Bm25Weight, FuzzyTermQuery},
     schema::{
         FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
     },
@@ -43,7 +43,7 @@ use tantivy::{
 };
 
 use super::bits;
-use super::rank::{self, Allowed, Sets};
+use super::rank::{self, Allowed, Maxima, Sets};
 use super::snippet::{Marker, beginning};
 use super::{HitType, Ranked, Search};
 use crate::content::{Article, Lang, Part};
@@ -55,8 +55,8 @@ const TYPO_WEIGHT: f32 = 0.5;
 /// Shorter query words must match exactly: one edit in a short word is
 /// too often another word.
 const TYPO_MIN_CHARS: usize = 5;
-/// The memory kept for terms' documents as bits (see [`DocSets`]): at
-/// 200,000 documents, 25 KB a term, so some 640 terms.
+/// The memory kept for terms' documents as bits and their maxima (see
+/// [`DocSets`]): at 200,000 documents, 25 KB a term, so some 640 terms.
 const DOC_SETS_BYTES: usize = 16 << 20;
 /// The indexer's memory: enough that 10,000 articles make one segment or
 /// few, small enough to stay well inside the memory target.
@@ -549,6 +549,7 @@ impl SearchIndex {
                 &searcher,
                 &clauses,
                 &sets,
+                &self.maxima(&searcher, &clauses)?,
                 &allowed,
                 search.offset + search.limit.max(1),
             )?
@@ -597,17 +598,17 @@ impl SearchIndex {
 
     /// Per segment, each of `clauses`' documents as bits, in their order.
     fn sets(&self, searcher: &Searcher, clauses: &[(Term, f32)]) -> Result<Sets, SearchError> {
-        searcher
-            .segment_readers()
-            .iter()
-            .enumerate()
-            .map(|(ord, segment)| {
-                clauses
-                    .iter()
-                    .map(|(term, _)| self.doc_sets.get(ord, segment, term))
-                    .collect()
-            })
-            .collect()
+        per_clause(searcher, clauses, |ord, segment, term| {
+            self.doc_sets.get(ord, segment, term)
+        })
+    }
+
+    /// Per segment, the most each of `clauses`' terms scores in each
+    /// window of the ranking, in their order.
+    fn maxima(&self, searcher: &Searcher, clauses: &[(Term, f32)]) -> Result<Maxima, SearchError> {
+        per_clause(searcher, clauses, |ord, segment, term| {
+            self.doc_sets.maxima(ord, searcher, segment, term)
+        })
     }
 
     /// The hit at `address`, read from its segment's fast fields.
@@ -669,6 +670,26 @@ impl SearchIndex {
     }
 }
 
+/// Per segment, `each` of `clauses`' terms in it (given the segment's
+/// ordinal), in their order.
+fn per_clause<T>(
+    searcher: &Searcher,
+    clauses: &[(Term, f32)],
+    each: impl Fn(usize, &SegmentReader, &Term) -> Result<T, SearchError>,
+) -> Result<Vec<Vec<T>>, SearchError> {
+    searcher
+        .segment_readers()
+        .iter()
+        .enumerate()
+        .map(|(ord, segment)| {
+            clauses
+                .iter()
+                .map(|(term, _)| each(ord, segment, term))
+                .collect()
+        })
+        .collect()
+}
+
 /// How many documents are in any of the terms' `sets` and `allowed`: the
 /// union and intersection of their documents as bits.
 fn count(searcher: &Searcher, sets: &Sets, allowed: &Allowed) -> usize {
@@ -716,24 +737,42 @@ fn count_union(sets: &[Arc<[u64]>], allowed: Option<&[u64]>, words: usize) -> us
     total
 }
 
+/// Term `term`'s postings in `segment`, read with `option`.
+fn postings(
+    segment: &SegmentReader,
+    term: &Term,
+    option: IndexRecordOption,
+) -> Result<Option<tantivy::postings::SegmentPostings>, SearchError> {
+    Ok(segment
+        .inverted_index(term.field())?
+        .read_postings(term, option)
+        .map_err(tantivy::TantivyError::from)?)
+}
+
 /// How many 64-bit words hold a bit per document of `segment`.
 fn bit_words(segment: &SegmentReader) -> usize {
     bits::words(segment.max_doc() as usize)
 }
 
-/// Each term's documents, per segment, as bits: made on first use and
-/// kept while [`DOC_SETS_BYTES`] lasts (a term met beyond it is made for
-/// the search alone). A search's total is then a few passes of OR and
-/// popcount instead of a scored walk through every match.
+/// Each term's documents, per segment, as bits, and the most it scores in
+/// each window of the ranking: made on first use and kept while
+/// [`DOC_SETS_BYTES`] lasts (a term met beyond it is made for the search
+/// alone). A search's total is then a few passes of OR and popcount
+/// instead of a scored walk through every match, and the ranking knows
+/// which windows it can pass by.
 #[derive(Default)]
 struct DocSets {
     kept: Mutex<Kept>,
 }
 
-/// The kept sets, by segment and term, and their size in bytes.
+/// What is kept of terms, by segment and term.
+type KeptBy<T> = HashMap<(usize, Term), Arc<[T]>>;
+
+/// The kept sets and maxima, and their size in bytes.
 #[derive(Default)]
 struct Kept {
-    sets: HashMap<(usize, Term), Arc<[u64]>>,
+    sets: KeptBy<u64>,
+    maxima: KeptBy<f32>,
     bytes: usize,
 }
 
@@ -744,30 +783,64 @@ impl DocSets {
         segment: &SegmentReader,
         term: &Term,
     ) -> Result<Arc<[u64]>, SearchError> {
-        let key = (ord, term.clone());
-        if let Some(bits) = self.lock().sets.get(&key) {
-            return Ok(bits.clone());
+        self.kept(
+            |kept| &mut kept.sets,
+            (ord, term.clone()),
+            || {
+                let mut set = vec![0u64; bit_words(segment)];
+                if let Some(mut postings) = postings(segment, term, IndexRecordOption::Basic)? {
+                    let mut doc = postings.doc();
+                    while doc != TERMINATED {
+                        bits::insert(&mut set, doc as usize);
+                        doc = postings.advance();
+                    }
+                }
+                Ok(set.into())
+            },
+        )
+    }
+
+    /// Term `term`'s maxima in segment `ord` (see [`rank::maxima`]).
+    fn maxima(
+        &self,
+        ord: usize,
+        searcher: &Searcher,
+        segment: &SegmentReader,
+        term: &Term,
+    ) -> Result<Arc<[f32]>, SearchError> {
+        self.kept(
+            |kept| &mut kept.maxima,
+            (ord, term.clone()),
+            || {
+                let Some(postings) = postings(segment, term, IndexRecordOption::WithFreqs)? else {
+                    return Ok(Arc::from([]));
+                };
+                let weight = Bm25Weight::for_terms(searcher, std::slice::from_ref(term))?;
+                let norms = segment.get_fieldnorms_reader(term.field())?;
+                Ok(rank::maxima(postings, &norms, &weight, segment.max_doc()).into())
+            },
+        )
+    }
+
+    /// `key`'s entry in the map `which` picks: the one kept, or one `make`
+    /// makes, kept while the budget lasts.
+    fn kept<T>(
+        &self,
+        which: fn(&mut Kept) -> &mut KeptBy<T>,
+        key: (usize, Term),
+        make: impl FnOnce() -> Result<Arc<[T]>, SearchError>,
+    ) -> Result<Arc<[T]>, SearchError> {
+        if let Some(kept) = which(&mut self.lock()).get(&key) {
+            return Ok(kept.clone());
         }
-        let mut set = vec![0u64; bit_words(segment)];
-        let postings = segment
-            .inverted_index(term.field())?
-            .read_postings(term, IndexRecordOption::Basic)
-            .map_err(tantivy::TantivyError::from)?;
-        if let Some(mut postings) = postings {
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                bits::insert(&mut set, doc as usize);
-                doc = postings.advance();
-            }
-        }
-        let bits: Arc<[u64]> = set.into();
+        let made = make()?;
         let mut kept = self.lock();
-        let bytes = bits.len() * 8;
+        let bytes = std::mem::size_of_val(&*made);
         if kept.bytes + bytes <= DOC_SETS_BYTES {
             kept.bytes += bytes;
-            kept.sets.insert(key, bits.clone());
+            which(&mut kept).insert(key, made.clone());
         }
-        Ok(bits)
+        Ok(made)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {

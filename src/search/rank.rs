@@ -12,6 +12,13 @@
 //! title term (boosted, short lists) and a body term (long lists) per
 //! word; the page soon needs a title match, and the long body lists are
 //! only sought into, where tantivy's block-max WAND steps through them.
+//!
+//! The bounds are each term's most in fact, per window of documents
+//! ([`maxima`], kept with the bits), not BM25's limit for any frequency
+//! and length: a window whose terms cannot reach the page together is
+//! passed by, and within one the terms are essential or not by the
+//! window's own bounds, as Lucene's MaxScore scorer partitions its terms
+//! again for each window.
 
 use std::{cmp::Ordering, collections::BinaryHeap};
 
@@ -34,9 +41,17 @@ struct Cursor {
     /// The term's documents as bits: a candidate not in them is passed
     /// by without a seek (a block read and unpacked).
     bits: std::sync::Arc<[u64]>,
+    /// The most the term scores in each window, unboosted (see [`maxima`]).
+    maxima: std::sync::Arc<[Score]>,
+    boost: Score,
 }
 
 impl Cursor {
+    /// The most the term scores in window `window`.
+    fn window_max(&self, window: usize) -> Score {
+        self.maxima.get(window).copied().unwrap_or(0.0) * self.boost
+    }
+
     fn doc(&self) -> DocId {
         self.postings.doc()
     }
@@ -119,6 +134,32 @@ pub type Allowed = Vec<Option<std::sync::Arc<[u64]>>>;
 /// Per segment, each clause's documents as bits, in the clauses' order.
 pub type Sets = Vec<Vec<std::sync::Arc<[u64]>>>;
 
+/// Per segment, the most each clause's term scores in each window of
+/// [`WINDOW`] documents, unboosted, in the clauses' order (see [`maxima`]).
+pub type Maxima = Vec<Vec<std::sync::Arc<[Score]>>>;
+
+/// The most a term scores (BM25 by `weight`, unboosted) in each window of
+/// [`WINDOW`] documents of a segment of `documents`, from its `postings`:
+/// the ranking passes by a window whose terms' maxima together cannot
+/// reach the page, and a term's largest maximum bounds it far closer than
+/// BM25's limit for any frequency and length.
+pub fn maxima(
+    mut postings: SegmentPostings,
+    norms: &FieldNormReader,
+    weight: &Bm25Weight,
+    documents: u32,
+) -> Vec<Score> {
+    let mut maxima = vec![0.0 as Score; (documents as usize).div_ceil(WINDOW)];
+    let mut doc = postings.doc();
+    while doc != TERMINATED {
+        let score = weight.score(norms.fieldnorm_id(doc), postings.term_freq());
+        let most = &mut maxima[doc as usize / WINDOW];
+        *most = most.max(score);
+        doc = postings.advance();
+    }
+    maxima
+}
+
 /// The best `k` documents of those `allowed` for the sum of `clauses`'
 /// scores (each term's BM25 times its weight), best first, ties to the
 /// lower address. `sets` are the clauses' documents as bits (see [`Sets`]).
@@ -126,6 +167,7 @@ pub fn top(
     searcher: &Searcher,
     clauses: &[(Term, f32)],
     sets: &Sets,
+    maxima: &Maxima,
     allowed: &Allowed,
     k: usize,
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
@@ -142,10 +184,14 @@ pub fn top(
     };
     // Segments paired with their sets as the count pairs them, so that
     // the two read the same segments.
-    let segments = searcher.segment_readers().iter().zip(sets);
-    for (ord, (segment, segment_sets)) in segments.enumerate() {
+    let segments = searcher.segment_readers().iter().zip(sets).zip(maxima);
+    for (ord, ((segment, segment_sets), segment_maxima)) in segments.enumerate() {
         let mut terms: Vec<(Score, Cursor)> = Vec::with_capacity(clauses.len());
-        for (((term, _), weight), bits) in clauses.iter().zip(&weights).zip(segment_sets) {
+        let each = clauses
+            .iter()
+            .zip(&weights)
+            .zip(segment_sets.iter().zip(segment_maxima));
+        for (((term, boost), weight), (bits, maxima)) in each {
             let field = term.field();
             let Some(postings) = segment
                 .inverted_index(field)?
@@ -158,9 +204,12 @@ pub fn top(
                 norms: segment.get_fieldnorms_reader(field)?,
                 weight: weight.clone(),
                 bits: bits.clone(),
+                maxima: maxima.clone(),
+                boost: *boost,
             };
             if cursor.doc() != TERMINATED {
-                terms.push((weight.max_score(), cursor));
+                let most = cursor.maxima.iter().copied().fold(0.0, Score::max);
+                terms.push((most * cursor.boost, cursor));
             }
         }
         terms.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -182,7 +231,7 @@ pub fn top(
 
 /// Documents a window of the ranking spans: its scores and marks fit in
 /// the first level of cache.
-const WINDOW: usize = 4096;
+pub const WINDOW: usize = 4096;
 
 /// MaxScore over one segment's `terms` (sorted by their bounds, whose
 /// running sums are `bounds`), into `page`, a window of documents at a
@@ -198,28 +247,44 @@ fn rank_segment(
 ) {
     let mut threshold = page.threshold();
     // terms[essential..] are essential: a document in none of them
-    // cannot reach the page.
-    let settle = |threshold: Option<Score>, essential: usize| {
+    // cannot reach the page. By `bounds` over the segment, or by a
+    // window's own.
+    let settle = |bounds: &[Score], threshold: Option<Score>, essential: usize| {
         essential
             + bounds[essential..]
                 .iter()
                 .take_while(|bound| !can_beat(**bound, threshold))
                 .count()
     };
-    let mut essential = settle(threshold, 0);
+    let mut essential = settle(bounds, threshold, 0);
     let mut scores = vec![0.0 as Score; WINDOW];
     let mut marks = [0u64; WINDOW / 64];
+    // window_bounds[i]: the most terms[..=i] score together in the window.
+    let mut window_bounds = vec![0.0 as Score; terms.len()];
+    // The first document not yet settled.
+    let mut from: DocId = 0;
     while essential < terms.len() {
-        let start: DocId = terms[essential..]
-            .iter()
-            .map(|(_, term)| term.doc())
-            .min()
-            .unwrap_or(TERMINATED);
-        if start == TERMINATED {
+        let mut next = TERMINATED;
+        for (_, term) in &mut terms[essential..] {
+            if term.doc() < from {
+                term.postings.seek(from);
+            }
+            next = next.min(term.doc());
+        }
+        if next == TERMINATED {
             break;
         }
+        let window = next as usize / WINDOW;
+        let start = (window * WINDOW) as DocId;
         let end = start.saturating_add(WINDOW as DocId);
-        for (_, term) in &mut terms[essential..] {
+        from = end;
+        let mut sum = 0.0;
+        for (bound, (_, term)) in window_bounds.iter_mut().zip(terms.iter()) {
+            sum += term.window_max(window);
+            *bound = sum;
+        }
+        let window_essential = settle(&window_bounds, threshold, essential);
+        for (_, term) in &mut terms[window_essential..] {
             let mut doc = term.doc();
             while doc < end {
                 let at = (doc - start) as usize;
@@ -239,8 +304,8 @@ fn rank_segment(
                     continue;
                 }
                 let mut entered = true;
-                for i in (0..essential).rev() {
-                    if !can_beat(score + bounds[i], threshold) {
+                for i in (0..window_essential).rev() {
+                    if !can_beat(score + window_bounds[i], threshold) {
                         entered = false;
                         break;
                     }
@@ -267,6 +332,6 @@ fn rank_segment(
                 }
             }
         }
-        essential = settle(threshold, essential);
+        essential = settle(bounds, threshold, essential);
     }
 }
