@@ -462,7 +462,9 @@ impl SearchIndex {
     /// The terms to search for `words`, with their weights, in every
     /// language of the content: each word's stem in the title (boosted) and
     /// the body; for a longer word found in no text, the words one edit
-    /// away, at half the weight.
+    /// away, at half the weight. Only terms some document has: one in none
+    /// adds nothing to the count, the ranking or a snippet, and left out it
+    /// costs none of them (each language's fields have a term per word).
     fn text_terms(
         &self,
         searcher: &Searcher,
@@ -471,28 +473,17 @@ impl SearchIndex {
         let mut clauses = Vec::new();
         let written = tokens(&mut self.splitter.clone(), words);
         for word in &written {
-            let mut found = false;
             let mut stems = Vec::new();
             for language in &self.fields.languages {
                 for stem in tokens(&mut language.analyzer.clone(), word) {
-                    let title = Term::from_field_text(language.title, &stem);
-                    let body = Term::from_field_text(language.body, &stem);
-                    found |= searcher.doc_freq(&title)? > 0 || searcher.doc_freq(&body)? > 0;
                     stems.push((language, stem));
                 }
             }
-            let mut weight = 1.0;
-            if !found && word.chars().count() >= TYPO_MIN_CHARS {
-                stems = self.one_edit_away(word)?;
-                weight = TYPO_WEIGHT;
+            let mut found = present(searcher, stems, 1.0)?;
+            if found.is_empty() && word.chars().count() >= TYPO_MIN_CHARS {
+                found = present(searcher, self.one_edit_away(word)?, TYPO_WEIGHT)?;
             }
-            for (language, stem) in stems {
-                clauses.push((
-                    Term::from_field_text(language.title, &stem),
-                    TITLE_BOOST * weight,
-                ));
-                clauses.push((Term::from_field_text(language.body, &stem), weight));
-            }
+            clauses.extend(found);
         }
         Ok(clauses)
     }
@@ -668,6 +659,25 @@ impl SearchIndex {
             .mark(text)
             .unwrap_or_else(|| beginning(text))
     }
+}
+
+/// The title and body terms of `stems` that some document has, at
+/// `weight` (a title's boosted).
+fn present(
+    searcher: &Searcher,
+    stems: Vec<(&LanguageFields, String)>,
+    weight: f32,
+) -> Result<Vec<(Term, f32)>, SearchError> {
+    let mut clauses = Vec::new();
+    for (language, stem) in stems {
+        for (field, boost) in [(language.title, TITLE_BOOST), (language.body, 1.0)] {
+            let term = Term::from_field_text(field, &stem);
+            if searcher.doc_freq(&term)? > 0 {
+                clauses.push((term, boost * weight));
+            }
+        }
+    }
+    Ok(clauses)
 }
 
 /// Per segment, `each` of `clauses`' terms in it (given the segment's
@@ -907,6 +917,39 @@ mod tests {
             snippet,
             "Pain &lt;b&gt; &amp; relief: <mark>massage</mark> helps"
         );
+    }
+
+    #[test]
+    fn a_term_no_document_has_is_not_searched_for() {
+        let english = fixture();
+        let spanish = article(
+            r#"
+            lang = "es"
+            title = "Alivio del dolor de espalda"
+            [benefits]
+            [[benefits.items]]
+            id = "uno"
+            title = "Relajación"
+            body = "Relaja los músculos de la espalda."
+            "#,
+        );
+        let index = SearchIndex::of([&english.lang, &spanish.lang], &[&english, &spanish]).unwrap();
+        let searcher = index.reader.searcher();
+        let en = index
+            .fields
+            .languages
+            .iter()
+            .find(|language| language.primary == "en")
+            .unwrap();
+        // "massage" is in English titles and bodies, in no Spanish text.
+        let fields: Vec<Field> = index
+            .text_terms(&searcher, "massage")
+            .unwrap()
+            .iter()
+            .map(|(term, _)| term.field())
+            .collect();
+        assert_eq!(fields, [en.title, en.body]);
+        assert!(index.text_terms(&searcher, "zzzz").unwrap().is_empty());
     }
 
     fn fixture() -> Article {
