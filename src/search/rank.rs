@@ -47,9 +47,13 @@ struct Cursor {
 }
 
 impl Cursor {
-    /// The most the term scores in window `window`.
+    /// The most the term scores in window `window`: BM25's limit where
+    /// its maxima do not say, so that a window is never passed by unread
+    /// for want of one.
     fn window_max(&self, window: usize) -> Score {
-        self.maxima.get(window).copied().unwrap_or(0.0) * self.boost
+        self.maxima
+            .get(window)
+            .map_or_else(|| self.weight.max_score(), |most| most * self.boost)
     }
 
     fn doc(&self) -> DocId {
@@ -208,8 +212,11 @@ pub fn top(
                 boost: *boost,
             };
             if cursor.doc() != TERMINATED {
-                let most = cursor.maxima.iter().copied().fold(0.0, Score::max);
-                terms.push((most * cursor.boost, cursor));
+                let windows = (segment.max_doc() as usize).div_ceil(WINDOW);
+                let most = (0..windows)
+                    .map(|window| cursor.window_max(window))
+                    .fold(0.0, Score::max);
+                terms.push((most, cursor));
             }
         }
         terms.sort_by(|a, b| a.0.total_cmp(&b.0));
