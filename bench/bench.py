@@ -248,6 +248,10 @@ def routes(base, slug, item):
         ("GET article, 304", article, [f"If-None-Match: {etag(article)}"]),
         ("GET benefit", f"{article}/benefits/{item}", []),
         ("GET /v1/articles", f"{base}/v1/articles", []),
+        # One summary with 1 article and with 10,000 (the source article's
+        # slug sorts first): the list's row that sends the same body in both
+        # runs, so that it can be held to the scaling target.
+        ("GET /v1/articles?limit=1", f"{base}/v1/articles?limit=1", []),
     ]
 
 
@@ -427,8 +431,13 @@ def main():
     for row_one, row_many in zip(one["rows"], many["rows"]):
         change = row_many["baseline_ratio"] / row_one["baseline_ratio"]
         name = row_one["name"].split(" [")[0]
-        print(f"| {name} | {change:.2f}x | {row_one['bytes']:,} B | {row_many['bytes']:,} B |")
-        if abs(1 - change) > TARGETS["corpus_rps_within"]:
+        # A body of another size is another measurement (the default list is
+        # one summary with 1 article, a page of 20 with 10,000): shown, not
+        # held to the target, which the `?limit=1` row holds the list to.
+        same_body = abs(row_many["bytes"] - row_one["bytes"]) <= 0.1 * row_one["bytes"]
+        note = "" if same_body else " (bodies differ: not a target)"
+        print(f"| {name}{note} | {change:.2f}x | {row_one['bytes']:,} B | {row_many['bytes']:,} B |")
+        if same_body and abs(1 - change) > TARGETS["corpus_rps_within"]:
             misses.append(f"{name}: {CORPUS} articles at {change:.2f}x the requests/s of 1")
 
     print()
