@@ -20,6 +20,10 @@ pub const ARTICLES: &str = articles!();
 pub const SEARCH: &str = "/v1/search";
 /// Delta sync.
 pub const SYNC: &str = "/v1/sync";
+/// Every article at once.
+pub const BUNDLE: &str = "/v1/bundle";
+/// The live events.
+pub const EVENTS: &str = "/v1/events";
 /// The moderators' list of replies.
 pub const MODERATION_REPLIES: &str = "/v1/moderation/replies";
 /// The OpenAPI document.
@@ -27,9 +31,15 @@ pub const OPENAPI: &str = "/openapi.json";
 /// Swagger UI.
 pub const DOCS: &str = "/docs/";
 
-/// The URL templates the index links to: replace `{slug}`.
+/// The URL templates the index links to (RFC 6570): `{slug}` is a path
+/// segment, `{?name,...}` and `{&name,...}` the query parameters one may add.
 pub mod templates {
     pub const ARTICLE: &str = concat!(articles!(), "/{slug}");
+    pub const JSONLD: &str = concat!(articles!(), "/{slug}/jsonld");
+    /// The reader page: HTML, not part of the JSON API.
+    pub const PAGE: &str = "/articles/{slug}";
+    pub const SEARCH: &str = "/v1/search?q={query}{&type,lang,limit,offset}";
+    pub const SYNC: &str = "/v1/sync{?sync_token,type,lang,limit}";
     pub const SECTIONS: &str = concat!(articles!(), "/{slug}/sections");
     pub const BENEFITS: &str = concat!(articles!(), "/{slug}/benefits");
     pub const PRECAUTIONS: &str = concat!(articles!(), "/{slug}/precautions");

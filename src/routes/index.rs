@@ -51,6 +51,25 @@ pub struct IndexLinks {
     /// An article's approved replies; POST here to reply.
     #[schema(example = "/v1/articles/{slug}/replies")]
     pub replies: &'static str,
+    /// An article as schema.org JSON-LD, for search engines.
+    #[schema(example = "/v1/articles/{slug}/jsonld")]
+    pub jsonld: &'static str,
+    /// An article's reader page (HTML), with its replies and reply form.
+    #[schema(example = "/articles/{slug}")]
+    pub page: &'static str,
+    /// Every article at once, whole.
+    #[schema(example = "/v1/bundle")]
+    pub bundle: &'static str,
+    /// Full-text search; an RFC 6570 template: fill in `{query}`, add the
+    /// other parameters at will.
+    #[schema(example = "/v1/search?q={query}{&type,lang,limit,offset}")]
+    pub search: &'static str,
+    /// What changed since a sync token; an RFC 6570 template.
+    #[schema(example = "/v1/sync{?sync_token,type,lang,limit}")]
+    pub sync: &'static str,
+    /// The live events (server-sent events).
+    #[schema(example = "/v1/events")]
+    pub events: &'static str,
     /// The moderation queue (needs a moderator's token).
     #[schema(example = "/v1/moderation/replies")]
     pub moderation: &'static str,
@@ -74,6 +93,12 @@ static INDEX: LazyLock<Representation> = LazyLock::new(|| {
             precautions: urls::templates::PRECAUTIONS,
             faqs: urls::templates::FAQS,
             replies: urls::templates::REPLIES,
+            jsonld: urls::templates::JSONLD,
+            page: urls::templates::PAGE,
+            bundle: urls::BUNDLE,
+            search: urls::templates::SEARCH,
+            sync: urls::templates::SYNC,
+            events: urls::EVENTS,
             moderation: urls::MODERATION_REPLIES,
             openapi: urls::OPENAPI,
             docs: urls::DOCS,

@@ -1,4 +1,4 @@
-use crate::helpers::{SLUG, spawn_app};
+use crate::helpers::{Backend, SLUG, spawn_app, spawn_replies_app};
 
 #[actix_web::test]
 async fn the_article_list_shows_the_source_article() {
@@ -116,4 +116,66 @@ async fn the_index_links_resources_and_docs() {
     assert_eq!(index["links"]["openapi"], "/openapi.json");
     assert_eq!(index["links"]["docs"], "/docs/");
     assert_eq!(app.get_json("/healthz").await["status"], "ok");
+}
+
+/// A link of the index as a client fills it in (RFC 6570): the source
+/// article's slug, a word to search for, none of the optional parameters.
+fn fill_in(template: &str) -> String {
+    let path = template
+        .replace("{slug}", SLUG)
+        .replace("{query}", "massage");
+    match path.find('{') {
+        Some(optional) => path[..optional].to_string(),
+        None => path,
+    }
+}
+
+#[actix_web::test]
+async fn every_link_of_the_index_answers() {
+    // With moderators, so that the moderation link asks for a token.
+    let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
+    let index = app.get_json("/").await;
+    let links = index["links"].as_object().expect("the index has links");
+    for wanted in ["search", "sync", "bundle", "events", "jsonld", "page"] {
+        assert!(links.contains_key(wanted), "the index links {wanted}");
+    }
+    let client = awc::Client::default();
+    for (relation, template) in links {
+        let path = fill_in(template.as_str().expect("a link is a string"));
+        // Only the head of the response: the events never end.
+        let response = client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("the server answers");
+        let expected = if relation == "moderation" { 401 } else { 200 };
+        assert_eq!(response.status(), expected, "{relation}: GET {path}");
+    }
+}
+
+#[test]
+fn the_index_templates_name_each_query_parameter_the_spec_lists() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&relief_api::openapi::document_json()).unwrap();
+    for (relation, template) in [
+        ("search", relief_api::urls::templates::SEARCH),
+        ("sync", relief_api::urls::templates::SYNC),
+    ] {
+        let path = template.split(['?', '{']).next().unwrap();
+        let mut listed: Vec<&str> = spec["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("the spec has GET {path}"))
+            .iter()
+            .filter(|parameter| parameter["in"] == "query")
+            .map(|parameter| parameter["name"].as_str().unwrap())
+            .collect();
+        let mut named: Vec<&str> = template
+            .split(['{', '}', ',', '?', '&', '='])
+            .filter(|name| !name.is_empty() && !name.starts_with('/'))
+            .filter(|name| *name != "query")
+            .collect();
+        listed.sort_unstable();
+        named.sort_unstable();
+        assert_eq!(named, listed, "the index's {relation} template");
+    }
 }

@@ -1310,15 +1310,30 @@ export interface components {
              */
             benefits: string;
             /**
+             * @description Every article at once, whole.
+             * @example /v1/bundle
+             */
+            bundle: string;
+            /**
              * @description The interactive docs (Swagger UI).
              * @example /docs/
              */
             docs: string;
             /**
+             * @description The live events (server-sent events).
+             * @example /v1/events
+             */
+            events: string;
+            /**
              * @description An article's FAQs.
              * @example /v1/articles/{slug}/faqs
              */
             faqs: string;
+            /**
+             * @description An article as schema.org JSON-LD, for search engines.
+             * @example /v1/articles/{slug}/jsonld
+             */
+            jsonld: string;
             /**
              * @description The moderation queue (needs a moderator's token).
              * @example /v1/moderation/replies
@@ -1330,6 +1345,11 @@ export interface components {
              */
             openapi: string;
             /**
+             * @description An article's reader page (HTML), with its replies and reply form.
+             * @example /articles/{slug}
+             */
+            page: string;
+            /**
              * @description An article's precautions.
              * @example /v1/articles/{slug}/precautions
              */
@@ -1340,10 +1360,21 @@ export interface components {
              */
             replies: string;
             /**
+             * @description Full-text search; an RFC 6570 template: fill in `{query}`, add the
+             *     other parameters at will.
+             * @example /v1/search?q={query}{&type,lang,limit,offset}
+             */
+            search: string;
+            /**
              * @description An article's prose sections.
              * @example /v1/articles/{slug}/sections
              */
             sections: string;
+            /**
+             * @description What changed since a sync token; an RFC 6570 template.
+             * @example /v1/sync{?sync_token,type,lang,limit}
+             */
+            sync: string;
         };
         /** @description An article's parts, as a list: `{"items": [...], "total": N}`. */
         List_Benefit: {
