@@ -16,10 +16,22 @@ macro_rules! articles {
 
 /// The list of articles.
 pub const ARTICLES: &str = articles!();
+/// Search and sync's paths, as literals for `concat!`.
+macro_rules! search {
+    () => {
+        "/v1/search"
+    };
+}
+macro_rules! sync {
+    () => {
+        "/v1/sync"
+    };
+}
+
 /// Search.
-pub const SEARCH: &str = "/v1/search";
+pub const SEARCH: &str = search!();
 /// Delta sync.
-pub const SYNC: &str = "/v1/sync";
+pub const SYNC: &str = sync!();
 /// Every article at once.
 pub const BUNDLE: &str = "/v1/bundle";
 /// The live events.
@@ -38,8 +50,8 @@ pub mod templates {
     pub const JSONLD: &str = concat!(articles!(), "/{slug}/jsonld");
     /// The reader page: HTML, not part of the JSON API.
     pub const PAGE: &str = "/articles/{slug}";
-    pub const SEARCH: &str = "/v1/search?q={query}{&type,lang,limit,offset}";
-    pub const SYNC: &str = "/v1/sync{?sync_token,type,lang,limit}";
+    pub const SEARCH: &str = concat!(search!(), "?q={query}{&type,lang,limit,offset}");
+    pub const SYNC: &str = concat!(sync!(), "{?sync_token,type,lang,limit}");
     pub const SECTIONS: &str = concat!(articles!(), "/{slug}/sections");
     pub const BENEFITS: &str = concat!(articles!(), "/{slug}/benefits");
     pub const PRECAUTIONS: &str = concat!(articles!(), "/{slug}/precautions");
