@@ -27,9 +27,14 @@ pub enum SlugError {
     TooLong { len: usize },
     #[error(
         "must be lowercase kebab-case (letters a-z, digits and single hyphens between them), \
-         as in `reduces-muscle-tension`"
+         as in `reduces-muscle-tension`{}",
+        suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
     )]
-    NotKebabCase,
+    NotKebabCase {
+        /// The input in kebab-case, when it has letters or digits to keep:
+        /// most often a title's words or an id's case mistyped.
+        suggestion: Option<Slug>,
+    },
 }
 
 impl Slug {
@@ -60,9 +65,30 @@ impl FromStr for Slug {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         });
         if !kebab {
-            return Err(SlugError::NotKebabCase);
+            return Err(SlugError::NotKebabCase {
+                suggestion: Self::suggest(s),
+            });
         }
         Ok(Self(s.to_owned()))
+    }
+}
+
+impl Slug {
+    /// `s` in kebab-case: its ASCII letters lowercased and digits kept,
+    /// every run of anything else one hyphen. `None` when nothing is left,
+    /// or when `s` has a letter outside ASCII, which has no one spelling
+    /// in a-z to suggest.
+    fn suggest(s: &str) -> Option<Self> {
+        if s.chars().any(|c| c.is_alphanumeric() && !c.is_ascii()) {
+            return None;
+        }
+        let words: Vec<String> = s
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let kebab = words.join("-");
+        (!kebab.is_empty() && kebab.len() <= Self::MAX_LEN).then_some(Self(kebab))
     }
 }
 
@@ -131,10 +157,45 @@ mod tests {
             "é",
             "a/b",
         ] {
-            assert_eq!(bad.parse::<Slug>(), Err(SlugError::NotKebabCase), "{bad}");
+            assert!(
+                matches!(bad.parse::<Slug>(), Err(SlugError::NotKebabCase { .. })),
+                "{bad}"
+            );
         }
         let long = "a".repeat(Slug::MAX_LEN + 1);
         assert_eq!(long.parse::<Slug>(), Err(SlugError::TooLong { len: 101 }));
         assert!("a".repeat(Slug::MAX_LEN).parse::<Slug>().is_ok());
+    }
+
+    #[test]
+    fn a_mistyped_slug_is_told_its_kebab_case_form() {
+        for (bad, meant) in [
+            ("Deep-Tissue-Massage", "deep-tissue-massage"),
+            ("Not Kebab", "not-kebab"),
+            ("snake_case", "snake-case"),
+            ("-leading--and trailing-", "leading-and-trailing"),
+            ("Faq 2!", "faq-2"),
+            ("a/b", "a-b"),
+        ] {
+            let error = bad.parse::<Slug>().unwrap_err();
+            assert_eq!(
+                error,
+                SlugError::NotKebabCase {
+                    suggestion: Some(meant.parse().unwrap())
+                },
+                "{bad}"
+            );
+            assert!(
+                error
+                    .to_string()
+                    .ends_with(&format!("; did you mean `{meant}`?")),
+                "{error}"
+            );
+        }
+        for nothing_to_keep in ["é", "naïve", "—", "_ _"] {
+            let error = nothing_to_keep.parse::<Slug>().unwrap_err();
+            assert_eq!(error, SlugError::NotKebabCase { suggestion: None });
+            assert!(error.to_string().ends_with("`reduces-muscle-tension`"));
+        }
     }
 }

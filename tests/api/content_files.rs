@@ -21,7 +21,10 @@ fn every_broken_file_is_rejected_with_its_file_line_and_reason() {
         [
             at(
                 "Bad_Name.toml",
-                &format!("1:1: the file name `Bad_Name` is the article's slug, and it {kebab}")
+                &format!(
+                    "1:1: the file name `Bad_Name` is the article's slug, and it {kebab}; \
+                     did you mean `bad-name`?"
+                )
             ),
             at(
                 "bad-syntax.toml",
@@ -37,7 +40,7 @@ fn every_broken_file_is_rejected_with_its_file_line_and_reason() {
             ),
             at(
                 "empty-and-bad-id.toml",
-                &format!("12:6: faqs.items[1].id: `Not Kebab` {kebab}")
+                &format!("12:6: faqs.items[1].id: `Not Kebab` {kebab}; did you mean `not-kebab`?")
             ),
             at(
                 "empty-and-bad-id.toml",

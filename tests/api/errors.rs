@@ -47,12 +47,9 @@ async fn unknown_path_is_a_404_problem() {
 async fn malformed_slug_or_id_is_a_400_problem_naming_the_parameter() {
     let app = spawn_app().await;
     let problem = app.get("/v1/articles/Not_A_Slug").await.problem(400);
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("path parameter `slug` must be lowercase kebab-case")
-    );
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.starts_with("path parameter `slug` must be lowercase kebab-case"));
+    assert!(detail.ends_with("; did you mean `not-a-slug`?"), "{detail}");
     let long = "a".repeat(101);
     let problem = app
         .get(&format!("/v1/articles/{SLUG}/faqs/{long}"))
