@@ -132,6 +132,6 @@ mod tests {
         assert_eq!(graph.len(), 1, "no FAQPage without questions");
         let page = graph[0].as_object().unwrap();
         let keys: Vec<&str> = page.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["@type", "headline", "inLanguage", "name"]);
+        assert_eq!(keys, ["@type", "name", "headline", "inLanguage"]);
     }
 }

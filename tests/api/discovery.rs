@@ -47,6 +47,21 @@ async fn fields_keeps_only_what_a_front_end_shows() {
 }
 
 #[actix_web::test]
+async fn selected_fields_come_in_the_order_the_whole_resource_has_them() {
+    let app = spawn_app().await;
+    let benefit = format!("{}/benefits/reduces-muscle-tension", article());
+    let whole = app.get(&benefit).await;
+    let some = app.get(&format!("{benefit}?fields=body,title,id")).await;
+    let text = String::from_utf8_lossy(&some.body).into_owned();
+    let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
+    assert!(text.starts_with("{\"id\":"), "{text}");
+    assert!(at("id") < at("title") && at("title") < at("body"), "{text}");
+    let whole = String::from_utf8_lossy(&whole.body).into_owned();
+    let at_whole = |key: &str| whole.find(&format!("\"{key}\":")).unwrap();
+    assert!(at_whole("id") < at_whole("title") && at_whole("title") < at_whole("body"));
+}
+
+#[actix_web::test]
 async fn an_unknown_field_is_a_400_naming_it() {
     let app = spawn_app().await;
     let problem = app

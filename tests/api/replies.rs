@@ -94,7 +94,7 @@ on_both_backends! {
         assert_eq!(reply["created_at"], receipt["created_at"]);
         // What readers must never see.
         let keys: Vec<&str> = reply.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, ["author_name", "body", "created_at", "id", "parent_id"]);
+        assert_eq!(keys, ["id", "parent_id", "author_name", "body", "created_at"]);
         assert!(!String::from_utf8_lossy(&app.get(&replies_path()).await.body).contains("dana@example.com"));
         assert_eq!(app.get_json(&location).await["id"], id);
     }

@@ -3307,13 +3307,13 @@ export interface operations {
                      *       "@graph": [
                      *         {
                      *           "@type": "MedicalWebPage",
+                     *           "name": "Back Pain Relief With Deep Tissue Massage",
+                     *           "headline": "Back Pain Relief With Deep Tissue Massage",
+                     *           "inLanguage": "en",
                      *           "about": {
                      *             "@type": "MedicalTherapy",
                      *             "name": "Deep Tissue Massage"
-                     *           },
-                     *           "headline": "Back Pain Relief With Deep Tissue Massage",
-                     *           "inLanguage": "en",
-                     *           "name": "Back Pain Relief With Deep Tissue Massage"
+                     *           }
                      *         },
                      *         {
                      *           "@type": "FAQPage",
@@ -3321,11 +3321,11 @@ export interface operations {
                      *           "mainEntity": [
                      *             {
                      *               "@type": "Question",
+                     *               "name": "What is deep tissue massage?",
                      *               "acceptedAnswer": {
                      *                 "@type": "Answer",
                      *                 "text": "Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension."
-                     *               },
-                     *               "name": "What is deep tissue massage?"
+                     *               }
                      *             }
                      *           ]
                      *         }
