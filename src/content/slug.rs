@@ -46,6 +46,22 @@ impl Slug {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// `s` in kebab-case: its ASCII letters lowercased and digits kept,
+    /// every run of anything else one hyphen. `None` when nothing is left,
+    /// or when `s` has a letter outside ASCII, which has no one spelling
+    /// in a-z to suggest.
+    fn suggest(s: &str) -> Option<Self> {
+        if s.chars().any(|c| c.is_alphanumeric() && !c.is_ascii()) {
+            return None;
+        }
+        let words: Vec<&str> = s
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .collect();
+        let kebab = words.join("-").to_ascii_lowercase();
+        (!kebab.is_empty() && kebab.len() <= Self::MAX_LEN).then_some(Self(kebab))
+    }
 }
 
 impl FromStr for Slug {
@@ -70,25 +86,6 @@ impl FromStr for Slug {
             });
         }
         Ok(Self(s.to_owned()))
-    }
-}
-
-impl Slug {
-    /// `s` in kebab-case: its ASCII letters lowercased and digits kept,
-    /// every run of anything else one hyphen. `None` when nothing is left,
-    /// or when `s` has a letter outside ASCII, which has no one spelling
-    /// in a-z to suggest.
-    fn suggest(s: &str) -> Option<Self> {
-        if s.chars().any(|c| c.is_alphanumeric() && !c.is_ascii()) {
-            return None;
-        }
-        let words: Vec<String> = s
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|word| !word.is_empty())
-            .map(str::to_ascii_lowercase)
-            .collect();
-        let kebab = words.join("-");
-        (!kebab.is_empty() && kebab.len() <= Self::MAX_LEN).then_some(Self(kebab))
     }
 }
 
