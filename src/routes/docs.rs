@@ -6,7 +6,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::http::{cache::Caching, representation::Representation};
+use crate::{
+    http::{cache::Caching, representation::Representation},
+    urls,
+};
 
 /// The OpenAPI document, pretty-printed and prepared once at start.
 pub struct Spec(pub Representation);
@@ -15,12 +18,12 @@ pub struct Spec(pub Representation);
 pub fn configure(config: &mut web::ServiceConfig) -> &mut web::ServiceConfig {
     config
         .service(
-            web::resource("/openapi.json")
+            web::resource(urls::OPENAPI)
                 .route(web::get().to(spec_view))
                 .route(web::head().to(spec_view)),
         )
         .service(web::redirect("/docs", "/docs/"))
-        .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/openapi.json"])))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new([urls::OPENAPI])))
 }
 
 async fn spec_view(req: HttpRequest, spec: web::Data<Spec>) -> HttpResponse {

@@ -1,11 +1,17 @@
 //! The fallback: what answers a request no route took. A path the API
-//! documents with another method gets 405 with `Allow`; anything else 404.
-//! Both are read from the OpenAPI document, so they follow the routes.
+//! documents with another method gets 405 with `Allow`; anything else 404,
+//! naming the path meant when only a trailing or doubled slash or letter case
+//! stood in the way. Both are read from the OpenAPI document, so they follow
+//! the routes.
 
 use actix_web::{HttpRequest, dev::ResourceDef, web};
 use utoipa::openapi::{OpenApi, PathItem, path::Operation};
 
-use crate::{error::ApiError, http::edge::RouteTemplates};
+use crate::{error::ApiError, http::edge::RouteTemplates, urls};
+
+/// The paths outside the spec that a mistyped path may have meant. Swagger
+/// UI is not here: everything under `/docs/` is its own.
+const UNDOCUMENTED: [&str; 2] = [urls::templates::PAGE, urls::OPENAPI];
 
 /// Each documented operation's route template, by operationId.
 pub fn route_templates(document: &OpenApi) -> RouteTemplates {
@@ -21,26 +27,55 @@ pub fn route_templates(document: &OpenApi) -> RouteTemplates {
 }
 
 /// Which methods each documented path allows, to tell a wrong method (405)
-/// from a wrong path (404).
-pub struct MethodTable(Vec<(ResourceDef, String)>);
+/// from a wrong path (404), and which paths a wrong one may have meant.
+pub struct MethodTable {
+    allowed: Vec<(ResourceDef, String)>,
+    undocumented: Vec<ResourceDef>,
+}
 
 impl MethodTable {
     pub fn new(document: &OpenApi) -> Self {
-        let table = document
+        let allowed = document
             .paths
             .paths
             .iter()
             .map(|(path, item)| (ResourceDef::new(path.as_str()), allow(item)))
             .collect();
-        Self(table)
+        let undocumented = UNDOCUMENTED.into_iter().map(ResourceDef::new).collect();
+        Self {
+            allowed,
+            undocumented,
+        }
     }
 
     fn allowed(&self, path: &str) -> Option<&str> {
-        self.0
+        self.allowed
             .iter()
             .find(|(def, _)| def.is_match(path))
             .map(|(_, allow)| allow.as_str())
     }
+
+    fn exists(&self, path: &str) -> bool {
+        self.allowed(path).is_some() || self.undocumented.iter().any(|def| def.is_match(path))
+    }
+
+    /// The path a request that matched nothing most likely meant: the same
+    /// path without a trailing or doubled slash, or else also in lowercase
+    /// (which comes second so that a path parameter keeps its case when it
+    /// can).
+    fn meant(&self, path: &str) -> Option<String> {
+        let tidy = tidy_slashes(path);
+        let lower = tidy.to_ascii_lowercase();
+        [tidy, lower]
+            .into_iter()
+            .find(|candidate| candidate != path && self.exists(candidate))
+    }
+}
+
+/// `path` with each run of slashes made one and no slash at its end.
+fn tidy_slashes(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    format!("/{}", segments.join("/"))
 }
 
 /// The operations a path documents, each with the methods that reach it
@@ -75,6 +110,25 @@ pub async fn fallback(
             method: request.method().to_string(),
             allow: allow.to_owned(),
         },
-        None => ApiError::not_found(format!("no resource at `{}`", request.path())),
+        None => {
+            let path = request.path();
+            ApiError::not_found(match methods.meant(path) {
+                Some(meant) => format!("no resource at `{path}`; did you mean `{meant}`?"),
+                None => format!("no resource at `{path}`"),
+            })
+        }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slashes_are_tidied_to_one_between_segments_and_none_at_the_end() {
+        assert_eq!(tidy_slashes("/v1/articles/"), "/v1/articles");
+        assert_eq!(tidy_slashes("//v1///articles//x//"), "/v1/articles/x");
+        assert_eq!(tidy_slashes("/"), "/");
+        assert_eq!(tidy_slashes("///"), "/");
+    }
 }

@@ -647,7 +647,7 @@ pub async fn script(req: HttpRequest) -> HttpResponse {
 pub fn configure(config: &mut web::ServiceConfig) -> &mut web::ServiceConfig {
     config
         .service(
-            web::resource("/articles/{slug}")
+            web::resource(urls::templates::PAGE)
                 .route(web::get().to(article_page_view))
                 .route(web::head().to(article_page_view)),
         )

@@ -44,6 +44,33 @@ async fn unknown_path_is_a_404_problem() {
 }
 
 #[actix_web::test]
+async fn a_path_off_by_a_slash_or_letter_case_is_a_404_naming_the_path_meant() {
+    let app = spawn_app().await;
+    for (path, meant) in [
+        ("/v1/articles/".to_owned(), "/v1/articles".to_owned()),
+        (
+            format!("/v1/articles//{SLUG}/benefits/"),
+            format!("/v1/articles/{SLUG}/benefits"),
+        ),
+        ("/V1/Search".to_owned(), "/v1/search".to_owned()),
+        (format!("/articles/{SLUG}/"), format!("/articles/{SLUG}")),
+        ("/openapi.json/".to_owned(), "/openapi.json".to_owned()),
+        (
+            "/v1/moderation/authors/Ann@Example.org/replies/".to_owned(),
+            "/v1/moderation/authors/Ann@Example.org/replies".to_owned(),
+        ),
+    ] {
+        let problem = app.get(&path).await.problem(404);
+        assert_eq!(
+            problem["detail"],
+            format!("no resource at `{path}`; did you mean `{meant}`?")
+        );
+    }
+    let problem = app.get("/v2/articles/").await.problem(404);
+    assert_eq!(problem["detail"], "no resource at `/v2/articles/`");
+}
+
+#[actix_web::test]
 async fn malformed_slug_or_id_is_a_400_problem_naming_the_parameter() {
     let app = spawn_app().await;
     let problem = app.get("/v1/articles/Not_A_Slug").await.problem(400);
