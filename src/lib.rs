@@ -22,6 +22,7 @@ pub mod routes;
 pub mod search;
 pub mod startup;
 pub mod store;
+pub mod suggest;
 pub mod sync;
 pub mod telemetry;
 pub mod urls;

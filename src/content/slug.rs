@@ -28,7 +28,7 @@ pub enum SlugError {
     #[error(
         "must be lowercase kebab-case (letters a-z, digits and single hyphens between them), \
          as in `reduces-muscle-tension`{}",
-        suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
+        crate::suggest::did_you_mean(suggestion.as_ref())
     )]
     NotKebabCase {
         /// The input in kebab-case, when it has letters or digits to keep:

@@ -7,6 +7,8 @@
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::suggest;
+
 use super::{ModerationDecision, NewReply, ReplyCorrection, ReplyError, ReplyId, Violation};
 
 const NAME_MAX: usize = 80;
@@ -115,11 +117,12 @@ impl Fields {
             .keys()
             .filter(|key| !known.contains(&key.as_str()))
             .map(|key| {
-                Violation::new(
-                    key,
-                    "unknown_field",
-                    format!("is not a field; the fields are {}", known.join(", ")),
-                )
+                let message = format!(
+                    "is not a field; the fields are {}{}",
+                    known.join(", "),
+                    suggest::did_you_mean(suggest::nearest(key, known))
+                );
+                Violation::new(key, "unknown_field", message)
             })
             .collect();
         Ok(Self { object, errors })

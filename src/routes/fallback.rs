@@ -7,7 +7,7 @@
 use actix_web::{HttpRequest, dev::ResourceDef, web};
 use utoipa::openapi::{OpenApi, PathItem, path::Operation};
 
-use crate::{error::ApiError, http::edge::RouteTemplates, urls};
+use crate::{error::ApiError, http::edge::RouteTemplates, suggest, urls};
 
 /// The paths outside the spec that a mistyped path may have meant. Swagger
 /// UI is not here: everything under `/docs/` is its own.
@@ -112,10 +112,8 @@ pub async fn fallback(
         },
         None => {
             let path = request.path();
-            ApiError::not_found(match methods.meant(path) {
-                Some(meant) => format!("no resource at `{path}`; did you mean `{meant}`?"),
-                None => format!("no resource at `{path}`"),
-            })
+            let meant = suggest::did_you_mean(methods.meant(path));
+            ApiError::not_found(format!("no resource at `{path}`{meant}"))
         }
     })
 }

@@ -22,6 +22,7 @@ use crate::{
     error::ApiError,
     http::negotiation::language_ranges,
     search::HitType,
+    suggest,
 };
 
 /// The path of one article.
@@ -309,9 +310,10 @@ impl ContentOptions {
         };
         if let Some(unknown) = fields.iter().find(|field| !known.contains(field)) {
             return Err(ApiError::bad_request(format!(
-                "query parameter `fields` names `{}`, which is not a field here; the fields are {}",
+                "query parameter `fields` names `{}`, which is not a field here; the fields are {}{}",
                 clip(unknown),
-                known.join(", ")
+                known.join(", "),
+                suggest::did_you_mean(suggest::nearest(unknown, known))
             )));
         }
         Ok(Some(fields))

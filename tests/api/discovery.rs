@@ -73,6 +73,12 @@ async fn an_unknown_field_is_a_400_naming_it() {
         detail.contains("`subtitle`") && detail.contains("title"),
         "{detail}"
     );
+    let problem = app
+        .get(&format!("{}?fields=slug,titel", article()))
+        .await
+        .problem(400);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.ends_with("; did you mean `title`?"), "{detail}");
     app.get(&format!("{}/benefits?fields=question", article()))
         .await
         .problem(400);

@@ -186,6 +186,14 @@ on_both_backends! {
             let problem = app.post_json(&replies_path(), &body, &[]).await.problem(422);
             assert_eq!(field_errors(&problem), [(field.to_owned(), rule.to_owned())], "{body}");
         }
+        // A field named as a person would is told the name the API uses.
+        let problem = app
+            .post_json(&replies_path(), &json!({ "name": "Dana", "body": "b" }), &[])
+            .await
+            .problem(422);
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert_eq!(problem["errors"][0]["field"], "name");
+        assert!(message.ends_with("; did you mean `author_name`?"), "{message}");
         // Nothing of it was stored.
         let queue = app.as_moderator("GET", "/v1/moderation/replies", None).await.json();
         assert_eq!(queue["total"], 0);

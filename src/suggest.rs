@@ -1,0 +1,89 @@
+//! Near misses: the known name a mistyped one most likely meant, for the
+//! "did you mean" that ends an error's detail. One rule for every list of
+//! names a client sends (a reply's fields, `?fields=`), so each misspelling
+//! is met alike.
+
+use std::fmt::Display;
+
+/// The end of an error's detail naming what was meant: "; did you mean
+/// \`x\`?", or nothing when nothing was.
+pub fn did_you_mean(meant: Option<impl Display>) -> String {
+    meant
+        .map(|meant| format!("; did you mean `{meant}`?"))
+        .unwrap_or_default()
+}
+
+/// The name in `known` that `given` most likely meant, when exactly one is
+/// nearest and near enough; `None` when nothing is or two are equally near
+/// (a guess between them would mislead as often as help).
+pub fn nearest<'a, S: AsRef<str>>(given: &str, known: &'a [S]) -> Option<&'a str> {
+    let given = given.to_ascii_lowercase().replace('-', "_");
+    let mut nearest = None;
+    let mut tied = false;
+    for name in known.iter().map(AsRef::as_ref) {
+        let Some(distance) = distance(&given, name) else {
+            continue;
+        };
+        match nearest {
+            Some((best, _)) if best < distance => {}
+            Some((best, _)) if best == distance => tied = true,
+            _ => {
+                nearest = Some((distance, name));
+                tied = false;
+            }
+        }
+    }
+    nearest.filter(|_| !tied).map(|(_, name)| name)
+}
+
+/// How far `name` is from `given` (already lowercase, with underscores),
+/// when near enough to suggest: 0 for the same name, 1 for one word of it
+/// (`email` of `author_email`), else the edits, a swap of neighbours counting
+/// as one: one allowed from four letters, two from eight.
+fn distance(given: &str, name: &str) -> Option<usize> {
+    if given == name {
+        return Some(0);
+    }
+    if name.contains('_') && name.split('_').any(|word| word == given) {
+        return Some(1);
+    }
+    let allowed = match given.chars().count() {
+        0..4 => 0,
+        4..8 => 1,
+        _ => 2,
+    };
+    let edits = strsim::osa_distance(given, name);
+    (edits <= allowed).then_some(edits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPLY: [&str; 4] = ["author_name", "author_email", "body", "parent_id"];
+
+    #[test]
+    fn a_word_of_a_longer_name_or_another_spelling_of_it_is_met() {
+        assert_eq!(nearest("name", &REPLY), Some("author_name"));
+        assert_eq!(nearest("email", &REPLY), Some("author_email"));
+        assert_eq!(nearest("Author-Email", &REPLY), Some("author_email"));
+        assert_eq!(nearest("authorName", &REPLY), Some("author_name"));
+        assert_eq!(nearest("parent", &REPLY), Some("parent_id"));
+    }
+
+    #[test]
+    fn a_typo_is_met_within_one_edit_or_two_in_a_long_name() {
+        assert_eq!(nearest("titel", &["title", "body"]), Some("title"));
+        assert_eq!(nearest("bdy", &["title", "body"]), None);
+        assert_eq!(nearest("athor_nme", &REPLY), Some("author_name"));
+        assert_eq!(nearest("auth_name", &REPLY), Some("author_name"));
+    }
+
+    #[test]
+    fn nothing_near_or_two_equally_near_suggest_nothing() {
+        assert_eq!(nearest("website", &REPLY), None);
+        assert_eq!(nearest("author", &REPLY), None);
+        assert_eq!(nearest("", &REPLY), None);
+        assert_eq!(nearest("x", &[] as &[&str]), None);
+    }
+}
