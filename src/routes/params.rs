@@ -446,11 +446,31 @@ page_query! {
     }
 }
 
-/// Deserializes the query string, naming what is wrong with it.
-pub(super) fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
-    web::Query::<T>::from_query(req.query_string())
+/// Deserializes the query string, naming what is wrong with it: an unknown
+/// parameter with those the resource takes (as the spec lists them) and the
+/// one plainly meant, anything else as serde words it.
+pub(super) fn query<T: serde::de::DeserializeOwned + IntoParams>(
+    req: &HttpRequest,
+) -> Result<T, ApiError> {
+    let raw = req.query_string();
+    web::Query::<T>::from_query(raw)
         .map(web::Query::into_inner)
         .map_err(|e| {
+            let known: Vec<String> = T::into_params(|| None)
+                .into_iter()
+                .map(|parameter| parameter.name)
+                .collect();
+            let unknown = serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
+                .ok()
+                .and_then(|pairs| pairs.into_iter().find(|(name, _)| !known.contains(name)));
+            if let Some((name, _)) = unknown {
+                return ApiError::bad_request(format!(
+                    "unknown query parameter `{}`; the parameters here are {}{}",
+                    clip(&name),
+                    known.join(", "),
+                    suggest::did_you_mean(suggest::nearest(&name, &known))
+                ));
+            }
             let reason = match e {
                 QueryPayloadError::Deserialize(e) => e.to_string(),
                 other => other.to_string(),
