@@ -1,7 +1,7 @@
 //! Near misses: the known name a mistyped one most likely meant, for the
 //! "did you mean" that ends an error's detail. One rule for every list of
-//! names a client sends (a reply's fields, `?fields=`), so each misspelling
-//! is met alike.
+//! names a client sends (query parameters, `?fields=`, a reply's fields), so
+//! each misspelling is met alike.
 
 use std::fmt::Display;
 
