@@ -13,6 +13,18 @@ pub fn did_you_mean(meant: Option<impl Display>) -> String {
         .unwrap_or_default()
 }
 
+/// The names a client may use, as a detail lists them: "the fields are a,
+/// b", or "the only field is a".
+pub fn listing<S: AsRef<str>>(noun: &str, known: &[S]) -> String {
+    match known {
+        [only] => format!("the only {noun} is {}", only.as_ref()),
+        _ => {
+            let names: Vec<&str> = known.iter().map(AsRef::as_ref).collect();
+            format!("the {noun}s are {}", names.join(", "))
+        }
+    }
+}
+
 /// The name in `known` that `given` most likely meant, when exactly one is
 /// nearest and near enough; `None` when nothing is or two are equally near
 /// (a guess between them would mislead as often as help).
@@ -77,6 +89,15 @@ mod tests {
         assert_eq!(nearest("bdy", &["title", "body"]), None);
         assert_eq!(nearest("athor_nme", &REPLY), Some("author_name"));
         assert_eq!(nearest("auth_name", &REPLY), Some("author_name"));
+    }
+
+    #[test]
+    fn a_listing_of_one_name_is_worded_for_one() {
+        assert_eq!(listing("field", &["status"]), "the only field is status");
+        assert_eq!(
+            listing("field", &REPLY[..2]),
+            "the fields are author_name, author_email"
+        );
     }
 
     #[test]

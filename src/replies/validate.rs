@@ -118,8 +118,8 @@ impl Fields {
             .filter(|key| !known.contains(&key.as_str()))
             .map(|key| {
                 let message = format!(
-                    "is not a field; the fields are {}{}",
-                    known.join(", "),
+                    "is not a field; {}{}",
+                    suggest::listing("field", known),
                     suggest::did_you_mean(suggest::nearest(key, known))
                 );
                 Violation::new(key, "unknown_field", message)

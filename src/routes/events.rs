@@ -3,17 +3,23 @@
 use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use actix_web::{
-    HttpRequest, HttpResponse,
+    FromRequest, HttpRequest, HttpResponse,
+    dev::Payload,
     http::header::{self, HeaderValue},
     route, web,
     web::Bytes,
 };
+use serde::Deserialize;
+use std::future::{Ready, ready};
+use utoipa::IntoParams;
 
 use crate::{
     error::{ApiError, BadRequest, Unavailable},
     events::{LatestEvent, StoredEvent},
     replies::Database,
 };
+
+use super::params::{clip, query};
 
 /// How often a comment line keeps an idle stream from being closed by
 /// proxies.
@@ -31,7 +37,8 @@ const BATCH: usize = 100;
 /// `reply.removed` (a reply shown until now no longer is: drop it), as
 /// they happen. Each has `id` (its number in the outbox), `event` (its type)
 /// and `data` (the event, as webhooks receive it). A client that
-/// reconnects sends `Last-Event-ID` (browsers' `EventSource` does) and
+/// reconnects sends `Last-Event-ID` (browsers' `EventSource` does), or a
+/// page that kept the last id across a reload `?last_event_id=`, and
 /// first gets what it missed, for as long as the outbox keeps events (7
 /// days). A stream ends after 5 minutes; clients reconnect. Replies
 /// awaiting moderation are never streamed.
@@ -39,7 +46,8 @@ const BATCH: usize = 100;
     get,
     tag = "events",
     params(
-        ("Last-Event-ID" = Option<u64>, Header, description = "The id of the last event the client received: the stream starts after it. Without it, with the next event."),
+        EventQuery,
+        ("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "The id of the last event the client received: the stream starts after it. Without it (or `last_event_id`), with the next event."),
     ),
     responses(
         (status = 200, description = "The stream of events (never-ending until it is 5 minutes old).", content_type = "text/event-stream", body = String,
@@ -50,22 +58,13 @@ const BATCH: usize = 100;
 )]
 #[route("/v1/events", method = "GET")]
 pub async fn event_list(
-    req: HttpRequest,
+    start: EventQuery,
     db: web::Data<Database>,
     latest: web::Data<LatestEvent>,
 ) -> Result<HttpResponse, ApiError> {
-    let after = match req.headers().get("last-event-id") {
+    let after = match start.after {
         None => db.last_event().await?,
-        Some(value) => value
-            .to_str()
-            .ok()
-            .and_then(|raw| raw.trim().parse::<i64>().ok())
-            .filter(|id| *id >= 0)
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "header `Last-Event-ID` must be the id of an event: a whole number",
-                )
-            })?,
+        Some(after) => after,
     };
     let stream = Stream {
         db: db.into_inner(),
@@ -85,6 +84,58 @@ pub async fn event_list(
         HeaderValue::from_static("no"),
     );
     Ok(response)
+}
+
+/// The query string of the event stream; with `Last-Event-ID`, where the
+/// stream starts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EventQuery {
+    /// The id of the last event the client received, for a client that
+    /// cannot send `Last-Event-ID`: a browser's `EventSource` sets no headers
+    /// of its own, so a page that kept the id across a reload passes it here.
+    /// `Last-Event-ID` wins when both are sent, since a browser reconnecting
+    /// sends its newer id there.
+    #[param(value_type = Option<i64>, minimum = 0, example = 42)]
+    last_event_id: Option<String>,
+    /// The id of the last event received, from the header or else the query
+    /// string; `None` to start with the next event.
+    #[serde(skip)]
+    #[param(ignore)]
+    after: Option<i64>,
+}
+
+impl FromRequest for EventQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query::<Self>(req).and_then(|mut query| {
+            let header = req.headers().get("last-event-id");
+            let (raw, name) = match (header, query.last_event_id.take()) {
+                (Some(value), _) => (
+                    value.to_str().unwrap_or_default().to_owned(),
+                    "header `Last-Event-ID`",
+                ),
+                (None, Some(raw)) => (raw, "query parameter `last_event_id`"),
+                (None, None) => return Ok(query),
+            };
+            let after = event_id(&raw).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "{name} must be the id of an event, a whole number, not `{}`",
+                    clip(&raw)
+                ))
+            })?;
+            query.after = Some(after);
+            Ok(query)
+        }))
+    }
+}
+
+/// An event's id as a client sends it back: a whole number.
+fn event_id(raw: &str) -> Option<i64> {
+    raw.trim().parse::<i64>().ok().filter(|id| *id >= 0)
 }
 
 /// Where one client's stream stands.

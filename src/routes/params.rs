@@ -310,9 +310,9 @@ impl ContentOptions {
         };
         if let Some(unknown) = fields.iter().find(|field| !known.contains(field)) {
             return Err(ApiError::bad_request(format!(
-                "query parameter `fields` names `{}`, which is not a field here; the fields are {}{}",
+                "query parameter `fields` names `{}`, which is not a field here; {}{}",
                 clip(unknown),
-                known.join(", "),
+                suggest::listing("field", known),
                 suggest::did_you_mean(suggest::nearest(unknown, known))
             )));
         }
@@ -465,9 +465,9 @@ pub(super) fn query<T: serde::de::DeserializeOwned + IntoParams>(
                 .and_then(|pairs| pairs.into_iter().find(|(name, _)| !known.contains(name)));
             if let Some((name, _)) = unknown {
                 return ApiError::bad_request(format!(
-                    "unknown query parameter `{}`; the parameters here are {}{}",
+                    "unknown query parameter `{}`; {}{}",
                     clip(&name),
-                    known.join(", "),
+                    suggest::listing("parameter", &known),
                     suggest::did_you_mean(suggest::nearest(&name, &known))
                 ));
             }

@@ -129,11 +129,11 @@ async fn invalid_pagination_is_a_400_problem_naming_the_parameter_and_rule() {
         ),
         (
             "sort=title",
-            "unknown query parameter `sort`; the parameters here are limit, offset, review_status",
+            "unknown query parameter `sort`; the parameters are limit, offset, review_status",
         ),
         (
             "limt=5",
-            "unknown query parameter `limt`; the parameters here are limit, offset, review_status; did you mean `limit`?",
+            "unknown query parameter `limt`; the parameters are limit, offset, review_status; did you mean `limit`?",
         ),
         (
             "limit=1&limit=2",

@@ -93,15 +93,43 @@ async fn a_listener_sees_a_reply_approved_as_it_happens_and_never_a_pending_one(
     let text = read_until(&mut resumed, "event: reply.approved\n").await;
     assert!(text.contains(&format!("\"id\":{second}")), "{text}");
     assert!(!text.contains(&format!("id: {first_id}\n")), "{text}");
+
+    // A page reloaded with the id it kept gives it in the query string (a
+    // browser's EventSource sends no header of its own): the same events.
+    // A reconnection's header, being newer, wins over it.
+    for (query, header) in [(first_id.as_str(), None), ("0", Some(first_id.as_str()))] {
+        let mut request = client.get(format!("{}/v1/events?last_event_id={query}", app.address));
+        if let Some(header) = header {
+            request = request.insert_header(("last-event-id", header));
+        }
+        let mut reloaded = request.send().await.unwrap();
+        let text = read_until(&mut reloaded, "event: reply.approved\n").await;
+        assert!(text.contains(&format!("\"id\":{second}")), "{text}");
+        assert!(!text.contains(&format!("id: {first_id}\n")), "{text}");
+    }
 }
 
 #[actix_web::test]
-async fn a_last_event_id_that_is_not_a_number_is_a_400_problem() {
+async fn a_last_event_id_that_is_not_a_number_or_an_unknown_parameter_is_a_400_problem() {
     let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
     let reply = app
         .request_with("GET", "/v1/events", &[("last-event-id", "yesterday")])
         .await;
-    reply.problem(400);
+    let problem = reply.problem(400);
+    assert_eq!(
+        problem["detail"],
+        "header `Last-Event-ID` must be the id of an event, a whole number, not `yesterday`"
+    );
+    let problem = app.get("/v1/events?last_event_id=-1").await.problem(400);
+    assert_eq!(
+        problem["detail"],
+        "query parameter `last_event_id` must be the id of an event, a whole number, not `-1`"
+    );
+    let problem = app.get("/v1/events?lastEventId=4").await.problem(400);
+    assert_eq!(
+        problem["detail"],
+        "unknown query parameter `lastEventId`; the only parameter is last_event_id; did you mean `last_event_id`?"
+    );
 }
 
 /// A SQLite file in a temp dir of the test's own (gone with it), and its URL.

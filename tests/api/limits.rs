@@ -104,12 +104,12 @@ async fn unknown_query_parameters_are_a_400_problem() {
         .problem(400);
     assert_eq!(
         problem["detail"],
-        "unknown query parameter `sort`; the parameters here are lang, fields"
+        "unknown query parameter `sort`; the parameters are lang, fields"
     );
     let problem = app.get("/v1/search?q=back&Type=faq").await.problem(400);
     assert_eq!(
         problem["detail"],
-        "unknown query parameter `Type`; the parameters here are q, type, lang, limit, offset; did you mean `type`?"
+        "unknown query parameter `Type`; the parameters are q, type, lang, limit, offset; did you mean `type`?"
     );
     let problem = app.get("/?sort=title").await.problem(400);
     assert_eq!(

@@ -426,7 +426,8 @@ export interface paths {
          *     `reply.removed` (a reply shown until now no longer is: drop it), as
          *     they happen. Each has `id` (its number in the outbox), `event` (its type)
          *     and `data` (the event, as webhooks receive it). A client that
-         *     reconnects sends `Last-Event-ID` (browsers' `EventSource` does) and
+         *     reconnects sends `Last-Event-ID` (browsers' `EventSource` does), or a
+         *     page that kept the last id across a reload `?last_event_id=`, and
          *     first gets what it missed, for as long as the outbox keeps events (7
          *     days). A stream ends after 5 minutes; clients reconnect. Replies
          *     awaiting moderation are never streamed.
@@ -3960,9 +3961,19 @@ export interface operations {
     };
     event_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The id of the last event the client received, for a client that
+                 *     cannot send `Last-Event-ID`: a browser's `EventSource` sets no headers
+                 *     of its own, so a page that kept the id across a reload passes it here.
+                 *     `Last-Event-ID` wins when both are sent, since a browser reconnecting
+                 *     sends its newer id there.
+                 * @example 42
+                 */
+                last_event_id?: number;
+            };
             header?: {
-                /** @description The id of the last event the client received: the stream starts after it. Without it, with the next event. */
+                /** @description The id of the last event the client received: the stream starts after it. Without it (or `last_event_id`), with the next event. */
                 "Last-Event-ID"?: number | null;
             };
             path?: never;
