@@ -103,7 +103,9 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(status: StatusCode, detail: Option<Detail>, instance: &str) -> Self {
+    /// The problem of a response with `status`, saying what `detail` says
+    /// (for a server error, never more than that it failed).
+    pub fn new(status: StatusCode, detail: Option<Detail>, instance: &str) -> Self {
         let (detail, errors) = match detail {
             Some(Detail { text, errors }) => (Some(text), errors),
             None => (None, Vec::new()),
@@ -152,15 +154,27 @@ fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHan
 }
 
 /// Gives an error response its problem+json body; `path` is the `instance`.
-pub fn problem_response<B>(path: &str, mut response: HttpResponse<B>) -> HttpResponse<BoxBody> {
+pub fn problem_response<B>(path: &str, response: HttpResponse<B>) -> HttpResponse<BoxBody> {
+    error_response(path, response, PROBLEM_JSON, |problem| {
+        serde_json::to_vec(problem).expect("a problem always serializes")
+    })
+}
+
+/// Gives an error response its body, written by `render` from its problem
+/// in `content_type` (a page for people says what a problem says).
+pub fn error_response<B>(
+    path: &str,
+    mut response: HttpResponse<B>,
+    content_type: &'static str,
+    render: impl FnOnce(&Problem) -> Vec<u8>,
+) -> HttpResponse<BoxBody> {
     let status = response.status();
     let detail = response.extensions_mut().remove::<Detail>();
-    let problem = Problem::new(status, detail, path);
-    let body = serde_json::to_vec(&problem).expect("a problem always serializes");
+    let body = render(&Problem::new(status, detail, path));
 
     let mut response = response.set_body(BoxBody::new(body));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // Errors are about one moment (a typo, a slug not yet published): never cache them.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     for stale in [

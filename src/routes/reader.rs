@@ -11,10 +11,12 @@ use std::sync::{Arc, LazyLock};
 
 use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
+    dev::ServiceResponse,
     http::{
         StatusCode,
         header::{self, HeaderValue},
     },
+    middleware::{ErrorHandlerResponse, ErrorHandlers},
     web,
 };
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -27,6 +29,7 @@ use crate::{
         cache::Caching,
         conditional::{stamped_match, stamped_tag},
         negotiation::language_ranges,
+        problem,
         representation::Representation,
     },
     replies::{
@@ -643,13 +646,44 @@ pub async fn script(req: HttpRequest) -> HttpResponse {
     JS.respond(&req, "text/javascript; charset=utf-8", Caching::Content)
 }
 
+/// A refusal of a reader page, for a person: a browser that follows a
+/// broken link (an article gone, a slug mistyped) gets a page saying what
+/// is wrong and where to go on, where a client asking for JSON (the page's
+/// own script) still gets the problem. A page already is one.
+fn error_page<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+    if is_page || !wants_html(response.request()) {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let (request, response) = response.into_parts();
+    let response = problem::error_response(request.path(), response, HTML, |problem| {
+        let body = html! {
+            h1 { (problem.title) }
+            p { (problem.detail) }
+            p { a href="/" { "Every article" } }
+        };
+        page("en", &problem.title, html! {}, body)
+            .into_string()
+            .into_bytes()
+    });
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, response).map_into_right_body(),
+    ))
+}
+
 /// Registers the pages and their assets.
 pub fn configure(config: &mut web::ServiceConfig) -> &mut web::ServiceConfig {
     config
         .service(
             web::resource(urls::templates::PAGE)
                 .route(web::get().to(article_page_view))
-                .route(web::head().to(article_page_view)),
+                .route(web::head().to(article_page_view))
+                .wrap(ErrorHandlers::new().default_handler(error_page)),
         )
         .route(
             "/articles/{slug}/replies",

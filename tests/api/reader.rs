@@ -108,6 +108,45 @@ async fn the_pages_script_and_stylesheet_come_from_this_origin() {
 }
 
 #[actix_web::test]
+async fn a_broken_link_to_a_reader_page_is_a_page_saying_what_is_wrong() {
+    let app = spawn_app().await;
+    let browser = [(
+        "accept",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    )];
+    let gone = app
+        .request_with("GET", "/articles/no-such-article", &browser)
+        .await;
+    assert_eq!(gone.status, 404);
+    assert_eq!(
+        gone.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(gone.header("cache-control"), Some("no-store"));
+    let html = String::from_utf8_lossy(&gone.body);
+    assert!(html.contains("<title>Not Found</title>"), "{html}");
+    assert!(
+        html.contains("<p>no article `no-such-article`</p>"),
+        "{html}"
+    );
+    assert!(html.contains(r#"<a href="/">Every article</a>"#), "{html}");
+    let mistyped = app
+        .request_with("GET", "/articles/Deep-Tissue", &browser)
+        .await;
+    assert_eq!(mistyped.status, 400);
+    let html = String::from_utf8_lossy(&mistyped.body);
+    assert!(html.contains("did you mean `deep-tissue`?</p>"), "{html}");
+    // The page's script, asking for JSON, still gets the problem.
+    app.request_with(
+        "GET",
+        "/articles/no-such-article",
+        &[("accept", "application/json")],
+    )
+    .await
+    .problem(404);
+}
+
+#[actix_web::test]
 async fn the_reply_form_works_without_javascript() {
     let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
     let form = [("content-type", "application/x-www-form-urlencoded")];
