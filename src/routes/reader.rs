@@ -662,9 +662,14 @@ fn error_page<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandler
     }
     let (request, response) = response.into_parts();
     let response = problem::error_response(request.path(), response, HTML, |problem| {
+        // What a detail quotes in backticks (a slug, a path) reads as code.
         let body = html! {
             h1 { (problem.title) }
-            p { (problem.detail) }
+            p {
+                @for (i, piece) in problem.detail.split('`').enumerate() {
+                    @if i % 2 == 1 { code { (piece) } } @else { (piece) }
+                }
+            }
             p { a href="/" { "Every article" } }
         };
         page("en", &problem.title, html! {}, body)

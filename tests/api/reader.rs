@@ -126,7 +126,7 @@ async fn a_broken_link_to_a_reader_page_is_a_page_saying_what_is_wrong() {
     let html = String::from_utf8_lossy(&gone.body);
     assert!(html.contains("<title>Not Found</title>"), "{html}");
     assert!(
-        html.contains("<p>no article `no-such-article`</p>"),
+        html.contains("<p>no article <code>no-such-article</code></p>"),
         "{html}"
     );
     assert!(html.contains(r#"<a href="/">Every article</a>"#), "{html}");
@@ -135,7 +135,10 @@ async fn a_broken_link_to_a_reader_page_is_a_page_saying_what_is_wrong() {
         .await;
     assert_eq!(mistyped.status, 400);
     let html = String::from_utf8_lossy(&mistyped.body);
-    assert!(html.contains("did you mean `deep-tissue`?</p>"), "{html}");
+    assert!(
+        html.contains("did you mean <code>deep-tissue</code>?</p>"),
+        "{html}"
+    );
     // The page's script, asking for JSON, still gets the problem.
     app.request_with(
         "GET",
