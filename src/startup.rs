@@ -388,8 +388,10 @@ fn serve(
             // Innermost first: the last `wrap` sees the request first. The
             // edge is outermost: what it answers from the response cache
             // (kept with the CORS headers it was given) passes nothing else.
-            .wrap(problem_renderer())
+            // The problem renderer is outside CORS so that a refused
+            // preflight is a problem too.
             .wrap(edge::cors(&origins))
+            .wrap(problem_renderer())
             .wrap(edge::EdgeLayer(edge.clone()))
     })
     .client_request_timeout(Duration::from_secs(config.client_timeout))

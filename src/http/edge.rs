@@ -13,7 +13,7 @@ use std::{
     time::Instant,
 };
 
-use actix_cors::Cors;
+use actix_cors::{Cors, CorsError};
 use actix_utils::future::Either;
 use actix_web::{
     Error, HttpRequest, HttpResponse,
@@ -598,8 +598,11 @@ pub fn any_origin(allowed_origins: &[String]) -> bool {
     allowed_origins.iter().any(|origin| origin == "*")
 }
 
-/// The request headers a browser may send from another origin.
-const ALLOWED_HEADERS: [HeaderName; 9] = [
+/// The request headers a browser may send from another origin: those the
+/// API reads. A front end's tracing (OpenTelemetry's browser SDK) sends the
+/// W3C trace context, which the API joins; without it in the list, every
+/// traced request would fail its preflight.
+const ALLOWED_HEADERS: [HeaderName; 11] = [
     header::ACCEPT,
     header::ACCEPT_ENCODING,
     header::ACCEPT_LANGUAGE,
@@ -609,7 +612,54 @@ const ALLOWED_HEADERS: [HeaderName; 9] = [
     HeaderName::from_static("idempotency-key"),
     HeaderName::from_static("reply-token"),
     REQUEST_ID,
+    HeaderName::from_static("traceparent"),
+    HeaderName::from_static("tracestate"),
 ];
+
+/// The most bytes of what a client sent that a refusal echoes.
+const ECHOED: usize = 64;
+
+/// What a refused preflight's problem says, in place of actix-cors's bare
+/// sentence: which of the headers, the method or the origin it asked for
+/// was refused, and what is allowed.
+pub fn preflight_refusal(error: &CorsError, request: &HttpRequest) -> String {
+    let asked = |name: HeaderName| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+    };
+    match error {
+        CorsError::HeadersNotAllowed => {
+            let refused: Vec<String> = asked(header::ACCESS_CONTROL_REQUEST_HEADERS)
+                .split(',')
+                .map(str::trim)
+                .filter(|name| {
+                    !name.is_empty()
+                        && !ALLOWED_HEADERS
+                            .iter()
+                            .any(|allowed| allowed.as_str().eq_ignore_ascii_case(name))
+                })
+                .map(|name| format!("`{}`", clip(name, ECHOED)))
+                .collect();
+            format!(
+                "a request from another origin may not send {}; it may send {}",
+                refused.join(", "),
+                ALLOWED_HEADERS_LIST.to_str().unwrap_or_default()
+            )
+        }
+        CorsError::MethodNotAllowed => format!(
+            "a request from another origin may not use `{}` here; it may use GET and HEAD",
+            clip(asked(header::ACCESS_CONTROL_REQUEST_METHOD), ECHOED)
+        ),
+        CorsError::OriginNotAllowed => format!(
+            "origin `{}` is not among those this API allows to read it",
+            clip(asked(header::ORIGIN), ECHOED)
+        ),
+        other => other.to_string(),
+    }
+}
 
 /// [`ALLOWED_HEADERS`] as a preflight lists them, joined once.
 static ALLOWED_HEADERS_LIST: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {

@@ -7,6 +7,7 @@
 //! extensions and the renderer writes the body, so there is one place where
 //! an error's bytes are made.
 
+use actix_cors::CorsError;
 use actix_web::{
     HttpResponse, HttpResponseBuilder,
     body::{BoxBody, EitherBody},
@@ -19,6 +20,8 @@ use actix_web::{
 };
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use super::edge;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -146,7 +149,18 @@ fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHan
             response.map_into_left_body(),
         ));
     }
-    let (request, response) = response.into_parts();
+    let (request, mut response) = response.into_parts();
+    // A refused preflight comes from actix-cors, with its error but no detail.
+    let preflight = response
+        .error()
+        .and_then(|error| error.as_error::<CorsError>())
+        .map(|error| edge::preflight_refusal(error, &request));
+    if let Some(text) = preflight {
+        response.extensions_mut().insert(Detail {
+            text,
+            errors: Vec::new(),
+        });
+    }
     let response = problem_response(request.path(), response);
     let response =
         ServiceResponse::new(request, response).map_body(|_, body| EitherBody::right(body));

@@ -171,6 +171,44 @@ async fn any_origin_may_read_without_credentials_by_default() {
 }
 
 #[actix_web::test]
+async fn a_front_end_may_send_its_trace_context_and_is_told_which_header_was_refused() {
+    let app = spawn_app().await;
+    let preflight = |headers: &'static str| {
+        let app = &app;
+        async move {
+            app.request_with(
+                "OPTIONS",
+                "/v1/articles",
+                &[
+                    ("origin", "https://app.example"),
+                    ("access-control-request-method", "GET"),
+                    ("access-control-request-headers", headers),
+                ],
+            )
+            .await
+        }
+    };
+    let traced = preflight("traceparent, tracestate").await;
+    assert!(traced.status.is_success(), "{}", traced.status);
+    let allowed = traced.header("access-control-allow-headers").unwrap();
+    assert!(
+        allowed.contains("traceparent") && allowed.contains("tracestate"),
+        "{allowed}"
+    );
+
+    let refused = preflight("if-none-match, X-Custom").await;
+    let problem = refused.problem(400);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(
+            "a request from another origin may not send `X-Custom`; it may send accept, "
+        ),
+        "{detail}"
+    );
+    assert!(detail.contains("if-none-match"), "{detail}");
+}
+
+#[actix_web::test]
 async fn an_answer_to_a_request_without_origin_may_be_read_by_any_origin_too() {
     // A CDN may store the answer to a server-side fetch and hand it to browsers.
     let app = spawn_app().await;
