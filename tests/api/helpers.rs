@@ -326,6 +326,17 @@ impl TestApp {
         self.send(method, path, headers, Bytes::new()).await
     }
 
+    /// A browser's CORS preflight of `method path` from `origin`, asking
+    /// to send `headers` (comma-separated).
+    pub async fn preflight(&self, path: &str, origin: &str, method: &str, headers: &str) -> Reply {
+        let asked = [
+            ("origin", origin),
+            ("access-control-request-method", method),
+            ("access-control-request-headers", headers),
+        ];
+        self.request_with("OPTIONS", path, &asked).await
+    }
+
     /// Sends `method path` with `headers` and a body.
     pub async fn send(
         &self,

@@ -136,14 +136,11 @@ async fn every_response_carries_the_security_headers_and_no_server_header() {
 async fn any_origin_may_read_without_credentials_by_default() {
     let app = spawn_app().await;
     let preflight = app
-        .request_with(
-            "OPTIONS",
+        .preflight(
             "/v1/articles",
-            &[
-                ("origin", "https://app.example"),
-                ("access-control-request-method", "GET"),
-                ("access-control-request-headers", "if-none-match"),
-            ],
+            "https://app.example",
+            "GET",
+            "if-none-match",
         )
         .await;
     assert!(preflight.status.is_success(), "{}", preflight.status);
@@ -173,21 +170,7 @@ async fn any_origin_may_read_without_credentials_by_default() {
 #[actix_web::test]
 async fn a_front_end_may_send_its_trace_context_and_is_told_which_header_was_refused() {
     let app = spawn_app().await;
-    let preflight = |headers: &'static str| {
-        let app = &app;
-        async move {
-            app.request_with(
-                "OPTIONS",
-                "/v1/articles",
-                &[
-                    ("origin", "https://app.example"),
-                    ("access-control-request-method", "GET"),
-                    ("access-control-request-headers", headers),
-                ],
-            )
-            .await
-        }
-    };
+    let preflight = |headers| app.preflight("/v1/articles", "https://app.example", "GET", headers);
     let traced = preflight("traceparent, tracestate").await;
     assert!(traced.status.is_success(), "{}", traced.status);
     let allowed = traced.header("access-control-allow-headers").unwrap();

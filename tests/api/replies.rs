@@ -520,12 +520,8 @@ async fn preflight_with(
     method: &str,
     headers: &str,
 ) -> crate::helpers::Reply {
-    let asked = [
-        ("origin", origin),
-        ("access-control-request-method", method),
-        ("access-control-request-headers", headers),
-    ];
-    app.request_with("OPTIONS", &replies_path(), &asked).await
+    app.preflight(&replies_path(), origin, method, headers)
+        .await
 }
 
 /// Posts a reply as a browser on `origin`; asserts it is refused (403).
