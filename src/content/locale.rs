@@ -166,6 +166,19 @@ mod tests {
     }
 
     #[test]
+    fn a_locale_written_with_an_underscore_is_told_its_tag() {
+        assert_eq!(
+            "pt_br".parse::<Lang>().unwrap_err(),
+            "`pt_br` is not a language tag such as `en` or `pt-BR`; did you mean `pt-BR`?"
+        );
+        assert_eq!(
+            "english".parse::<Lang>().unwrap_err(),
+            "`english` is not a language tag such as `en` or `pt-BR`"
+        );
+        assert!(!"x_y".parse::<Lang>().unwrap_err().contains("did you mean"));
+    }
+
+    #[test]
     fn only_english_as_written_is_the_default_language() {
         assert!(Lang::default().is_default());
         assert!(lang("EN").is_default());

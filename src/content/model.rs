@@ -299,6 +299,25 @@ impl std::str::FromStr for Lang {
     type Err = String;
 
     fn from_str(raw: &str) -> Result<Self, String> {
+        Self::parse(raw).map_err(|shown| {
+            // A locale as operating systems write it (`pt_BR`) is the likeliest slip.
+            let meant = raw
+                .contains('_')
+                .then(|| Self::parse(&raw.replace('_', "-")).ok())
+                .flatten();
+            format!(
+                "`{shown}` is not a language tag such as `en` or `pt-BR`{}",
+                crate::suggest::did_you_mean(meant)
+            )
+        })
+    }
+}
+
+impl Lang {
+    /// The tag in its canonical case; what of `raw` an error shows if it is
+    /// not one.
+    fn parse(raw: &str) -> Result<Self, String> {
+        let shown = || raw.chars().take(40).collect::<String>();
         let mut subtags = raw.split('-');
         let language = subtags.next().unwrap_or_default();
         let valid_language =
@@ -309,9 +328,7 @@ impl std::str::FromStr for Lang {
                 || subtag.len() > 8
                 || !subtag.bytes().all(|b| b.is_ascii_alphanumeric())
             {
-                return Err(format!(
-                    "`{raw}` is not a language tag such as `en` or `pt-BR`"
-                ));
+                return Err(shown());
             }
             tag.push('-');
             if subtag.len() == 2 {
@@ -321,10 +338,7 @@ impl std::str::FromStr for Lang {
             }
         }
         if !valid_language || raw.len() > 35 {
-            return Err(format!(
-                "`{}` is not a language tag such as `en` or `pt-BR`",
-                raw.chars().take(40).collect::<String>()
-            ));
+            return Err(shown());
         }
         Ok(Self(tag.into()))
     }

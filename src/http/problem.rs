@@ -1,6 +1,6 @@
 //! Problem details (RFC 9457): the body of every error response, whoever
-//! made it (a handler, an extractor, the edge, or actix-web itself), and the
-//! middleware that renders it.
+//! made it (a handler, an extractor, the edge, CORS, or actix-web itself),
+//! and the middleware that renders it.
 //!
 //! A refusal is made with [`refusal`] (or, for the API's own errors, by
 //! `error::ApiError`); either way the response carries its [`Detail`] in its

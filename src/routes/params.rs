@@ -275,9 +275,13 @@ pub(super) fn lang_param(raw: Option<String>) -> Result<Option<Lang>, ApiError> 
 pub(super) fn kind_param(raw: Option<String>) -> Result<Option<HitType>, ApiError> {
     raw.map(|raw| {
         raw.parse().map_err(|rule| {
+            // Paths name kinds in the plural (`/benefits`): `benefits` is the
+            // likeliest slip.
+            let kinds = HitType::ALL.map(HitType::as_str);
             ApiError::bad_request(format!(
-                "query parameter `type` {rule}, not `{}`",
-                clip(&raw)
+                "query parameter `type` {rule}, not `{}`{}",
+                clip(&raw),
+                suggest::did_you_mean(suggest::nearest(&raw, &kinds))
             ))
         })
     })

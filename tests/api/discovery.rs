@@ -654,6 +654,23 @@ async fn a_missing_empty_or_overlong_query_is_a_400() {
 }
 
 #[actix_web::test]
+async fn a_kind_named_as_its_path_or_a_locale_with_an_underscore_is_told_the_right_spelling() {
+    let app = spawn_app().await;
+    for (query, meant) in [
+        ("q=pain&type=benefits", "benefit"),
+        ("q=pain&type=FAQ", "faq"),
+        ("q=pain&lang=en_US", "en-US"),
+    ] {
+        let problem = app.get(&format!("/v1/search?{query}")).await.problem(400);
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.ends_with(&format!("; did you mean `{meant}`?")),
+            "{query}: {detail}"
+        );
+    }
+}
+
+#[actix_web::test]
 async fn search_follows_a_reload_without_a_gap() {
     let content = ContentDir::with_source_article();
     let app = spawn_app_with(content.config()).await;
