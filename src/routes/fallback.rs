@@ -2,9 +2,15 @@
 //! documents with another method gets 405 with `Allow`; anything else 404,
 //! naming the path meant when only a trailing or doubled slash or letter case
 //! stood in the way. Both are read from the OpenAPI document, so they follow
-//! the routes.
+//! the routes. A person's link to a reader page off in the same way (a
+//! CMS's permalinks end in a slash) is sent on to the page, as websites do.
 
-use actix_web::{HttpRequest, dev::ResourceDef, web};
+use actix_web::{
+    HttpRequest, HttpResponse,
+    dev::ResourceDef,
+    http::{Method, header},
+    web,
+};
 use utoipa::openapi::{OpenApi, PathItem, path::Operation};
 
 use crate::{error::ApiError, http::edge::RouteTemplates, suggest, urls};
@@ -31,6 +37,7 @@ pub fn route_templates(document: &OpenApi) -> RouteTemplates {
 pub struct MethodTable {
     allowed: Vec<(ResourceDef, String)>,
     undocumented: Vec<ResourceDef>,
+    page: ResourceDef,
 }
 
 impl MethodTable {
@@ -45,6 +52,7 @@ impl MethodTable {
         Self {
             allowed,
             undocumented,
+            page: ResourceDef::new(urls::templates::PAGE),
         }
     }
 
@@ -112,10 +120,30 @@ pub async fn fallback(
         },
         None => {
             let path = request.path();
-            let meant = suggest::did_you_mean(methods.meant(path));
+            let meant = methods.meant(path);
+            let reading = matches!(*request.method(), Method::GET | Method::HEAD);
+            if let Some(page) = meant
+                .as_ref()
+                .filter(|meant| reading && methods.page.is_match(meant))
+            {
+                return Ok(moved_to(page, request.query_string()));
+            }
+            let meant = suggest::did_you_mean(meant);
             ApiError::not_found(format!("no resource at `{path}`{meant}"))
         }
     })
+}
+
+/// A permanent redirect to `path`, keeping the query string.
+fn moved_to(path: &str, query: &str) -> HttpResponse {
+    let location = if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    };
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 #[cfg(test)]

@@ -150,6 +150,27 @@ async fn a_broken_link_to_a_reader_page_is_a_page_saying_what_is_wrong() {
 }
 
 #[actix_web::test]
+async fn a_link_to_a_page_with_a_trailing_slash_or_capitals_is_sent_on_to_the_page() {
+    let app = spawn_app().await;
+    for (path, page) in [
+        (format!("/articles/{SLUG}/"), format!("/articles/{SLUG}")),
+        (
+            format!("/Articles/{}?replied", SLUG.to_uppercase()),
+            format!("/articles/{SLUG}?replied"),
+        ),
+    ] {
+        let moved = app.get(&path).await;
+        assert_eq!(moved.status, 308, "{path}");
+        assert_eq!(moved.header("location"), Some(page.as_str()), "{path}");
+    }
+    // An API client is told, not sent on; a write is never redirected.
+    app.get("/v1/articles/").await.problem(404);
+    app.request("POST", &format!("/articles/{SLUG}/"))
+        .await
+        .problem(404);
+}
+
+#[actix_web::test]
 async fn the_reply_form_works_without_javascript() {
     let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
     let form = [("content-type", "application/x-www-form-urlencoded")];
