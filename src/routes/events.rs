@@ -1,6 +1,11 @@
 //! `/v1/events`: the outbox's public events, live, as server-sent events.
 
-use std::{convert::Infallible, sync::Arc, time::Duration};
+use std::{
+    convert::Infallible,
+    future::{Ready, ready},
+    sync::Arc,
+    time::Duration,
+};
 
 use actix_web::{
     FromRequest, HttpRequest, HttpResponse,
@@ -10,7 +15,6 @@ use actix_web::{
     web::Bytes,
 };
 use serde::Deserialize;
-use std::future::{Ready, ready};
 use utoipa::IntoParams;
 
 use crate::{
