@@ -556,9 +556,7 @@ fn every_response(headers: &mut HeaderMap, any_origin: bool) {
     // 304's headers replace the stored page's, and it has no Content-Type);
     // Swagger UI's pages are told by their type.
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        let page = headers
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+        let page = problem::is_page(headers);
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(if page { PAGE_POLICY } else { API_POLICY }),

@@ -14,7 +14,7 @@ use actix_web::{
     dev::ServiceResponse,
     http::{
         StatusCode,
-        header::{self, HeaderValue},
+        header::{self, HeaderMap, HeaderValue},
     },
     middleware::{ErrorHandlerResponse, ErrorHandlers},
 };
@@ -140,11 +140,7 @@ pub fn problem_renderer<B: 'static>() -> ErrorHandlers<B> {
 fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     // A page for people (the reader page saying what to fix in the reply
     // form) is already the answer; every other error becomes a problem.
-    let is_page = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
-    if is_page {
+    if is_page(response.headers()) {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));
@@ -165,6 +161,13 @@ fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHan
     let response =
         ServiceResponse::new(request, response).map_body(|_, body| EitherBody::right(body));
     Ok(ErrorHandlerResponse::Response(response))
+}
+
+/// Whether a response is a page for people (HTML), by its type.
+pub fn is_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"))
 }
 
 /// Gives an error response its problem+json body; `path` is the `instance`.

@@ -651,11 +651,7 @@ pub async fn script(req: HttpRequest) -> HttpResponse {
 /// is wrong and where to go on, where a client asking for JSON (the page's
 /// own script) still gets the problem. A page already is one.
 fn error_page<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_page = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
-    if is_page || !wants_html(response.request()) {
+    if problem::is_page(response.headers()) || !wants_html(response.request()) {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));
