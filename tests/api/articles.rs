@@ -134,6 +134,8 @@ fn fill_in(template: &str) -> String {
 async fn every_link_of_the_index_answers() {
     // With moderators, so that the moderation link asks for a token.
     let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
+    // Sync answers once the start has recorded the content's history.
+    app.history_recorded().await;
     let index = app.get_json("/").await;
     let links = index["links"].as_object().expect("the index has links");
     for wanted in ["search", "sync", "bundle", "events", "jsonld", "page"] {

@@ -147,11 +147,7 @@ async fn spawn_on_sqlite(url: &str) -> TestApp {
         ..Config::default()
     })
     .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while app.get("/v1/sync").await.status != actix_web::http::StatusCode::OK {
-        assert!(tokio::time::Instant::now() < deadline, "not up within 10 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.history_recorded().await;
     app
 }
 

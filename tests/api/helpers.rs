@@ -326,6 +326,19 @@ impl TestApp {
         self.send(method, path, headers, Bytes::new()).await
     }
 
+    /// Waits until the content's history is first recorded, which a start
+    /// does beside serving (until then sync answers its documented 503).
+    pub async fn history_recorded(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.get("/v1/sync").await.status != actix_web::http::StatusCode::OK {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no history within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// A browser's CORS preflight of `method path` from `origin`, asking
     /// to send `headers` (comma-separated).
     pub async fn preflight(&self, path: &str, origin: &str, method: &str, headers: &str) -> Reply {
