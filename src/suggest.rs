@@ -27,13 +27,14 @@ pub fn listing<S: AsRef<str>>(noun: &str, known: &[S]) -> String {
 
 /// The name in `known` that `given` most likely meant, when exactly one is
 /// nearest and near enough; `None` when nothing is or two are equally near
-/// (a guess between them would mislead as often as help).
+/// (a guess between them would mislead as often as help). Names' words may
+/// be joined by `_` (fields) or `-` (ids); either is met by either.
 pub fn nearest<'a, S: AsRef<str>>(given: &str, known: &'a [S]) -> Option<&'a str> {
-    let given = given.to_ascii_lowercase().replace('-', "_");
+    let given = words(given);
     let mut nearest = None;
     let mut tied = false;
     for name in known.iter().map(AsRef::as_ref) {
-        let Some(distance) = distance(&given, name) else {
+        let Some(distance) = distance(&given, &words(name)) else {
             continue;
         };
         match nearest {
@@ -48,15 +49,21 @@ pub fn nearest<'a, S: AsRef<str>>(given: &str, known: &'a [S]) -> Option<&'a str
     nearest.filter(|_| !tied).map(|(_, name)| name)
 }
 
-/// How far `name` is from `given` (already lowercase, with underscores),
-/// when near enough to suggest: 0 for the same name, 1 for one word of it
-/// (`email` of `author_email`), else the edits, a swap of neighbours counting
+/// `name` in one spelling: lowercase, its words joined by `_`.
+fn words(name: &str) -> String {
+    name.to_ascii_lowercase().replace('-', "_")
+}
+
+/// How far `name` is from `given` (both as [`words`] spells them), when
+/// near enough to suggest: 0 for the same name, 1 for some of its words in
+/// order (`email` of `author_email`, `muscle_tension` of
+/// `reduces_muscle_tension`), else the edits, a swap of neighbours counting
 /// as one: one allowed from four letters, two from eight.
 fn distance(given: &str, name: &str) -> Option<usize> {
     if given == name {
         return Some(0);
     }
-    if name.contains('_') && name.split('_').any(|word| word == given) {
+    if !given.is_empty() && format!("_{name}_").contains(&format!("_{given}_")) {
         return Some(1);
     }
     let allowed = match given.chars().count() {
@@ -81,6 +88,20 @@ mod tests {
         assert_eq!(nearest("Author-Email", &REPLY), Some("author_email"));
         assert_eq!(nearest("authorName", &REPLY), Some("author_name"));
         assert_eq!(nearest("parent", &REPLY), Some("parent_id"));
+    }
+
+    #[test]
+    fn an_id_is_met_by_some_of_its_words_or_a_typo() {
+        const IDS: [&str; 3] = [
+            "reduces-muscle-tension",
+            "increases-blood-circulation",
+            "breaks-up-scar-tissue",
+        ];
+        assert_eq!(nearest("muscle-tension", &IDS), Some(IDS[0]));
+        assert_eq!(nearest("blood_circulation", &IDS), Some(IDS[1]));
+        assert_eq!(nearest("reduce-muscle-tension", &IDS), Some(IDS[0]));
+        assert_eq!(nearest("scar", &IDS), Some(IDS[2]));
+        assert_eq!(nearest("tension-muscle", &IDS), None);
     }
 
     #[test]

@@ -41,6 +41,7 @@ use crate::{
     },
     search::HitType,
     store::{Collection, Entry, Page, Store},
+    suggest,
     urls::{self, link_header},
 };
 use params::{ArticlePath, ContentOptions, Pagination, PartPath};
@@ -303,6 +304,18 @@ fn part_list<T: utoipa::PartialSchema>(
 }
 
 /// Serves one part of an article; `T` is its type, `kind` names it in the 404.
+/// The part an unknown `id` most likely meant: the part at that position
+/// when it is a number (a client counting from the list's `position`), else
+/// the nearest id. Parts are few, tens at most, so looking costs little.
+fn part_meant(parts: &Collection, id: &str) -> Option<String> {
+    let ids: Vec<&str> = parts.iter().map(|(id, _)| id).collect();
+    let meant = match id.parse::<usize>() {
+        Ok(position) => position.checked_sub(1).and_then(|at| ids.get(at).copied()),
+        Err(_) => suggest::nearest(id, &ids),
+    };
+    meant.map(str::to_owned)
+}
+
 fn part_view<T: utoipa::PartialSchema>(
     req: &HttpRequest,
     store: &Store,
@@ -315,10 +328,11 @@ fn part_view<T: utoipa::PartialSchema>(
     let entry = article(store, &path.slug, &options.lang)?;
     let part = parts(entry).get(path.id.as_str()).ok_or_else(|| {
         ApiError::not_found(format!(
-            "no {} `{}` in article `{}`",
+            "no {} `{}` in article `{}`{}",
             kind.noun(),
             path.id,
-            path.slug
+            path.slug,
+            suggest::did_you_mean(part_meant(parts(entry), path.id.as_str()))
         ))
     })?;
     let mut response = article_json(

@@ -35,6 +35,45 @@ async fn unknown_part_of_each_kind_is_a_404_problem_naming_it() {
 }
 
 #[actix_web::test]
+async fn a_part_asked_for_by_its_position_or_a_near_id_is_a_404_naming_the_id_meant() {
+    let app = spawn_app().await;
+    for (path, meant) in [
+        ("benefits/1", Some("reduces-muscle-tension")),
+        ("benefits/7", Some("complements-other-therapies")),
+        ("benefits/8", None),
+        (
+            "benefits/reduce-muscle-tension",
+            Some("reduces-muscle-tension"),
+        ),
+        ("faqs/deep-tissue", Some("what-is-deep-tissue-massage")),
+        ("sections/conclusions", Some("conclusion")),
+        ("faqs/posture-and-circulation", None),
+    ] {
+        let problem = app
+            .get(&format!("/v1/articles/{SLUG}/{path}"))
+            .await
+            .problem(404);
+        let detail = problem["detail"].as_str().unwrap();
+        match meant {
+            Some(meant) => assert!(
+                detail.ends_with(&format!("; did you mean `{meant}`?")),
+                "{path}: {detail}"
+            ),
+            None => assert!(!detail.contains("did you mean"), "{path}: {detail}"),
+        }
+        // What the hint names is there to fetch.
+        if let Some(meant) = meant {
+            let kind = path.split('/').next().unwrap();
+            let part = app
+                .get(&format!("/v1/articles/{SLUG}/{kind}/{meant}"))
+                .await;
+            assert_eq!(part.status, 200);
+            assert_eq!(part.json()["id"], meant);
+        }
+    }
+}
+
+#[actix_web::test]
 async fn unknown_path_is_a_404_problem() {
     let app = spawn_app().await;
     app.get("/v2/nothing/here").await.problem(404);
