@@ -42,6 +42,9 @@ pub const MODERATION_REPLIES: &str = "/v1/moderation/replies";
 pub const OPENAPI: &str = "/openapi.json";
 /// Swagger UI.
 pub const DOCS: &str = "/docs/";
+/// The reader page's stylesheet and script.
+pub const STYLESHEET: &str = "/assets/reader.css";
+pub const SCRIPT: &str = "/assets/reader.js";
 
 /// The URL templates the index links to (RFC 6570): `{slug}` is a path
 /// segment, `{?name,...}` and `{&name,...}` the query parameters one may add.
@@ -50,6 +53,8 @@ pub mod templates {
     pub const JSONLD: &str = concat!(articles!(), "/{slug}/jsonld");
     /// The reader page: HTML, not part of the JSON API.
     pub const PAGE: &str = "/articles/{slug}";
+    /// Where the reader page's form posts a reply without JavaScript.
+    pub const PAGE_REPLIES: &str = "/articles/{slug}/replies";
     pub const SEARCH: &str = concat!(search!(), "?q={query}{&type,lang,limit,offset}");
     pub const SYNC: &str = concat!(sync!(), "{?sync_token,type,lang,limit}");
     pub const SECTIONS: &str = concat!(articles!(), "/{slug}/sections");

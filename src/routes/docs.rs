@@ -6,6 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use super::fallback;
 use crate::{
     http::{cache::Caching, representation::Representation},
     urls,
@@ -17,11 +18,7 @@ pub struct Spec(pub Representation);
 /// Registers `/openapi.json`, `/docs` and Swagger UI.
 pub fn configure(config: &mut web::ServiceConfig) -> &mut web::ServiceConfig {
     config
-        .service(
-            web::resource(urls::OPENAPI)
-                .route(web::get().to(spec_view))
-                .route(web::head().to(spec_view)),
-        )
+        .service(fallback::reading(urls::OPENAPI, spec_view))
         .service(web::redirect("/docs", "/docs/"))
         .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new([urls::OPENAPI])))
 }

@@ -1,13 +1,16 @@
 //! The fallback: what answers a request no route took. A path the API
-//! documents with another method gets 405 with `Allow`; anything else 404,
+//! serves answers `OPTIONS` with its `Allow`, and another method it does not
+//! take with 405 and `Allow`; anything else is 404,
 //! naming the path meant when only a trailing or doubled slash or letter case
-//! stood in the way. Both are read from the OpenAPI document, so they follow
-//! the routes. A person's link to a reader page off in the same way (a
+//! stood in the way. The API's paths and methods are read from the OpenAPI
+//! document, so they follow the routes; the few outside it (the reader
+//! page, the spec itself) are listed here. A person's link to a reader page off in the same way (a
 //! CMS's permalinks end in a slash) is sent on to the page, as websites do.
 
 use actix_web::{
-    HttpRequest, HttpResponse,
+    FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder,
     dev::ResourceDef,
+    guard,
     http::{Method, header},
     web,
 };
@@ -15,9 +18,37 @@ use utoipa::openapi::{OpenApi, PathItem, path::Operation};
 
 use crate::{error::ApiError, http::edge::RouteTemplates, suggest, urls};
 
-/// The paths outside the spec that a mistyped path may have meant. Swagger
-/// UI is not here: everything under `/docs/` is its own.
-const UNDOCUMENTED: [&str; 2] = [urls::templates::PAGE, urls::OPENAPI];
+/// The paths served outside the spec, with the methods each takes (every
+/// path takes `OPTIONS` too). Swagger UI is not here: everything under
+/// `/docs/` is its own.
+const UNDOCUMENTED: [(&str, &str); 5] = [
+    (urls::templates::PAGE, READING),
+    (urls::templates::PAGE_REPLIES, "POST"),
+    (urls::OPENAPI, READING),
+    (urls::STYLESHEET, READING),
+    (urls::SCRIPT, READING),
+];
+
+/// The methods of a resource that is only read.
+const READING: &str = "GET, HEAD";
+
+/// A resource outside the spec that is only read: `handler` answers `GET`
+/// and `HEAD`, and the fallback any other method, as on the API's paths.
+/// (A resource does not fall back to the app's default service by itself.)
+pub fn reading<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(
+            web::route()
+                .guard(guard::Any(guard::Get()).or(guard::Head()))
+                .to(handler),
+        )
+        .default_service(web::to(fallback))
+}
 
 /// Each documented operation's route template, by operationId.
 pub fn route_templates(document: &OpenApi) -> RouteTemplates {
@@ -32,11 +63,12 @@ pub fn route_templates(document: &OpenApi) -> RouteTemplates {
     RouteTemplates(templates)
 }
 
-/// Which methods each documented path allows, to tell a wrong method (405)
-/// from a wrong path (404), and which paths a wrong one may have meant.
+/// Which methods each path allows, to answer `OPTIONS`, to tell a wrong
+/// method (405) from a wrong path (404), and which paths a wrong one may
+/// have meant.
 pub struct MethodTable {
+    /// Each path with its `Allow`.
     allowed: Vec<(ResourceDef, String)>,
-    undocumented: Vec<ResourceDef>,
     page: ResourceDef,
 }
 
@@ -46,12 +78,12 @@ impl MethodTable {
             .paths
             .paths
             .iter()
-            .map(|(path, item)| (ResourceDef::new(path.as_str()), allow(item)))
+            .map(|(path, item)| (path.as_str(), allow(item)))
+            .chain(UNDOCUMENTED.map(|(path, methods)| (path, methods.to_owned())))
+            .map(|(path, methods)| (ResourceDef::new(path), format!("{methods}, OPTIONS")))
             .collect();
-        let undocumented = UNDOCUMENTED.into_iter().map(ResourceDef::new).collect();
         Self {
             allowed,
-            undocumented,
             page: ResourceDef::new(urls::templates::PAGE),
         }
     }
@@ -63,10 +95,6 @@ impl MethodTable {
             .map(|(_, allow)| allow.as_str())
     }
 
-    fn exists(&self, path: &str) -> bool {
-        self.allowed(path).is_some() || self.undocumented.iter().any(|def| def.is_match(path))
-    }
-
     /// The path a request that matched nothing most likely meant: the same
     /// path without a trailing or doubled slash, or else also in lowercase
     /// (which comes second so that a path parameter keeps its case when it
@@ -76,7 +104,7 @@ impl MethodTable {
         let lower = tidy.to_ascii_lowercase();
         [tidy, lower]
             .into_iter()
-            .find(|candidate| candidate != path && self.exists(candidate))
+            .find(|candidate| candidate != path && self.allowed(candidate).is_some())
     }
 }
 
@@ -100,7 +128,7 @@ fn operations(item: &PathItem) -> impl Iterator<Item = (&'static str, &Operation
     .filter_map(|(methods, operation)| operation.as_ref().map(|operation| (methods, operation)))
 }
 
-/// The `Allow` header value for a path: its documented methods.
+/// The methods a path documents.
 fn allow(item: &PathItem) -> String {
     operations(item)
         .map(|(methods, _)| methods)
@@ -108,12 +136,19 @@ fn allow(item: &PathItem) -> String {
         .join(", ")
 }
 
-/// Answers what no route took: 405 or 404, as a problem.
+/// Answers what no route took: `OPTIONS` with 204 and `Allow` (RFC 9110
+/// section 9.3.7; a CORS preflight never comes here), else 405 or 404, as
+/// a problem.
 pub async fn fallback(
     request: HttpRequest,
     methods: web::Data<MethodTable>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     Err(match methods.allowed(request.path()) {
+        Some(allow) if request.method() == Method::OPTIONS => {
+            return Ok(HttpResponse::NoContent()
+                .insert_header((header::ALLOW, allow))
+                .finish());
+        }
         Some(allow) => ApiError::MethodNotAllowed {
             method: request.method().to_string(),
             allow: allow.to_owned(),

@@ -41,7 +41,10 @@ use crate::{
     urls,
 };
 
-use super::params::{ArticlePath, FormBody};
+use super::{
+    fallback::{self, reading},
+    params::{ArticlePath, FormBody},
+};
 
 const HTML: &str = "text/html; charset=utf-8";
 /// The page shows replies, which change without a content reload.
@@ -61,7 +64,7 @@ fn page(lang: &str, title: &str, head: Markup, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
-                link rel="stylesheet" href="/assets/reader.css";
+                link rel="stylesheet" href=(urls::STYLESHEET);
                 // No icon: say so, rather than have browsers ask for /favicon.ico.
                 link rel="icon" href="data:,";
                 (head)
@@ -140,7 +143,7 @@ fn article_page(
     let jsonld = jsonld.replace('<', "\\u003c");
     let head = html! {
         script type="application/ld+json" { (PreEscaped(jsonld)) }
-        script src="/assets/reader.js" defer {}
+        script src=(urls::SCRIPT) defer {}
     };
     let body = html! {
         nav { a href="/" { "All articles" } }
@@ -195,7 +198,7 @@ fn article_page(
                 (article.replies.as_ref().map_or("Leave a Reply", |part| part.heading.as_str()))
             }
             // Posts here without JavaScript; with it, reader.js posts JSON to the API.
-            form id="reply-form" method="post" action=(format!("/articles/{slug}/replies"))
+            form id="reply-form" method="post" action=(urls::templates::PAGE_REPLIES.replace("{slug}", slug.as_str()))
                 data-api=(urls::replies(slug)) {
                 label for="author_name" { "Name" }
                 input id="author_name" name="author_name" required maxlength="80" autocomplete="name"
@@ -681,17 +684,16 @@ fn error_page<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandler
 pub fn configure(config: &mut web::ServiceConfig) -> &mut web::ServiceConfig {
     config
         .service(
-            web::resource(urls::templates::PAGE)
-                .route(web::get().to(article_page_view))
-                .route(web::head().to(article_page_view))
+            reading(urls::templates::PAGE, article_page_view)
                 .wrap(ErrorHandlers::new().default_handler(error_page)),
         )
-        .route(
-            "/articles/{slug}/replies",
-            web::post().to(reply_form_submit),
+        .service(
+            web::resource(urls::templates::PAGE_REPLIES)
+                .route(web::post().to(reply_form_submit))
+                .default_service(web::to(fallback::fallback)),
         )
-        .route("/assets/reader.css", web::get().to(stylesheet))
-        .route("/assets/reader.js", web::get().to(script))
+        .service(reading(urls::STYLESHEET, stylesheet))
+        .service(reading(urls::SCRIPT, script))
 }
 
 #[cfg(test)]

@@ -137,12 +137,51 @@ async fn wrong_method_is_a_405_problem_with_allow() {
     ] {
         let reply = app.request("DELETE", &path).await;
         let problem = reply.problem(405);
-        assert_eq!(reply.header("allow"), Some("GET, HEAD"));
+        assert_eq!(reply.header("allow"), Some("GET, HEAD, OPTIONS"));
         assert_eq!(
             problem["detail"],
-            "DELETE is not allowed here; this resource allows GET, HEAD"
+            "DELETE is not allowed here; this resource allows GET, HEAD, OPTIONS"
         );
     }
+}
+
+#[actix_web::test]
+async fn every_path_answers_options_with_the_methods_it_takes_and_refuses_others_alike() {
+    let app = spawn_app().await;
+    for (path, allow) in [
+        ("/v1/articles".to_owned(), "GET, HEAD, OPTIONS"),
+        (
+            format!("/v1/articles/{SLUG}/replies"),
+            "GET, HEAD, POST, OPTIONS",
+        ),
+        (format!("/articles/{SLUG}"), "GET, HEAD, OPTIONS"),
+        (format!("/articles/{SLUG}/replies"), "POST, OPTIONS"),
+        ("/openapi.json".to_owned(), "GET, HEAD, OPTIONS"),
+        ("/assets/reader.css".to_owned(), "GET, HEAD, OPTIONS"),
+        ("/assets/reader.js".to_owned(), "GET, HEAD, OPTIONS"),
+    ] {
+        let options = app.request("OPTIONS", &path).await;
+        assert_eq!(options.status, 204, "OPTIONS {path}");
+        assert_eq!(options.header("allow"), Some(allow), "OPTIONS {path}");
+        assert!(options.body.is_empty());
+        // What `Allow` lists is answered, not refused.
+        for method in allow.split(", ").filter(|&m| m != "OPTIONS") {
+            let reply = app.request(method, &path).await;
+            assert!(
+                ![404, 405].contains(&reply.status.as_u16()),
+                "{method} {path}: {}",
+                reply.status
+            );
+        }
+        let reply = app.request("PUT", &path).await;
+        let problem = reply.problem(405);
+        assert_eq!(reply.header("allow"), Some(allow));
+        assert_eq!(
+            problem["detail"],
+            format!("PUT is not allowed here; this resource allows {allow}")
+        );
+    }
+    app.request("OPTIONS", "/v2/nothing").await.problem(404);
 }
 
 #[actix_web::test]
