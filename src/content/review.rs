@@ -30,6 +30,8 @@ pub enum ReviewStatus {
 }
 
 impl ReviewStatus {
+    pub const ALL: [Self; 4] = [Self::Current, Self::Due, Self::Overdue, Self::Unreviewed];
+
     /// Its name, as in JSON and in `?review_status=`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,6 +40,17 @@ impl ReviewStatus {
             Self::Overdue => "overdue",
             Self::Unreviewed => "unreviewed",
         }
+    }
+}
+
+impl std::str::FromStr for ReviewStatus {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == raw)
+            .ok_or_else(|| "must be one of `current`, `due`, `overdue`, `unreviewed`".to_owned())
     }
 }
 

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
-use super::params::{ArticleListQuery, ArticlePath, NoQuery, content_query};
+use super::params::{ArticleFilter, ArticleListQuery, ArticlePath, NoQuery, content_query};
 use crate::{
     content::{Article, ArticleSummary},
     error::{ApiError, BadRequest, NotFound},
@@ -35,8 +35,10 @@ pub async fn article_list(
     req: HttpRequest,
     content: web::Data<LiveContent>,
     ArticleListQuery {
-        page,
-        review_status,
+        filter: ArticleFilter {
+            review_status,
+            page,
+        },
         ..
     }: ArticleListQuery,
 ) -> HttpResponse {

@@ -22,7 +22,7 @@ use actix_web::{FromRequest, dev::Payload};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::params::{Pagination, clip, path_param, query};
+use super::params::{Pagination, choice_param, path_param, query};
 
 fn no_reply(id: ReplyId) -> ApiError {
     ApiError::not_found(format!("no reply {id}"))
@@ -225,15 +225,12 @@ impl FromRequest for ModerationQuery {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(query::<Self>(req).and_then(|mut query| {
-            let status = match query.status.take() {
-                None => ReplyStatus::Pending,
-                Some(raw) => raw.parse().map_err(|rule| {
-                    ApiError::bad_request(format!(
-                        "query parameter `status` {rule}, not `{}`",
-                        clip(&raw)
-                    ))
-                })?,
-            };
+            let status = choice_param(
+                "status",
+                query.status.take(),
+                &ReplyStatus::ALL.map(ReplyStatus::as_str),
+            )?
+            .unwrap_or(ReplyStatus::Pending);
             let page = Pagination::parse(query.limit.take(), query.offset.take())?;
             query.filter = ModerationFilter { status, page };
             Ok(query)

@@ -273,15 +273,25 @@ pub(super) fn lang_param(raw: Option<String>) -> Result<Option<Lang>, ApiError> 
 
 /// The `type` query parameter: a kind of resource, such as `benefit`.
 pub(super) fn kind_param(raw: Option<String>) -> Result<Option<HitType>, ApiError> {
+    // Paths name kinds in the plural (`/benefits`): `benefits` is the
+    // likeliest slip, and is told `benefit`.
+    choice_param("type", raw, &HitType::ALL.map(HitType::as_str))
+}
+
+/// A query parameter `name` that names one of a few values (`names`), parsed
+/// by `T`'s `FromStr`, whose error is the rule; a value that names none is
+/// told the one plainly meant.
+pub(super) fn choice_param<T: std::str::FromStr<Err = String>>(
+    name: &str,
+    raw: Option<String>,
+    names: &[&str],
+) -> Result<Option<T>, ApiError> {
     raw.map(|raw| {
         raw.parse().map_err(|rule| {
-            // Paths name kinds in the plural (`/benefits`): `benefits` is the
-            // likeliest slip.
-            let kinds = HitType::ALL.map(HitType::as_str);
             ApiError::bad_request(format!(
-                "query parameter `type` {rule}, not `{}`{}",
+                "query parameter `{name}` {rule}, not `{}`{}",
                 clip(&raw),
-                suggest::did_you_mean(suggest::nearest(&raw, &kinds))
+                suggest::did_you_mean(suggest::nearest(&raw, names))
             ))
         })
     })
@@ -398,61 +408,89 @@ pub(super) fn clip(raw: &str) -> &str {
     &raw[..end]
 }
 
-/// Declares the query string of a paginated list: `limit` and `offset`,
-/// checked into `page`, then the list's own fields.
-macro_rules! page_query {
-    ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Deserialize, IntoParams)]
-        #[into_params(parameter_in = Query)]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {
-            /// The most items to return.
-            #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
-            limit: Option<String>,
-            /// How many items to skip.
-            #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
-            offset: Option<String>,
-            $($(#[$field_meta])* pub $field: $ty,)*
-            /// The page asked for, parsed.
-            #[serde(skip)]
-            #[param(ignore)]
-            pub page: Pagination,
-        }
-
-        impl FromRequest for $name {
-            type Error = ApiError;
-            type Future = Ready<Result<Self, ApiError>>;
-
-            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-                ready(query::<Self>(req).and_then(|mut query| {
-                    query.page = Pagination::parse(query.limit.take(), query.offset.take())?;
-                    Ok(query)
-                }))
-            }
-        }
-    };
+/// The query string of a paginated list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// The most items to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
+    limit: Option<String>,
+    /// How many items to skip.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
+    offset: Option<String>,
+    /// The page asked for, parsed.
+    #[serde(skip)]
+    #[param(ignore)]
+    pub page: Pagination,
 }
 
-page_query! {
-    /// The query string of a paginated list.
-    PageQuery {}
+impl FromRequest for PageQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query::<Self>(req).and_then(|mut query| {
+            query.page = Pagination::parse(query.limit.take(), query.offset.take())?;
+            Ok(query)
+        }))
+    }
 }
 
-page_query! {
-    /// The query string of the article list: a page, of every article or
-    /// of those whose review has a status.
-    ArticleListQuery {
-        /// Only the articles whose review has this status, as of today (UTC):
-        /// `due` and `overdue` list what editors must look at.
-        #[param(inline, example = "overdue")]
-        pub review_status: Option<ReviewStatus>,
+/// The query string of the article list: a page, of every article or of
+/// those whose review has a status.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleListQuery {
+    /// The most items to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
+    limit: Option<String>,
+    /// How many items to skip.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2_147_483_647, default = 0)]
+    offset: Option<String>,
+    /// Only the articles whose review has this status, as of today (UTC):
+    /// `due` and `overdue` list what editors must look at.
+    #[param(value_type = Option<ReviewStatus>, inline, example = "overdue")]
+    review_status: Option<String>,
+    /// What the query string asks for, parsed.
+    #[serde(skip)]
+    #[param(ignore)]
+    pub filter: ArticleFilter,
+}
+
+/// Which articles a client asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ArticleFilter {
+    pub review_status: Option<ReviewStatus>,
+    pub page: Pagination,
+}
+
+impl FromRequest for ArticleListQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query::<Self>(req).and_then(|mut query| {
+            let review_status = choice_param(
+                "review_status",
+                query.review_status.take(),
+                &ReviewStatus::ALL.map(ReviewStatus::as_str),
+            )?;
+            let page = Pagination::parse(query.limit.take(), query.offset.take())?;
+            query.filter = ArticleFilter {
+                review_status,
+                page,
+            };
+            Ok(query)
+        }))
     }
 }
 
 /// Deserializes the query string, naming what is wrong with it: an unknown
 /// parameter with those the resource takes (as the spec lists them) and the
-/// one plainly meant, anything else as serde words it.
+/// one plainly meant, a parameter given more than once, anything else as
+/// serde words it.
 pub(super) fn query<T: serde::de::DeserializeOwned + IntoParams>(
     req: &HttpRequest,
 ) -> Result<T, ApiError> {
@@ -464,15 +502,23 @@ pub(super) fn query<T: serde::de::DeserializeOwned + IntoParams>(
                 .into_iter()
                 .map(|parameter| parameter.name)
                 .collect();
-            let unknown = serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
-                .ok()
-                .and_then(|pairs| pairs.into_iter().find(|(name, _)| !known.contains(name)));
-            if let Some((name, _)) = unknown {
+            let pairs =
+                serde_urlencoded::from_str::<Vec<(String, String)>>(raw).unwrap_or_default();
+            let names: Vec<&str> = pairs.iter().map(|(name, _)| name.as_str()).collect();
+            if let Some(name) = names.iter().find(|name| !known.iter().any(|k| k == *name)) {
                 return ApiError::bad_request(format!(
                     "unknown query parameter `{}`; {}{}",
-                    clip(&name),
+                    clip(name),
                     suggest::listing("parameter", &known),
-                    suggest::did_you_mean(suggest::nearest(&name, &known))
+                    suggest::did_you_mean(suggest::nearest(name, &known))
+                ));
+            }
+            if let Some(name) = names
+                .iter()
+                .find(|name| names.iter().filter(|other| other == name).count() > 1)
+            {
+                return ApiError::bad_request(format!(
+                    "query parameter `{name}` is given more than once; give it once"
                 ));
             }
             let reason = match e {

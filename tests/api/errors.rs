@@ -214,7 +214,7 @@ async fn invalid_pagination_is_a_400_problem_naming_the_parameter_and_rule() {
         ),
         (
             "limit=1&limit=2",
-            "invalid query string: duplicate field `limit`",
+            "query parameter `limit` is given more than once; give it once",
         ),
     ] {
         let problem = app.get(&format!("/v1/articles?{query}")).await.problem(400);

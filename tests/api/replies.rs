@@ -359,7 +359,13 @@ on_both_backends! {
         assert_eq!(field_errors(&problem), [("status".into(), "enum".into())]);
         app.as_moderator("PATCH", &path, Some(json!({}))).await.problem(422);
         app.as_moderator("PATCH", "/v1/moderation/replies/999999", Some(json!({ "status": "spam" }))).await.problem(404);
-        app.as_moderator("GET", "/v1/moderation/replies?status=deleted", None).await.problem(400);
+        let problem = app.as_moderator("GET", "/v1/moderation/replies?status=deleted", None).await.problem(400);
+        assert_eq!(
+            problem["detail"],
+            "query parameter `status` must be one of `pending`, `approved`, `rejected`, `spam`, not `deleted`"
+        );
+        let problem = app.as_moderator("GET", "/v1/moderation/replies?status=Approved", None).await.problem(400);
+        assert!(problem["detail"].as_str().unwrap().ends_with("; did you mean `approved`?"), "{problem}");
         app.as_moderator("GET", "/v1/moderation/replies/abc", None).await.problem(400);
     }
 

@@ -143,17 +143,23 @@ async fn editors_list_what_is_overdue_or_due_and_page_through_it() {
 }
 
 #[actix_web::test]
-async fn an_unknown_review_status_is_a_400_problem_naming_the_ones_there_are() {
+async fn an_unknown_review_status_is_a_400_problem_naming_the_ones_there_are_and_the_one_meant() {
     let app = spawn_app_with(content_of_every_status().config()).await;
     let problem = app
         .get("/v1/articles?review_status=stale")
         .await
         .problem(400);
-    let detail = problem["detail"].as_str().unwrap();
-    assert!(
-        detail.contains("stale") && detail.contains("overdue") && detail.contains("unreviewed"),
-        "{detail}"
+    assert_eq!(
+        problem["detail"],
+        "query parameter `review_status` must be one of `current`, `due`, `overdue`, \
+         `unreviewed`, not `stale`"
     );
+    let problem = app
+        .get("/v1/articles?review_status=over-due")
+        .await
+        .problem(400);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.ends_with("; did you mean `overdue`?"), "{detail}");
 }
 
 #[actix_web::test]
