@@ -360,7 +360,7 @@ pub fn parse_article(name: &str, text: &str) -> Result<Article, Vec<Problem>> {
     })?;
     let mut article: Article = toml::from_str(text).map_err(|e| {
         let offset = e.span().map_or(0, |span| span.start);
-        vec![at(offset, e.message().trim_end().to_owned())]
+        vec![at(offset, with_key_meant(e.message().trim_end()))]
     })?;
     let typed = derived_fields_typed(&article);
     if !typed.is_empty() {
@@ -401,6 +401,21 @@ pub fn parse_article(name: &str, text: &str) -> Result<Article, Vec<Problem>> {
             at(offset, format!("{}: {message}", display_path(&path)))
         })
         .collect())
+}
+
+/// serde's message for an unknown key (``unknown field `titel`, expected
+/// one of `id`, `title` ``), ended with the key plainly meant, as the API's
+/// errors are; any other message as it is. serde words this message alike
+/// for every format, and the test below fails if that changes.
+fn with_key_meant(message: &str) -> String {
+    let meant = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once("`, expected "))
+        .and_then(|(given, expected)| {
+            let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            crate::suggest::nearest(given, &known).map(str::to_owned)
+        });
+    format!("{message}{}", crate::suggest::did_you_mean(meant))
 }
 
 /// The file parsed again, keeping where each value is.
@@ -700,6 +715,23 @@ mod tests {
             articles
                 .iter()
                 .any(|a| a.slug.as_str() == "deep-tissue-massage-for-back-pain")
+        );
+    }
+
+    #[test]
+    fn a_mistyped_key_is_told_the_key_meant_where_it_is() {
+        let text = "title = \"T\"\n\n[benefits]\n[[benefits.items]]\nid = \"a\"\ntitel = \"A\"\n";
+        let problems = parse_article("articles/my-article.toml", text).unwrap_err();
+        assert_eq!(
+            problems[0].to_string(),
+            "articles/my-article.toml:6:1: unknown field `titel`, expected one of `id`, \
+             `position`, `title`, `body`, `citations`, `readability`; did you mean `title`?"
+        );
+        let problems = parse_article("articles/my-article.toml", "colour = \"red\"\n").unwrap_err();
+        assert!(
+            !problems[0].to_string().contains("did you mean"),
+            "{}",
+            problems[0]
         );
     }
 
