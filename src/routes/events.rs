@@ -10,7 +10,10 @@ use std::{
 use actix_web::{
     FromRequest, HttpRequest, HttpResponse,
     dev::Payload,
-    http::header::{self, HeaderValue},
+    http::{
+        Method,
+        header::{self, HeaderValue},
+    },
     route, web,
     web::Bytes,
 };
@@ -60,8 +63,9 @@ const BATCH: usize = 100;
         (status = 503, response = Unavailable),
     )
 )]
-#[route("/v1/events", method = "GET")]
+#[route("/v1/events", method = "GET", method = "HEAD")]
 pub async fn event_list(
+    req: HttpRequest,
     start: EventQuery,
     db: web::Data<Database>,
     latest: web::Data<LatestEvent>,
@@ -77,9 +81,15 @@ pub async fn event_list(
         opened: false,
         ends: tokio::time::Instant::now() + STREAM_FOR,
     };
-    let mut response = HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .streaming(futures_util::stream::unfold(stream, Stream::next));
+    let mut response = HttpResponse::Ok();
+    response.content_type("text/event-stream");
+    // A `HEAD` gets the stream's headers (a stream's: no length), and no
+    // stream held open for it.
+    let mut response = if req.method() == Method::HEAD {
+        response.streaming(futures_util::stream::empty::<Result<Bytes, ApiError>>())
+    } else {
+        response.streaming(futures_util::stream::unfold(stream, Stream::next))
+    };
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     // nginx would otherwise hold events back in its buffer.

@@ -146,6 +146,26 @@ async fn wrong_method_is_a_405_problem_with_allow() {
 }
 
 #[actix_web::test]
+async fn every_path_the_spec_lists_with_get_answers_head_as_its_allow_says() {
+    let app = spawn_app().await;
+    let spec = app.get_json("/openapi.json").await;
+    let paths = spec["paths"].as_object().unwrap();
+    let reading = paths.iter().filter(|(_, item)| item.get("get").is_some());
+    let mut checked = 0;
+    for (template, _) in reading {
+        let path = template
+            .replace("{slug}", SLUG)
+            .replace("{id}", "1")
+            .replace("{email}", "ann@example.org");
+        let head = app.request("HEAD", &path).await;
+        assert_ne!(head.status, 405, "HEAD {path}");
+        assert!(head.body.is_empty(), "HEAD {path} has a body");
+        checked += 1;
+    }
+    assert!(checked > 15, "only {checked} paths read");
+}
+
+#[actix_web::test]
 async fn every_path_answers_options_with_the_methods_it_takes_and_refuses_others_alike() {
     let app = spawn_app().await;
     for (path, allow) in [

@@ -132,6 +132,22 @@ async fn a_last_event_id_that_is_not_a_number_or_an_unknown_parameter_is_a_400_p
     );
 }
 
+#[actix_web::test]
+async fn a_head_of_the_event_stream_is_answered_with_its_headers_as_allow_says() {
+    let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
+    let allow = app.request("OPTIONS", "/v1/events").await;
+    assert_eq!(allow.header("allow"), Some("GET, HEAD, OPTIONS"));
+    let head = app.request("HEAD", "/v1/events").await;
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-type"), Some("text/event-stream"));
+    assert_eq!(head.header("cache-control"), Some("no-cache"));
+    assert!(head.body.is_empty());
+    let head = app
+        .request_with("HEAD", "/v1/events", &[("last-event-id", "yesterday")])
+        .await;
+    assert_eq!(head.status, 400);
+}
+
 /// A SQLite file in a temp dir of the test's own (gone with it), and its URL.
 fn sqlite_file() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
