@@ -27,6 +27,12 @@ macro_rules! sync {
         "/v1/sync"
     };
 }
+/// The reader pages' base path: HTML, not part of the JSON API.
+macro_rules! pages {
+    () => {
+        "/articles"
+    };
+}
 
 /// Search.
 pub const SEARCH: &str = search!();
@@ -52,9 +58,9 @@ pub mod templates {
     pub const ARTICLE: &str = concat!(articles!(), "/{slug}");
     pub const JSONLD: &str = concat!(articles!(), "/{slug}/jsonld");
     /// The reader page: HTML, not part of the JSON API.
-    pub const PAGE: &str = "/articles/{slug}";
+    pub const PAGE: &str = concat!(pages!(), "/{slug}");
     /// Where the reader page's form posts a reply without JavaScript.
-    pub const PAGE_REPLIES: &str = "/articles/{slug}/replies";
+    pub const PAGE_REPLIES: &str = concat!(pages!(), "/{slug}/replies");
     pub const SEARCH: &str = concat!(search!(), "?q={query}{&type,lang,limit,offset}");
     pub const SYNC: &str = concat!(sync!(), "{?sync_token,type,lang,limit}");
     pub const SECTIONS: &str = concat!(articles!(), "/{slug}/sections");
@@ -67,6 +73,16 @@ pub mod templates {
 /// One article, whole.
 pub fn article(slug: &Slug) -> String {
     format!("{ARTICLES}/{slug}")
+}
+
+/// An article's reader page.
+pub fn page(slug: &Slug) -> String {
+    format!("{}/{slug}", pages!())
+}
+
+/// Where an article's reader page posts a reply without JavaScript.
+pub fn page_replies(slug: &Slug) -> String {
+    format!("{}/{slug}/replies", pages!())
 }
 
 /// The articles whose review has this status.

@@ -1,11 +1,12 @@
 //! The fallback: what answers a request no route took. A path the API
-//! serves answers `OPTIONS` with its `Allow`, and another method it does not
-//! take with 405 and `Allow`; anything else is 404,
-//! naming the path meant when only a trailing or doubled slash or letter case
-//! stood in the way. The API's paths and methods are read from the OpenAPI
-//! document, so they follow the routes; the few outside it (the reader
-//! page, the spec itself) are listed here. A person's link to a reader page off in the same way (a
-//! CMS's permalinks end in a slash) is sent on to the page, as websites do.
+//! serves answers `OPTIONS` with its `Allow`, and a method it does not take
+//! with 405 and `Allow`; anything else is 404, naming the path meant when
+//! only a trailing or doubled slash or letter case stood in the way. The
+//! API's paths and methods are read from the OpenAPI document, so they
+//! follow the routes; the few outside it (the reader page and its assets,
+//! the spec itself) are listed here. A person's link to a reader page off
+//! by a slash or case (a CMS's permalinks end in a slash) is sent on to the
+//! page, as websites do.
 
 use actix_web::{
     FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder,

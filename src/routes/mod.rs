@@ -303,7 +303,6 @@ fn part_list<T: utoipa::PartialSchema>(
     ))
 }
 
-/// Serves one part of an article; `T` is its type, `kind` names it in the 404.
 /// The part an unknown `id` most likely meant: the part at that position
 /// when it is a number (a client counting from the list's `position`), else
 /// the nearest id. Parts are few, tens at most, so looking costs little.
@@ -316,6 +315,7 @@ fn part_meant(parts: &Collection, id: &str) -> Option<String> {
     meant.map(str::to_owned)
 }
 
+/// Serves one part of an article; `T` is its type, `kind` names it in the 404.
 fn part_view<T: utoipa::PartialSchema>(
     req: &HttpRequest,
     store: &Store,

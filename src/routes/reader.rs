@@ -198,7 +198,7 @@ fn article_page(
                 (article.replies.as_ref().map_or("Leave a Reply", |part| part.heading.as_str()))
             }
             // Posts here without JavaScript; with it, reader.js posts JSON to the API.
-            form id="reply-form" method="post" action=(urls::templates::PAGE_REPLIES.replace("{slug}", slug.as_str()))
+            form id="reply-form" method="post" action=(urls::page_replies(slug))
                 data-api=(urls::replies(slug)) {
                 label for="author_name" { "Name" }
                 input id="author_name" name="author_name" required maxlength="80" autocomplete="name"
@@ -555,7 +555,7 @@ pub async fn reply_form_submit(
         Ok(_) => Ok(HttpResponse::SeeOther()
             .insert_header((
                 header::LOCATION,
-                format!("/articles/{}?replied#leave-a-reply", path.slug),
+                format!("{}?replied#leave-a-reply", urls::page(&path.slug)),
             ))
             .finish()),
         Err(error) => {
@@ -596,7 +596,7 @@ pub fn index_page(req: &HttpRequest, store: &Store) -> HttpResponse {
         ul {
             @for entry in store.listed() {
                 li lang=(entry.lang) {
-                    a href=(format!("/articles/{}", entry.summary.slug)) { (entry.summary.title) }
+                    a href=(urls::page(&entry.summary.slug)) { (entry.summary.title) }
                 }
             }
         }
