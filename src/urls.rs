@@ -16,6 +16,11 @@ macro_rules! articles {
 
 /// The list of articles.
 pub const ARTICLES: &str = articles!();
+/// Whether `path` is the JSON API's (under `/v1`), not a page's.
+pub fn is_api(path: &str) -> bool {
+    path.strip_prefix("/v1")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
 /// Search and sync's paths, as literals for `concat!`.
 macro_rules! search {
     () => {
@@ -177,6 +182,15 @@ pub fn link_header(base: &str, limit: usize, offset: usize, total: usize) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_is_v1_and_what_is_under_it_only() {
+        assert!(is_api("/v1"));
+        assert!(is_api("/v1/articles"));
+        assert!(!is_api("/v10/articles"));
+        assert!(!is_api("/articles/x"));
+        assert!(!is_api("/"));
+    }
 
     #[test]
     fn a_single_page_links_only_to_itself() {

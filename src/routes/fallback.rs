@@ -6,7 +6,8 @@
 //! follow the routes; the few outside it (the reader page and its assets,
 //! the spec itself) are listed here. A person's link to a reader page off
 //! by a slash or case (a CMS's permalinks end in a slash) is sent on to the
-//! page, as websites do.
+//! page, as websites do; a browser refused an address outside the API gets
+//! the refusal as a page.
 
 use actix_web::{
     FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder,
@@ -144,7 +145,7 @@ pub async fn fallback(
     request: HttpRequest,
     methods: web::Data<MethodTable>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(match methods.allowed(request.path()) {
+    let error = match methods.allowed(request.path()) {
         Some(allow) if request.method() == Method::OPTIONS => {
             return Ok(HttpResponse::NoContent()
                 .insert_header((header::ALLOW, allow))
@@ -167,7 +168,8 @@ pub async fn fallback(
             let meant = suggest::did_you_mean(meant);
             ApiError::not_found(format!("no resource at `{path}`{meant}"))
         }
-    })
+    };
+    super::reader::refusal(&request, error)
 }
 
 /// A permanent redirect to `path`, keeping the query string.

@@ -660,7 +660,26 @@ fn error_page<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandler
         ));
     }
     let (request, response) = response.into_parts();
-    let response = problem::error_response(request.path(), response, HTML, |problem| {
+    let response = problem_page(request.path(), response);
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, response).map_into_right_body(),
+    ))
+}
+
+/// A refusal of a path outside the API (`/about`, `/article/<slug>`) for a
+/// browser: a page, as for a reader page's, where a client asking for JSON
+/// gets the problem. The API's own paths answer problems to everyone.
+pub fn refusal(req: &HttpRequest, error: ApiError) -> Result<HttpResponse, ApiError> {
+    if urls::is_api(req.path()) || !wants_html(req) {
+        return Err(error);
+    }
+    Ok(problem_page(req.path(), error.error_response()))
+}
+
+/// An error response's problem as a page: its title, its detail, and the
+/// way on to every article.
+fn problem_page<B>(path: &str, response: HttpResponse<B>) -> HttpResponse {
+    problem::error_response(path, response, HTML, |problem| {
         // What a detail quotes in backticks (a slug, a path) reads as code.
         let body = html! {
             h1 { (problem.title) }
@@ -674,10 +693,7 @@ fn error_page<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandler
         page("en", &problem.title, html! {}, body)
             .into_string()
             .into_bytes()
-    });
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(request, response).map_into_right_body(),
-    ))
+    })
 }
 
 /// Registers the pages and their assets.

@@ -150,6 +150,35 @@ async fn a_broken_link_to_a_reader_page_is_a_page_saying_what_is_wrong() {
 }
 
 #[actix_web::test]
+async fn a_mistyped_address_outside_the_api_is_a_page_for_a_person_and_a_problem_for_a_client() {
+    let app = spawn_app().await;
+    let browser = [("accept", "text/html,*/*;q=0.8")];
+    for path in ["/about", "/article/deep-tissue", "/articles/deep-tissue/x"] {
+        let page = app.request_with("GET", path, &browser).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert_eq!(
+            page.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        let html = String::from_utf8_lossy(&page.body);
+        assert!(
+            html.contains(&format!("<p>no resource at <code>{path}</code></p>")),
+            "{html}"
+        );
+        assert!(html.contains(r#"<a href="/">Every article</a>"#), "{html}");
+        app.get(path).await.problem(404);
+    }
+    let refused = app.request_with("DELETE", "/openapi.json", &browser).await;
+    assert_eq!(refused.status, 405);
+    assert_eq!(refused.header("allow"), Some("GET, HEAD, OPTIONS"));
+    assert!(String::from_utf8_lossy(&refused.body).contains("<h1>Method Not Allowed</h1>"));
+    // The API's paths answer problems to everyone, a browser too.
+    for path in ["/v1", "/v1/nothing"] {
+        app.request_with("GET", path, &browser).await.problem(404);
+    }
+}
+
+#[actix_web::test]
 async fn a_link_to_a_page_with_a_trailing_slash_or_capitals_is_sent_on_to_the_page() {
     let app = spawn_app().await;
     for (path, page) in [
