@@ -105,6 +105,12 @@ struct Fields {
 impl Fields {
     /// Parses `body` as a JSON object; fields other than `known` are errors.
     fn parse(body: &[u8], known: &[&str]) -> Result<Self, ReplyError> {
+        if body.trim_ascii().is_empty() {
+            return Err(ReplyError::Malformed(format!(
+                "the body is empty; send a JSON object with the fields {}",
+                known.join(", ")
+            )));
+        }
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| ReplyError::Malformed(format!("the body is not valid JSON: {e}")))?;
         let Value::Object(object) = value else {

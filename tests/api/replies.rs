@@ -223,6 +223,11 @@ on_both_backends! {
         let path = replies_path();
         let problem = app.send("POST", &path, &[("content-type", "application/json")], "{\"author_name\":").await.problem(400);
         assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"));
+        let problem = app.send("POST", &path, &[("content-type", "application/json")], "").await.problem(400);
+        assert_eq!(
+            problem["detail"],
+            "the body is empty; send a JSON object with the fields author_name, author_email, body, parent_id"
+        );
         app.send("POST", &path, &[("content-type", "text/plain")], "hello").await.problem(415);
         app.send("POST", &path, &[], "{}").await.problem(415);
         let huge = json!({ "author_name": "Dana", "body": "x".repeat(65 * 1024) });
