@@ -32,6 +32,12 @@ macro_rules! sync {
         "/v1/sync"
     };
 }
+/// Swagger UI's base path.
+macro_rules! docs {
+    () => {
+        "/docs"
+    };
+}
 /// The reader pages' base path: HTML, not part of the JSON API.
 macro_rules! pages {
     () => {
@@ -52,7 +58,7 @@ pub const MODERATION_REPLIES: &str = "/v1/moderation/replies";
 /// The OpenAPI document.
 pub const OPENAPI: &str = "/openapi.json";
 /// Swagger UI.
-pub const DOCS: &str = "/docs/";
+pub const DOCS: &str = concat!(docs!(), "/");
 /// The reader page's stylesheet and script.
 pub const STYLESHEET: &str = "/assets/reader.css";
 pub const SCRIPT: &str = "/assets/reader.js";
@@ -64,6 +70,8 @@ pub mod templates {
     pub const JSONLD: &str = concat!(articles!(), "/{slug}/jsonld");
     /// The reader page: HTML, not part of the JSON API.
     pub const PAGE: &str = concat!(pages!(), "/{slug}");
+    /// Swagger UI's page and files.
+    pub const DOCS_FILES: &str = concat!(docs!(), "/{_:.*}");
     /// Where the reader page's form posts a reply without JavaScript.
     pub const PAGE_REPLIES: &str = concat!(pages!(), "/{slug}/replies");
     pub const SEARCH: &str = concat!(search!(), "?q={query}{&type,lang,limit,offset}");

@@ -21,9 +21,9 @@ use utoipa::openapi::{OpenApi, PathItem, path::Operation};
 use crate::{error::ApiError, http::edge::RouteTemplates, suggest, urls};
 
 /// The paths served outside the spec, with the methods each takes (every
-/// path takes `OPTIONS` too). Swagger UI is not here: everything under
-/// `/docs/` is its own.
-const UNDOCUMENTED: [(&str, &str); 5] = [
+/// path takes `OPTIONS` too).
+const UNDOCUMENTED: [(&str, &str); 6] = [
+    (urls::templates::DOCS_FILES, READING),
     (urls::templates::PAGE, READING),
     (urls::templates::PAGE_REPLIES, "POST"),
     (urls::OPENAPI, READING),

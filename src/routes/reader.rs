@@ -600,7 +600,7 @@ pub fn index_page(req: &HttpRequest, store: &Store) -> HttpResponse {
                 }
             }
         }
-        p { a href="/docs/" { "API documentation" } " · " a href="/openapi.json" { "OpenAPI document" } }
+        p { a href=(urls::DOCS) { "API documentation" } " · " a href=(urls::OPENAPI) { "OpenAPI document" } }
     };
     html_response(req, page("en", "Articles", html! {}, body))
 }

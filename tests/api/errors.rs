@@ -179,6 +179,8 @@ async fn every_path_answers_options_with_the_methods_it_takes_and_refuses_others
         ("/openapi.json".to_owned(), "GET, HEAD, OPTIONS"),
         ("/assets/reader.css".to_owned(), "GET, HEAD, OPTIONS"),
         ("/assets/reader.js".to_owned(), "GET, HEAD, OPTIONS"),
+        ("/docs/".to_owned(), "GET, HEAD, OPTIONS"),
+        ("/docs/swagger-ui.css".to_owned(), "GET, HEAD, OPTIONS"),
     ] {
         let options = app.request("OPTIONS", &path).await;
         assert_eq!(options.status, 204, "OPTIONS {path}");
