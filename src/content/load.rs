@@ -16,6 +16,7 @@ use include_dir::{Dir, include_dir};
 use sha2::{Digest, Sha256};
 
 use super::{Article, Citation, Group, Lang, Part, Section, Slug};
+use crate::suggest;
 
 /// The `content/` directory of this repository, compiled into the binary so
 /// the server needs no files at run time.
@@ -360,7 +361,7 @@ pub fn parse_article(name: &str, text: &str) -> Result<Article, Vec<Problem>> {
     })?;
     let mut article: Article = toml::from_str(text).map_err(|e| {
         let offset = e.span().map_or(0, |span| span.start);
-        vec![at(offset, with_key_meant(e.message().trim_end()))]
+        vec![at(offset, in_our_words(e.message().trim_end()))]
     })?;
     let typed = derived_fields_typed(&article);
     if !typed.is_empty() {
@@ -403,19 +404,36 @@ pub fn parse_article(name: &str, text: &str) -> Result<Article, Vec<Problem>> {
         .collect())
 }
 
-/// serde's message for an unknown key (``unknown field `titel`, expected
-/// one of `id`, `title` ``), ended with the key plainly meant, as the API's
-/// errors are; any other message as it is. serde words this message alike
-/// for every format, and the test below fails if that changes.
-fn with_key_meant(message: &str) -> String {
-    let meant = message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split_once("`, expected "))
-        .and_then(|(given, expected)| {
-            let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-            crate::suggest::nearest(given, &known).map(str::to_owned)
+/// The keys the loader computes or derives, which serde knows but a file
+/// may not set ([`derived_fields_typed`] says why of each).
+const COMPUTED_KEYS: [&str; 4] = ["slug", "position", "readability", "review"];
+
+/// serde's message for an unknown key or value (``unknown field `titel`,
+/// expected one of `id`, `title` ``) in the API's words: what is unknown,
+/// what a file may write there (not the computed keys), and the one plainly
+/// meant; any other message as it is. serde words these messages alike for
+/// every format, and the test below fails if that changes.
+fn in_our_words(message: &str) -> String {
+    let unknown = [("unknown field `", "key"), ("unknown variant `", "value")]
+        .into_iter()
+        .find_map(|(prefix, noun)| {
+            let (given, expected) = message.strip_prefix(prefix)?.split_once("`, expected ")?;
+            Some((noun, given, expected))
         });
-    format!("{message}{}", crate::suggest::did_you_mean(meant))
+    let Some((noun, given, expected)) = unknown else {
+        return message.to_owned();
+    };
+    let known: Vec<&str> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|key| !COMPUTED_KEYS.contains(key))
+        .collect();
+    format!(
+        "unknown {noun} `{given}`; {}{}",
+        suggest::listing(noun, &known),
+        suggest::did_you_mean(suggest::nearest(given, &known))
+    )
 }
 
 /// The file parsed again, keeping where each value is.
@@ -719,13 +737,20 @@ mod tests {
     }
 
     #[test]
-    fn a_mistyped_key_is_told_the_key_meant_where_it_is() {
+    fn a_mistyped_key_or_value_is_told_what_may_be_written_and_what_was_meant() {
         let text = "title = \"T\"\n\n[benefits]\n[[benefits.items]]\nid = \"a\"\ntitel = \"A\"\n";
         let problems = parse_article("articles/my-article.toml", text).unwrap_err();
         assert_eq!(
             problems[0].to_string(),
-            "articles/my-article.toml:6:1: unknown field `titel`, expected one of `id`, \
-             `position`, `title`, `body`, `citations`, `readability`; did you mean `title`?"
+            "articles/my-article.toml:6:1: unknown key `titel`; the keys are id, title, body, \
+             citations; did you mean `title`?"
+        );
+        let problems =
+            parse_article("a.toml", "title = \"T\"\naudience = \"patients\"\n").unwrap_err();
+        assert_eq!(
+            problems[0].to_string(),
+            "a.toml:2:12: unknown value `patients`; the values are patient, caregiver, \
+             clinician; did you mean `patient`?"
         );
         let problems = parse_article("articles/my-article.toml", "colour = \"red\"\n").unwrap_err();
         assert!(

@@ -429,8 +429,9 @@ fn validate_rejects_a_next_review_before_the_last() {
 fn validate_names_the_audiences_there_are() {
     let stderr = validate_with("audience = \"doctors\"");
     assert!(
-        stderr.contains(&format!("{SLUG}.toml:10:12: unknown variant `doctors`"))
-            && stderr.contains("`patient`, `caregiver`, `clinician`"),
+        stderr.contains(&format!(
+            "{SLUG}.toml:10:12: unknown value `doctors`; the values are patient, caregiver, clinician\n"
+        )),
         "{stderr}"
     );
 }
