@@ -75,7 +75,65 @@ pub fn document() -> openapi::OpenApi {
     Webhooks.modify(&mut document);
     Caching.modify(&mut document);
     FieldChoices.modify(&mut document);
+    NamedElements.modify(&mut document);
     document
+}
+
+/// utoipa gives a generic container (`Page<T>`, `List<T>`, `Group<T>`) its
+/// element's whole schema, inlined (utoipa#1586), so a client generator or
+/// Swagger UI would show `Page_ArticleSummary`'s items as an anonymous
+/// object. Each such copy of a component becomes a `$ref` to it. Runs last:
+/// the partial schemas of [`FieldChoices`] edit their copies, which then
+/// stay theirs.
+struct NamedElements;
+
+impl Modify for NamedElements {
+    fn modify(&self, document: &mut openapi::OpenApi) {
+        use utoipa::openapi::schema::Schema;
+        let Some(components) = document.components.as_mut() else {
+            return;
+        };
+        let named: Vec<(String, Schema)> = components
+            .schemas
+            .iter()
+            .filter_map(|(name, schema)| match schema {
+                RefOr::T(schema) => Some((name.clone(), schema.clone())),
+                RefOr::Ref(_) => None,
+            })
+            .collect();
+        for schema in components.schemas.values_mut() {
+            if let RefOr::T(schema) = schema {
+                refer_to_named(schema, &named);
+            }
+        }
+    }
+}
+
+/// Replaces each schema within `schema` (not `schema` itself) that is a
+/// copy of one in `named` with a reference to it.
+fn refer_to_named(
+    schema: &mut utoipa::openapi::schema::Schema,
+    named: &[(String, utoipa::openapi::schema::Schema)],
+) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    let within: Vec<&mut RefOr<Schema>> = match schema {
+        Schema::Object(object) => object.properties.values_mut().collect(),
+        Schema::Array(array) => match &mut array.items {
+            ArrayItems::RefOrSchema(item) => vec![item.as_mut()],
+            ArrayItems::False => Vec::new(),
+        },
+        Schema::OneOf(one_of) => one_of.items.iter_mut().collect(),
+        Schema::AllOf(all_of) => all_of.items.iter_mut().collect(),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().collect(),
+        _ => Vec::new(),
+    };
+    for inner in within {
+        let RefOr::T(copy) = inner else { continue };
+        match named.iter().find(|(_, schema)| schema == copy) {
+            Some((name, _)) => *inner = RefOr::Ref(Ref::from_schema_name(name)),
+            None => refer_to_named(copy, named),
+        }
+    }
 }
 
 /// Documents `fields` as a comma-separated list of the field names the

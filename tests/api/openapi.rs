@@ -58,6 +58,31 @@ fn the_spec_is_openapi_3_1_with_an_operation_id_and_summary_everywhere() {
     }
 }
 
+#[test]
+fn a_list_names_the_type_of_its_items_and_every_schema_is_used() {
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    // `Page_Reply`, `List_Benefit`: a client generator gives the items their
+    // own type, `Reply`, `Benefit`. (A `…Fields` list's items are partial.)
+    for (name, schema) in schemas {
+        if let Some((_, item)) = name.split_once('_')
+            && !name.ends_with("Fields")
+        {
+            assert_eq!(
+                schema["properties"]["items"]["items"]["$ref"],
+                format!("#/components/schemas/{item}"),
+                "{name}'s items are not a {item}"
+            );
+        }
+    }
+    // The event types are listed for webhook receivers, each webhook
+    // narrowing `type` to its own.
+    for name in schemas.keys().filter(|name| *name != "EventType") {
+        let reference = format!("\"#/components/schemas/{name}\"");
+        assert!(COMMITTED.contains(&reference), "{name} is never used");
+    }
+}
+
 /// Fills a documented path's parameters, and its required query
 /// parameters, with their documented examples.
 fn example_path(path: &str, operation: &Value) -> String {

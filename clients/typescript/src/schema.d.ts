@@ -1161,33 +1161,7 @@ export interface components {
             /** @description A lead-in sentence between the heading and the list. */
             intro?: string | null;
             /** @description The items, in reading order. */
-            items: {
-                /**
-                 * @description Plain text explaining the benefit.
-                 * @example Deep tissue massage effectively helps in reducing muscle tension, which is often a leading cause of back pain. By targeting the deeper layers of muscles, it helps release any built-up tension and promotes relaxation.
-                 */
-                body: string;
-                /** @description The sources it relies on, if the content names any. */
-                citations?: components["schemas"]["Citation"][];
-                /** @description Identifier, unique among the article's benefits. */
-                id: components["schemas"]["Slug"];
-                /**
-                 * Format: int32
-                 * @description 1-based place in the numbered list.
-                 * @example 1
-                 */
-                position: number;
-                /**
-                 * @description How long it is and how hard to read: computed when the content is
-                 *     loaded, never written in a content file.
-                 */
-                readability: components["schemas"]["Readability"];
-                /**
-                 * @description The benefit in a few words.
-                 * @example Reduces Muscle Tension
-                 */
-                title: string;
-            }[];
+            items: components["schemas"]["Benefit"][];
         };
         /** @description A titled list of an article's items, such as its benefits. */
         Group_Faq: {
@@ -1199,33 +1173,7 @@ export interface components {
             /** @description A lead-in sentence between the heading and the list. */
             intro?: string | null;
             /** @description The items, in reading order. */
-            items: {
-                /**
-                 * @description The answer, without an "A:" marker.
-                 * @example Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension.
-                 */
-                answer: string;
-                /** @description The sources it relies on, if the content names any. */
-                citations?: components["schemas"]["Citation"][];
-                /** @description Identifier, unique among the article's FAQs. */
-                id: components["schemas"]["Slug"];
-                /**
-                 * Format: int32
-                 * @description 1-based place in the FAQ.
-                 * @example 1
-                 */
-                position: number;
-                /**
-                 * @description The question, without a "Q:" marker.
-                 * @example What is deep tissue massage?
-                 */
-                question: string;
-                /**
-                 * @description How long it is and how hard to read: computed when the content is
-                 *     loaded, never written in a content file.
-                 */
-                readability: components["schemas"]["Readability"];
-            }[];
+            items: components["schemas"]["Faq"][];
         };
         /** @description A titled list of an article's items, such as its benefits. */
         Group_Precaution: {
@@ -1237,33 +1185,7 @@ export interface components {
             /** @description A lead-in sentence between the heading and the list. */
             intro?: string | null;
             /** @description The items, in reading order. */
-            items: {
-                /**
-                 * @description Plain text explaining the precaution.
-                 * @example It is crucial to choose a licensed and experienced massage therapist who specializes in deep tissue massage. They will have the necessary knowledge and skills to perform the technique correctly and safely.
-                 */
-                body: string;
-                /** @description The sources it relies on, if the content names any. */
-                citations?: components["schemas"]["Citation"][];
-                /** @description Identifier, unique among the article's precautions. */
-                id: components["schemas"]["Slug"];
-                /**
-                 * Format: int32
-                 * @description 1-based place in the numbered list.
-                 * @example 1
-                 */
-                position: number;
-                /**
-                 * @description How long it is and how hard to read: computed when the content is
-                 *     loaded, never written in a content file.
-                 */
-                readability: components["schemas"]["Readability"];
-                /**
-                 * @description The precaution in a few words.
-                 * @example Professional Massage Therapist
-                 */
-                title: string;
-            }[];
+            items: components["schemas"]["Precaution"][];
         };
         /** @description The liveness answer. */
         Health: {
@@ -1380,33 +1302,7 @@ export interface components {
         /** @description An article's parts, as a list: `{"items": [...], "total": N}`. */
         List_Benefit: {
             /** @description The items, in reading order. */
-            items: {
-                /**
-                 * @description Plain text explaining the benefit.
-                 * @example Deep tissue massage effectively helps in reducing muscle tension, which is often a leading cause of back pain. By targeting the deeper layers of muscles, it helps release any built-up tension and promotes relaxation.
-                 */
-                body: string;
-                /** @description The sources it relies on, if the content names any. */
-                citations?: components["schemas"]["Citation"][];
-                /** @description Identifier, unique among the article's benefits. */
-                id: components["schemas"]["Slug"];
-                /**
-                 * Format: int32
-                 * @description 1-based place in the numbered list.
-                 * @example 1
-                 */
-                position: number;
-                /**
-                 * @description How long it is and how hard to read: computed when the content is
-                 *     loaded, never written in a content file.
-                 */
-                readability: components["schemas"]["Readability"];
-                /**
-                 * @description The benefit in a few words.
-                 * @example Reduces Muscle Tension
-                 */
-                title: string;
-            }[];
+            items: components["schemas"]["Benefit"][];
             /**
              * @description How many items there are.
              * @example 7
@@ -1452,33 +1348,7 @@ export interface components {
         /** @description An article's parts, as a list: `{"items": [...], "total": N}`. */
         List_Faq: {
             /** @description The items, in reading order. */
-            items: {
-                /**
-                 * @description The answer, without an "A:" marker.
-                 * @example Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body. It involves applying firm pressure and slow strokes to break up muscle knots and tension.
-                 */
-                answer: string;
-                /** @description The sources it relies on, if the content names any. */
-                citations?: components["schemas"]["Citation"][];
-                /** @description Identifier, unique among the article's FAQs. */
-                id: components["schemas"]["Slug"];
-                /**
-                 * Format: int32
-                 * @description 1-based place in the FAQ.
-                 * @example 1
-                 */
-                position: number;
-                /**
-                 * @description The question, without a "Q:" marker.
-                 * @example What is deep tissue massage?
-                 */
-                question: string;
-                /**
-                 * @description How long it is and how hard to read: computed when the content is
-                 *     loaded, never written in a content file.
-                 */
-                readability: components["schemas"]["Readability"];
-            }[];
+            items: components["schemas"]["Faq"][];
             /**
              * @description How many items there are.
              * @example 7
@@ -1524,33 +1394,7 @@ export interface components {
         /** @description An article's parts, as a list: `{"items": [...], "total": N}`. */
         List_Precaution: {
             /** @description The items, in reading order. */
-            items: {
-                /**
-                 * @description Plain text explaining the precaution.
-                 * @example It is crucial to choose a licensed and experienced massage therapist who specializes in deep tissue massage. They will have the necessary knowledge and skills to perform the technique correctly and safely.
-                 */
-                body: string;
-                /** @description The sources it relies on, if the content names any. */
-                citations?: components["schemas"]["Citation"][];
-                /** @description Identifier, unique among the article's precautions. */
-                id: components["schemas"]["Slug"];
-                /**
-                 * Format: int32
-                 * @description 1-based place in the numbered list.
-                 * @example 1
-                 */
-                position: number;
-                /**
-                 * @description How long it is and how hard to read: computed when the content is
-                 *     loaded, never written in a content file.
-                 */
-                readability: components["schemas"]["Readability"];
-                /**
-                 * @description The precaution in a few words.
-                 * @example Professional Massage Therapist
-                 */
-                title: string;
-            }[];
+            items: components["schemas"]["Precaution"][];
             /**
              * @description How many items there are.
              * @example 7
@@ -1596,31 +1440,7 @@ export interface components {
         /** @description An article's parts, as a list: `{"items": [...], "total": N}`. */
         List_Section: {
             /** @description The items, in reading order. */
-            items: {
-                /**
-                 * @description Plain text; paragraphs are separated by a blank line.
-                 * @example Deep tissue massage is a therapeutic technique that focuses on reaching the deeper layers of muscles and connective tissues in the body.
-                 */
-                body: string;
-                /**
-                 * @description The heading; absent for the opening text.
-                 * @example Understanding Deep Tissue Massage
-                 */
-                heading?: string | null;
-                /** @description Identifier, unique among the article's sections. */
-                id: components["schemas"]["Slug"];
-                /**
-                 * Format: int32
-                 * @description 1-based place among the article's sections (intro, sections, conclusion), in reading order.
-                 * @example 2
-                 */
-                position: number;
-                /**
-                 * @description How long it is and how hard to read: computed when the content is
-                 *     loaded, never written in a content file.
-                 */
-                readability: components["schemas"]["Readability"];
-            }[];
+            items: components["schemas"]["Section"][];
             /**
              * @description How many items there are.
              * @example 7
@@ -1748,31 +1568,7 @@ export interface components {
         /** @description One page of a long list. */
         Page_ArticleSummary: {
             /** @description The items on this page. */
-            items: {
-                /**
-                 * @description The languages the article is available in (`?lang=` or
-                 *     `Accept-Language` chooses); the title is in the first that is the
-                 *     default language, `en`, else in the first.
-                 * @example [
-                 *       "en"
-                 *     ]
-                 */
-                languages: string[];
-                /** @description Where the article stands with its review, as of the day served. */
-                review: components["schemas"]["Review"];
-                /** @description The article's identifier in URLs. */
-                slug: components["schemas"]["Slug"];
-                /**
-                 * @description The article's title.
-                 * @example Back Pain Relief With Deep Tissue Massage
-                 */
-                title: string;
-                /**
-                 * @description Where the whole article is served.
-                 * @example /v1/articles/deep-tissue-massage-for-back-pain
-                 */
-                url: string;
-            }[];
+            items: components["schemas"]["ArticleSummary"][];
             /**
              * @description The most items a page holds, as requested.
              * @example 20
@@ -1792,54 +1588,7 @@ export interface components {
         /** @description One page of a long list. */
         Page_ModeratedReply: {
             /** @description The items on this page. */
-            items: {
-                /**
-                 * @description The slug of the article replied to.
-                 * @example deep-tissue-massage-for-back-pain
-                 */
-                article: string;
-                /**
-                 * @description The address the author gave, if any.
-                 * @example dana@example.com
-                 */
-                author_email?: string | null;
-                /**
-                 * @description The name the author gave.
-                 * @example Dana
-                 */
-                author_name: string;
-                /**
-                 * @description The reply, as plain text.
-                 * @example Thank you, the stretches before bed help me too.
-                 */
-                body: string;
-                /**
-                 * Format: date-time
-                 * @description When the reply was received (RFC 3339, UTC).
-                 * @example 2026-11-26T15:20:16.123Z
-                 */
-                created_at: string;
-                /**
-                 * Format: int64
-                 * @description The reply's id.
-                 * @example 42
-                 */
-                id: number;
-                /**
-                 * Format: int64
-                 * @description The reply this one answers, if any.
-                 * @example null
-                 */
-                parent_id?: number | null;
-                /** @description Where the reply stands in moderation. */
-                status: components["schemas"]["ReplyStatus"];
-                /**
-                 * Format: date-time
-                 * @description When the reply was last moderated, or received if never (RFC 3339, UTC).
-                 * @example 2026-11-26T16:02:44.918Z
-                 */
-                updated_at: string;
-            }[];
+            items: components["schemas"]["ModeratedReply"][];
             /**
              * @description The most items a page holds, as requested.
              * @example 20
@@ -1859,36 +1608,7 @@ export interface components {
         /** @description One page of a long list. */
         Page_Reply: {
             /** @description The items on this page. */
-            items: {
-                /**
-                 * @description The name the author gave.
-                 * @example Dana
-                 */
-                author_name: string;
-                /**
-                 * @description The reply, as plain text: show it as text, never as HTML.
-                 * @example Thank you, the stretches before bed help me too.
-                 */
-                body: string;
-                /**
-                 * Format: date-time
-                 * @description When the reply was received (RFC 3339, UTC).
-                 * @example 2026-11-26T15:20:16.123Z
-                 */
-                created_at: string;
-                /**
-                 * Format: int64
-                 * @description The reply's id.
-                 * @example 42
-                 */
-                id: number;
-                /**
-                 * Format: int64
-                 * @description The reply this one answers, if any.
-                 * @example null
-                 */
-                parent_id?: number | null;
-            }[];
+            items: components["schemas"]["Reply"][];
             /**
              * @description The most items a page holds, as requested.
              * @example 20
@@ -1908,47 +1628,7 @@ export interface components {
         /** @description One page of a long list. */
         Page_SearchHit: {
             /** @description The items on this page. */
-            items: {
-                /**
-                 * @description The slug of the article it belongs to.
-                 * @example deep-tissue-massage-for-back-pain
-                 */
-                article: string;
-                /**
-                 * @description The resource's id (the slug, for an article).
-                 * @example reduces-muscle-tension
-                 */
-                id: string;
-                /**
-                 * @description The language of the text found.
-                 * @example en
-                 */
-                lang: string;
-                /**
-                 * Format: float
-                 * @description BM25 relevance; higher is better.
-                 * @example 7.25
-                 */
-                score: number;
-                /**
-                 * @description A passage of the text with the matched words in `<mark>`; HTML, with
-                 *     the text itself escaped.
-                 * @example Deep tissue massage effectively helps in reducing <mark>muscle</mark> <mark>tension</mark>, which is often a leading cause of back pain.
-                 */
-                snippet: string;
-                /**
-                 * @description The resource's title (a heading, a benefit's title, a question).
-                 * @example Reduces Muscle Tension
-                 */
-                title: string;
-                /** @description What was found. */
-                type: components["schemas"]["HitType"];
-                /**
-                 * @description Where the resource is served.
-                 * @example /v1/articles/deep-tissue-massage-for-back-pain/benefits/reduces-muscle-tension
-                 */
-                url: string;
-            }[];
+            items: components["schemas"]["SearchHit"][];
             /**
              * @description The most items a page holds, as requested.
              * @example 20
