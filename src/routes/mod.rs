@@ -315,6 +315,20 @@ fn part_meant(parts: &Collection, id: &str) -> Option<String> {
     meant.map(str::to_owned)
 }
 
+/// Where the part `id` is when it is not a `kind`: a client that asks for
+/// a benefit among the sections is told its URL. Ids are unique within a
+/// kind only, so the first other kind that has it is named.
+fn part_elsewhere(entry: &Entry, kind: HitType, id: &str) -> Option<String> {
+    let other = HitType::ALL.into_iter().find(|&other| {
+        other != kind
+            && entry
+                .parts(other)
+                .is_some_and(|parts| parts.get(id).is_some())
+    })?;
+    let url = urls::hit(&entry.summary.slug, other, id, &entry.lang);
+    Some(format!("; it is a {}: `{url}`", other.noun()))
+}
+
 /// Serves one part of an article; `T` is its type, `kind` names it in the 404.
 fn part_view<T: utoipa::PartialSchema>(
     req: &HttpRequest,
@@ -327,12 +341,15 @@ fn part_view<T: utoipa::PartialSchema>(
     let fields = options.fields_of::<T>()?;
     let entry = article(store, &path.slug, &options.lang)?;
     let part = parts(entry).get(path.id.as_str()).ok_or_else(|| {
+        let hint = match part_meant(parts(entry), path.id.as_str()) {
+            Some(meant) => suggest::did_you_mean(Some(meant)),
+            None => part_elsewhere(entry, kind, path.id.as_str()).unwrap_or_default(),
+        };
         ApiError::not_found(format!(
-            "no {} `{}` in article `{}`{}",
+            "no {} `{}` in article `{}`{hint}",
             kind.noun(),
             path.id,
             path.slug,
-            suggest::did_you_mean(part_meant(parts(entry), path.id.as_str()))
         ))
     })?;
     let mut response = article_json(

@@ -255,6 +255,17 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The article's parts of one kind; `None` for the article itself.
+    pub fn parts(&self, kind: HitType) -> Option<&Collection> {
+        match kind {
+            HitType::Article => None,
+            HitType::Section => Some(&self.sections),
+            HitType::Benefit => Some(&self.benefits),
+            HitType::Precaution => Some(&self.precautions),
+            HitType::Faq => Some(&self.faqs),
+        }
+    }
+
     /// The article's schema.org JSON-LD, made on first use.
     pub fn jsonld(&self) -> &Representation {
         self.jsonld
@@ -362,20 +373,14 @@ trait PartOf {
 
 impl PartOf for HitType {
     fn part(self, entry: &Entry, item: usize) -> Option<(&str, Cow<'_, str>, Cow<'_, str>)> {
-        let parts = match self {
-            Self::Article => {
-                return Some((
-                    entry.summary.slug.as_str(),
-                    Cow::Borrowed(&entry.summary.title),
-                    Cow::Borrowed(""),
-                ));
-            }
-            Self::Section => &entry.sections,
-            Self::Benefit => &entry.benefits,
-            Self::Precaution => &entry.precautions,
-            Self::Faq => &entry.faqs,
-        };
-        parts.texts(item)
+        match entry.parts(self) {
+            Some(parts) => parts.texts(item),
+            None => Some((
+                entry.summary.slug.as_str(),
+                Cow::Borrowed(&entry.summary.title),
+                Cow::Borrowed(""),
+            )),
+        }
     }
 }
 
@@ -806,12 +811,7 @@ mod tests {
             entry: &'a Entry,
             typed: impl IntoIterator<Item = &'a T>,
         ) -> usize {
-            let parts = match kind {
-                HitType::Section => &entry.sections,
-                HitType::Benefit => &entry.benefits,
-                HitType::Precaution => &entry.precautions,
-                _ => &entry.faqs,
-            };
+            let parts = entry.parts(kind).expect("a part's kind");
             let mut count = 0;
             for (item, part) in typed.into_iter().enumerate() {
                 let expected = (part.id(), part.title(), part.text());

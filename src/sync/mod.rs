@@ -26,7 +26,7 @@ use crate::{
     http::representation::Representation,
     replies::{ChangeQuery, Changes, Database, ItemDigest, NewChange, ReplyError},
     search::HitType,
-    store::{Collection, Entry, LiveContent, Store},
+    store::{Entry, LiveContent, Store},
     urls,
 };
 
@@ -154,25 +154,21 @@ impl ContentHistory {
 /// sections, benefits, precautions and FAQs, each with its index among
 /// its kind.
 fn resources(entry: &Entry) -> impl Iterator<Item = (HitType, usize, &str, &Representation)> {
-    fn parts(
-        kind: HitType,
-        parts: &Collection,
-    ) -> impl Iterator<Item = (HitType, usize, &str, &Representation)> {
-        parts
-            .iter()
-            .enumerate()
-            .map(move |(index, (id, rep))| (kind, index, id, rep))
-    }
+    let parts = HitType::ALL.into_iter().flat_map(move |kind| {
+        entry.parts(kind).into_iter().flat_map(move |parts| {
+            parts
+                .iter()
+                .enumerate()
+                .map(move |(index, (id, rep))| (kind, index, id, rep))
+        })
+    });
     std::iter::once((
         HitType::Article,
         0,
         entry.summary.slug.as_str(),
         &entry.whole,
     ))
-    .chain(parts(HitType::Section, &entry.sections))
-    .chain(parts(HitType::Benefit, &entry.benefits))
-    .chain(parts(HitType::Precaution, &entry.precautions))
-    .chain(parts(HitType::Faq, &entry.faqs))
+    .chain(parts)
 }
 
 /// The digest of every resource of `store`, in order: the hashing, done

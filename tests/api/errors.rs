@@ -74,6 +74,33 @@ async fn a_part_asked_for_by_its_position_or_a_near_id_is_a_404_naming_the_id_me
 }
 
 #[actix_web::test]
+async fn a_part_asked_for_among_another_kind_is_a_404_naming_where_it_is() {
+    let app = spawn_app().await;
+    for (path, there) in [
+        ("sections/reduces-muscle-tension", "benefits"),
+        ("benefits/what-is-deep-tissue-massage", "faqs"),
+        ("faqs/conclusion", "sections"),
+    ] {
+        let response = app.get(&format!("/v1/articles/{SLUG}/{path}")).await;
+        let id = path.split_once('/').unwrap().1;
+        let url = format!("/v1/articles/{SLUG}/{there}/{id}");
+        let detail = response.problem(404)["detail"].as_str().unwrap().to_owned();
+        let kind = match there {
+            "faqs" => "FAQ",
+            other => other.trim_end_matches('s'),
+        };
+        assert!(
+            detail.ends_with(&format!("; it is a {kind}: `{url}`")),
+            "{path}: {detail}"
+        );
+        // What the hint names is there to fetch.
+        let part = app.get(&url).await;
+        assert_eq!(part.status, 200);
+        assert_eq!(part.json()["id"], id);
+    }
+}
+
+#[actix_web::test]
 async fn unknown_path_is_a_404_problem() {
     let app = spawn_app().await;
     app.get("/v2/nothing/here").await.problem(404);
