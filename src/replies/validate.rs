@@ -96,6 +96,45 @@ pub fn parse_decision(body: &[u8]) -> Result<ModerationDecision, ReplyError> {
     })
 }
 
+/// The names a JSON object gives more than once, each named once. Parsers
+/// disagree on which of a repeated name's values counts (serde_json keeps
+/// the last, others the first), so a tool in front of the API could read
+/// another reply than the one stored: such a body is refused, as I-JSON
+/// (RFC 7493) asks.
+#[derive(Default)]
+struct Repeated(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Repeated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Names;
+        impl<'de> serde::de::Visitor<'de> for Names {
+            type Value = Repeated;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Repeated, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                let mut repeated = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    if seen.contains(&name) {
+                        if !repeated.contains(&name) {
+                            repeated.push(name);
+                        }
+                    } else {
+                        seen.insert(name);
+                    }
+                }
+                Ok(Repeated(repeated))
+            }
+        }
+        deserializer.deserialize_map(Names)
+    }
+}
+
 /// A JSON object being checked, and the problems found so far.
 struct Fields {
     object: Map<String, Value>,
@@ -119,7 +158,7 @@ impl Fields {
                 violations: vec![Violation::new("", "type", "must be a JSON object")],
             });
         };
-        let errors = object
+        let unknown = object
             .keys()
             .filter(|key| !known.contains(&key.as_str()))
             .map(|key| {
@@ -129,8 +168,17 @@ impl Fields {
                     suggest::did_you_mean(suggest::nearest(key, known))
                 );
                 Violation::new(key, "unknown_field", message)
-            })
-            .collect();
+            });
+        // The body parsed as an object once, so it parses as one again.
+        let Repeated(repeated) = serde_json::from_slice(body).unwrap_or_default();
+        let repeated = repeated.into_iter().map(|key| {
+            Violation::new(
+                &key,
+                "repeated_field",
+                "is given more than once; give it once",
+            )
+        });
+        let errors = repeated.chain(unknown).collect();
         Ok(Self { object, errors })
     }
 
@@ -302,6 +350,26 @@ mod tests {
                 pair("parent_id", "minimum"),
             ]
         );
+    }
+
+    #[test]
+    fn a_field_given_twice_is_refused_whichever_value_would_count() {
+        assert_eq!(
+            errors(r#"{"body":"a","author_name":"D","body":"b","body":"c","x":1,"x":2}"#),
+            vec![
+                pair("body", "repeated_field"),
+                pair("x", "repeated_field"),
+                pair("x", "unknown_field"),
+            ]
+        );
+        let ReplyError::Invalid { violations, .. } =
+            parse_decision(br#"{"status":"approved","status":"spam"}"#).unwrap_err()
+        else {
+            panic!("a decision given twice was not refused as invalid");
+        };
+        assert_eq!(violations[0].rule, "repeated_field");
+        // The same name within a nested value is no field of the body.
+        assert!(parse_reply(br#"{"author_name":"D","body":"b","parent_id":null}"#).is_ok());
     }
 
     #[test]

@@ -194,6 +194,13 @@ on_both_backends! {
         let message = problem["errors"][0]["message"].as_str().unwrap();
         assert_eq!(problem["errors"][0]["field"], "name");
         assert!(message.ends_with("; did you mean `author_name`?"), "{message}");
+        // A field given twice is refused, whichever of its values a parser
+        // (or a tool in front of the API) would keep.
+        let twice = r#"{"author_name":"Dana","body":"kind words","body":"other words"}"#;
+        let answer = app.send("POST", &replies_path(), &[("content-type", "application/json")], twice.to_owned()).await;
+        let problem = answer.problem(422);
+        assert_eq!(field_errors(&problem), [("body".to_owned(), "repeated_field".to_owned())]);
+        assert_eq!(problem["errors"][0]["message"], "is given more than once; give it once");
         // Nothing of it was stored.
         let queue = app.as_moderator("GET", "/v1/moderation/replies", None).await.json();
         assert_eq!(queue["total"], 0);

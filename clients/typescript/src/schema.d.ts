@@ -1146,7 +1146,9 @@ export interface components {
              *     (counted in characters after NFC normalisation), `not_blank`,
              *     `no_control_characters`, `no_invisible_characters` (bidirectional
              *     controls and zero-width characters), `email`, `minimum`, `enum`,
-             *     `unknown_field` or `approved_parent`.
+             *     `unknown_field`, `repeated_field` (a name the JSON object gives
+             *     twice), `min_properties` (a correction naming no field),
+             *     `approved_parent` or `duplicate` (the same body within 24 hours).
              * @example max_length
              */
             rule: string;
