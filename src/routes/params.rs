@@ -495,6 +495,13 @@ pub(super) fn query<T: serde::de::DeserializeOwned + IntoParams>(
     req: &HttpRequest,
 ) -> Result<T, ApiError> {
     let raw = req.query_string();
+    if let Some(name) = not_utf8(raw) {
+        return Err(ApiError::bad_request(format!(
+            "query parameter `{}` is not UTF-8 text once percent-decoded; \
+             percent-encode the UTF-8 bytes of its text",
+            clip(name)
+        )));
+    }
     web::Query::<T>::from_query(raw)
         .map(web::Query::into_inner)
         .map_err(|e| {
@@ -527,6 +534,22 @@ pub(super) fn query<T: serde::de::DeserializeOwned + IntoParams>(
             };
             ApiError::bad_request(format!("invalid query string: {reason}"))
         })
+}
+
+/// The name (as sent) of the first query parameter that is not UTF-8 once
+/// percent-decoded (`q=%FF`, Latin-1's `ÿ`): form decoding would turn its
+/// bytes into U+FFFD, and a search would quietly look for that.
+fn not_utf8(raw: &str) -> Option<&str> {
+    if !raw.contains('%') {
+        return None;
+    }
+    raw.split('&')
+        .find(|pair| {
+            percent_encoding::percent_decode_str(pair)
+                .decode_utf8()
+                .is_err()
+        })
+        .map(|pair| pair.split('=').next().unwrap_or_default())
 }
 
 /// Which page of a list to return.
@@ -593,6 +616,17 @@ mod tests {
 
     fn page(limit: Option<&str>, offset: Option<&str>) -> Result<Pagination, String> {
         Pagination::parse(limit.map(Into::into), offset.map(Into::into)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_parameter_that_is_not_utf8_once_decoded_is_named() {
+        assert_eq!(not_utf8("q=%FF&limit=2"), Some("q"));
+        assert_eq!(not_utf8("limit=2&q=caf%E9"), Some("q"));
+        assert_eq!(not_utf8("%FF=1"), Some("%FF"));
+        // UTF-8, escaped or not, and what form decoding reads as it is.
+        assert_eq!(not_utf8("q=caf%C3%A9+cr%C3%A8me&lang=fr"), None);
+        assert_eq!(not_utf8("q=massage"), None);
+        assert_eq!(not_utf8("q=100%&x=%zz"), None);
     }
 
     #[test]

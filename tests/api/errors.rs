@@ -101,6 +101,21 @@ async fn a_part_asked_for_among_another_kind_is_a_404_naming_where_it_is() {
 }
 
 #[actix_web::test]
+async fn a_query_that_is_not_utf8_once_decoded_is_a_400_naming_the_parameter() {
+    let app = spawn_app().await;
+    // Latin-1's `é`: decoded as a form, it would search for U+FFFD.
+    let problem = app.get("/v1/search?q=caf%E9").await.problem(400);
+    assert_eq!(
+        problem["detail"],
+        "query parameter `q` is not UTF-8 text once percent-decoded; \
+         percent-encode the UTF-8 bytes of its text"
+    );
+    // The same word in UTF-8 is searched.
+    let found = app.get("/v1/search?q=caf%C3%A9").await;
+    assert_eq!(found.status, 200);
+}
+
+#[actix_web::test]
 async fn unknown_path_is_a_404_problem() {
     let app = spawn_app().await;
     app.get("/v2/nothing/here").await.problem(404);
