@@ -120,12 +120,8 @@ impl<'de> serde::Deserialize<'de> for Repeated {
                 let mut repeated = Vec::new();
                 while let Some(name) = map.next_key::<String>()? {
                     map.next_value::<serde::de::IgnoredAny>()?;
-                    if seen.contains(&name) {
-                        if !repeated.contains(&name) {
-                            repeated.push(name);
-                        }
-                    } else {
-                        seen.insert(name);
+                    if !seen.insert(name.clone()) && !repeated.contains(&name) {
+                        repeated.push(name);
                     }
                 }
                 Ok(Repeated(repeated))
@@ -368,8 +364,12 @@ mod tests {
             panic!("a decision given twice was not refused as invalid");
         };
         assert_eq!(violations[0].rule, "repeated_field");
-        // The same name within a nested value is no field of the body.
-        assert!(parse_reply(br#"{"author_name":"D","body":"b","parent_id":null}"#).is_ok());
+        // A name repeated within a value is that value's problem, not a
+        // field given twice.
+        assert_eq!(
+            errors(r#"{"author_name":"D","body":{"x":1,"x":2}}"#),
+            vec![pair("body", "type")]
+        );
     }
 
     #[test]
