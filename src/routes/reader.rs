@@ -83,10 +83,12 @@ fn paragraphs(text: &str) -> Markup {
     }
 }
 
-/// A section of prose: its heading, if any, and its paragraphs.
+/// A section of prose: its heading, if any, and its paragraphs. Like
+/// every part of the page it can be linked to as `#{collection}-{id}`,
+/// `#sections-conclusion`.
 fn prose(section: &Section) -> Markup {
     html! {
-        section {
+        section id=(format!("sections-{}", section.id)) {
             @if let Some(heading) = &section.heading {
                 h2 { (heading) }
             }
@@ -168,7 +170,7 @@ fn article_page(
                     h2 id="faqs" { (faqs.heading.as_deref().unwrap_or_default()) }
                     dl {
                         @for faq in &faqs.items {
-                            dt { (faq.question) }
+                            dt id=(format!("faqs-{}", faq.id)) { (faq.question) }
                             dd { (faq.answer) }
                         }
                     }

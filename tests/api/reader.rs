@@ -27,7 +27,7 @@ async fn the_reader_page_is_the_article_as_html_with_its_json_ld_and_reply_form(
     );
     assert_eq!(count(&html, "<li id=\"benefits-"), 7);
     assert_eq!(count(&html, "<li id=\"precautions-"), 5);
-    assert_eq!(count(&html, "<dt>"), 4);
+    assert_eq!(count(&html, "<dt id=\"faqs-"), 4);
     assert!(
         html.contains(r#"<script type="application/ld+json">{"@context":"https://schema.org""#)
     );
@@ -41,6 +41,34 @@ async fn the_reader_page_is_the_article_as_html_with_its_json_ld_and_reply_form(
             !html.replace("https://schema.org", "").contains(external),
             "the page loads {external}"
         );
+    }
+}
+
+#[actix_web::test]
+async fn every_part_of_the_reader_page_can_be_linked_to_by_its_id() {
+    let app = spawn_app().await;
+    let article = app.get(&format!("/v1/articles/{SLUG}")).await.json();
+    let html =
+        String::from_utf8(app.get(&format!("/articles/{SLUG}")).await.body.to_vec()).unwrap();
+    // A shared link to a FAQ's answer, a benefit or the conclusion lands on
+    // it: `/articles/{slug}#faqs-what-is-deep-tissue-massage`.
+    let mut anchors = Vec::new();
+    for section in article["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain([&article["conclusion"]])
+    {
+        anchors.push(format!("sections-{}", section["id"].as_str().unwrap()));
+    }
+    for collection in ["benefits", "precautions", "faqs"] {
+        for item in article[collection]["items"].as_array().unwrap() {
+            anchors.push(format!("{collection}-{}", item["id"].as_str().unwrap()));
+        }
+    }
+    assert_eq!(anchors.len(), 2 + 7 + 5 + 4);
+    for anchor in anchors {
+        assert_eq!(count(&html, &format!(" id=\"{anchor}\"")), 1, "#{anchor}");
     }
 }
 
