@@ -360,6 +360,7 @@ fn serve(
     let spec = web::Data::new(Spec(Representation::new(exact(
         openapi::document_json().into_bytes(),
     ))));
+    let docs = web::Data::new(routes::docs::DocsFiles::prepare());
     let cache = web::Data::new(cache_policy);
     let body_deadline = routes::params::BodyDeadline(Duration::from_secs(config.body_timeout));
     let pages = web::Data::new(routes::PageCache::new(PAGE_CACHE_BYTES));
@@ -373,6 +374,7 @@ fn serve(
             .app_data(metrics.clone())
             .app_data(methods.clone())
             .app_data(spec.clone())
+            .app_data(docs.clone())
             .app_data(cache.clone())
             .app_data(replies.db.clone())
             .app_data(replies.moderators.clone())
