@@ -3,7 +3,7 @@
 //! origin (`utoipa-swagger-ui`, vendored). Not operations of the API, so not
 //! in the document.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{borrow::Cow, collections::HashMap, sync::Arc};
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -57,10 +57,13 @@ impl DocsFiles {
         let files = SWAGGER_FILES
             .into_iter()
             .filter_map(|name| {
+                // The crate embeds its files as they are (its own gzipping
+                // is a feature not enabled here), and fills in the
+                // initializer's config: that file alone is owned.
                 let file = utoipa_swagger_ui::serve(name, config.clone()).ok()??;
                 let bytes = match file.bytes {
-                    std::borrow::Cow::Borrowed(bytes) => Bytes::from_static(bytes),
-                    std::borrow::Cow::Owned(bytes) => Bytes::from(bytes),
+                    Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+                    Cow::Owned(bytes) => Bytes::from(bytes),
                 };
                 Some((name, (Representation::new(bytes), media_type(name))))
             })
