@@ -220,6 +220,14 @@ impl Collection {
         Some((&*item.id, title, text))
     }
 
+    /// The first byte of the text of the part at `index`, read only to
+    /// bring it into the cache (see [`Store::search`]).
+    fn first_text_byte(&self, index: usize) -> Option<u8> {
+        let item = self.items.get(index)?;
+        let start = item.texts.map_or(0, |spans| spans.text[0]);
+        item.rep.unframed().get(start as usize).copied()
+    }
+
     /// The prepared part with this id. Lists are short, so a scan beats hashing.
     pub fn get(&self, id: &str) -> Option<&Representation> {
         self.items
@@ -598,6 +606,17 @@ impl Store {
             Ok(found) => found,
             Err(error) => return Some(Err(SearchFailed::Engine(error))),
         };
+        // Each hit's article and text lie apart in memory (thousands of
+        // articles): read first, all at once, their cache misses overlap,
+        // rather than each waiting behind the last hit's snippet.
+        for ranked in &found.ranked {
+            if let Some(entry) = self.entries.get(ranked.article) {
+                std::hint::black_box(entry.summary.slug.as_str().as_bytes().first().copied());
+                if let Some(parts) = entry.parts(ranked.kind) {
+                    std::hint::black_box(parts.first_text_byte(ranked.item));
+                }
+            }
+        }
         let hits = found
             .ranked
             .iter()
