@@ -83,12 +83,16 @@ fn paragraphs(text: &str) -> Markup {
     }
 }
 
-/// A section of prose: its heading, if any, and its paragraphs. Like
-/// every part of the page it can be linked to as `#{collection}-{id}`,
-/// `#sections-conclusion`.
+/// Where a part is on the page: every part can be linked to by its
+/// collection and id, `#benefits-improves-posture`, `#sections-conclusion`.
+fn anchor(collection: &str, id: &str) -> String {
+    format!("{collection}-{id}")
+}
+
+/// A section of prose: its heading, if any, and its paragraphs.
 fn prose(section: &Section) -> Markup {
     html! {
-        section id=(format!("sections-{}", section.id)) {
+        section id=(anchor("sections", &section.id)) {
             @if let Some(heading) = &section.heading {
                 h2 { (heading) }
             }
@@ -107,7 +111,7 @@ fn numbered<T: Part>(id: &str, group: &Group<T>) -> Markup {
             }
             ol {
                 @for item in &group.items {
-                    li id=(format!("{id}-{}", item.id())) {
+                    li id=(anchor(id, item.id())) {
                         strong { (item.title()) } ": " (item.text())
                     }
                 }
@@ -170,7 +174,7 @@ fn article_page(
                     h2 id="faqs" { (faqs.heading.as_deref().unwrap_or_default()) }
                     dl {
                         @for faq in &faqs.items {
-                            dt id=(format!("faqs-{}", faq.id)) { (faq.question) }
+                            dt id=(anchor("faqs", &faq.id)) { (faq.question) }
                             dd { (faq.answer) }
                         }
                     }
