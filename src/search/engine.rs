@@ -13,8 +13,9 @@
 //! automaton of tantivy's `FuzzyTermQuery` walks an FST of the content's
 //! words as written (five letters or more), and each word found is searched
 //! as its stem. Snippets are passages chosen as tantivy's
-//! `SnippetGenerator` chooses them (a test holds the two together), the
-//! matched words in `<mark>` and the rest escaped.
+//! `SnippetGenerator` chooses them (a test holds the two together), widened
+//! to their sentence's start and closing stop, the matched words in
+//! `<mark>` and the rest escaped.
 //!
 //! Two things are made once and kept, because a search would otherwise
 //! redo them for every hit: each stem's written forms (a snippet finds the
@@ -1333,13 +1334,42 @@ mod tests {
                     expected.set_snippet_prefix_postfix("<mark>", "</mark>");
                     expected.to_html()
                 };
-                assert_eq!(index.snippet(&found, &article.lang, text, false), expected);
+                // The same passage, the same words marked; ours is only
+                // widened around it.
+                let ours = index.snippet(&found, &article.lang, text, false);
+                assert!(ours.contains(&expected), "{query}: {ours} lacks {expected}");
+                // Its text is the hit's own, verbatim, at most a snippet
+                // long, with `…` where the text goes on.
+                let shown = ours.trim_start_matches('…').trim_end_matches('…');
+                let shown = [
+                    ("<mark>", ""),
+                    ("</mark>", ""),
+                    ("&lt;", "<"),
+                    ("&gt;", ">"),
+                    ("&quot;", "\""),
+                    ("&#x27;", "'"),
+                    ("&amp;", "&"),
+                ]
+                .iter()
+                .fold(shown.to_owned(), |shown, (from, to)| {
+                    shown.replace(from, to)
+                });
+                let at = text
+                    .find(&shown)
+                    .unwrap_or_else(|| panic!("{shown} is not in {text}"));
+                assert!(shown.len() <= SNIPPET_CHARS, "{shown}");
+                assert_eq!(ours.starts_with('…'), at > 0, "{ours}");
+                assert_eq!(
+                    ours.ends_with('…'),
+                    !text[at + shown.len()..].trim().is_empty(),
+                    "{ours}"
+                );
             }
         }
         let found = index.search(&search("muscle", None)).unwrap();
         assert_eq!(
             index.snippet(&found, &article.lang, texts[0], false),
-            "Relaxing the <mark>muscles</mark> eases the pain of the back; the massages help"
+            "Relaxing the <mark>muscles</mark> eases the pain of the back; the massages help."
         );
     }
 }

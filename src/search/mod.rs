@@ -113,10 +113,11 @@ pub struct SearchHit<'a> {
     /// The resource's title (a heading, a benefit's title, a question).
     #[schema(example = "Reduces Muscle Tension")]
     pub title: Cow<'a, str>,
-    /// A passage of the text with the matched words in `<mark>`; HTML, with
+    /// A passage of the text, up to 200 bytes of it, with the matched words
+    /// in `<mark>` and `…` at either end where the text goes on; HTML, with
     /// the text itself escaped.
     #[schema(
-        example = "Deep tissue massage effectively helps in reducing <mark>muscle</mark> <mark>tension</mark>, which is often a leading cause of back pain."
+        example = "…It involves applying firm pressure and slow strokes to break up <mark>muscle</mark> knots and <mark>tension</mark>."
     )]
     pub snippet: String,
     /// BM25 relevance; higher is better.

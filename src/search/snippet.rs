@@ -1,7 +1,9 @@
 //! Snippets: the passage of a hit's text where the searched words weigh
-//! most, HTML-escaped, the words in `<mark>`, as tantivy's
-//! `SnippetGenerator` would make it (a test in `engine.rs` holds the two
-//! together), or the text's beginning when no word is in it.
+//! most, as tantivy's `SnippetGenerator` chooses it (a test in `engine.rs`
+//! holds the two together), widened to read as a passage (from the start of
+//! its sentence when in reach, with its closing punctuation, `…` where the
+//! text goes on), HTML-escaped, the words in `<mark>`; or the text's
+//! beginning when no word is in it.
 
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
@@ -70,8 +72,12 @@ impl Marker {
         }
         keep(passage);
         let best = best?;
-        let mut html = String::with_capacity(best.stop - best.start + 16 * best.marks.len());
-        let mut from = best.start;
+        let (start, stop) = widen(text, best.start, best.stop);
+        let mut html = String::with_capacity(stop - start + 16 * best.marks.len() + 6);
+        if start > 0 {
+            html.push('…');
+        }
+        let mut from = start;
         for mark in best.marks {
             escape_into(&mut html, &text[from..mark.start]);
             html.push_str("<mark>");
@@ -79,9 +85,70 @@ impl Marker {
             html.push_str("</mark>");
             from = mark.end;
         }
-        escape_into(&mut html, &text[from..best.stop]);
+        escape_into(&mut html, &text[from..stop]);
+        if !text[stop..].trim().is_empty() {
+            html.push('…');
+        }
         Some(html)
     }
+}
+
+/// `text[start..stop]`, a passage tantivy chose (it starts at a matched
+/// word and stops at a word's end), widened within [`SNIPPET_CHARS`] to
+/// read as one: forward over the punctuation that closes its last word,
+/// then back to the earliest sentence start in reach, else to a word's
+/// start. Tantivy's passage alone dropped a text's final full stop, and
+/// the last passage of a text could be a fragment of its last sentence
+/// ("muscle knots and tension").
+fn widen(text: &str, start: usize, stop: usize) -> (usize, usize) {
+    let is_space = |byte: &u8| byte.is_ascii_whitespace();
+    let bytes = text.as_bytes();
+    let closing = text[stop..]
+        .find(|c: char| c.is_whitespace() || c.is_alphanumeric())
+        .map_or(text.len(), |at| stop + at);
+    let stop = if closing - start <= SNIPPET_CHARS && bytes.get(closing).is_none_or(is_space) {
+        closing
+    } else {
+        stop
+    };
+    // A passage of one word can be longer than a snippet.
+    let mut floor = start.saturating_sub(SNIPPET_CHARS.saturating_sub(stop - start));
+    while !text.is_char_boundary(floor) {
+        floor += 1;
+    }
+    if floor == 0 {
+        return (0, stop);
+    }
+    // A sentence starts after `.`, `!` or `?` and white space; the byte
+    // before `floor` is looked at too, so that a sentence starting at
+    // `floor` is found.
+    let sentence = (floor - 1..start).find_map(|at| {
+        let after = at + 1;
+        let starts =
+            matches!(bytes[at], b'.' | b'!' | b'?') && bytes.get(after).is_some_and(is_space);
+        starts.then(|| {
+            after
+                + bytes[after..start]
+                    .iter()
+                    .take_while(|b| is_space(b))
+                    .count()
+        })
+    });
+    let word = || {
+        bytes[floor..start].iter().position(is_space).map(|at| {
+            floor
+                + at
+                + bytes[floor + at..start]
+                    .iter()
+                    .take_while(|b| is_space(b))
+                    .count()
+        })
+    };
+    let start = sentence
+        .filter(|&at| at >= floor)
+        .or_else(word)
+        .unwrap_or(start);
+    (start, stop)
 }
 
 /// Appends `text` to `html`, escaped as tantivy's snippets escape it.
@@ -129,6 +196,52 @@ pub(super) fn beginning(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `text` with the passage starting at `from` and stopping after
+    /// `to`, widened, as the text it then shows.
+    fn widened<'a>(text: &'a str, from: &str, to: &str) -> &'a str {
+        let start = text.find(from).unwrap();
+        let stop = text.rfind(to).unwrap() + to.len();
+        let (start, stop) = widen(text, start, stop);
+        &text[start..stop]
+    }
+
+    #[test]
+    fn a_passage_is_widened_to_its_sentence_and_its_closing_stop() {
+        let faq = "Deep tissue massage is a therapeutic technique that focuses on reaching \
+                   the deeper layers of muscles and connective tissues in the body. It involves \
+                   applying firm pressure and slow strokes to break up muscle knots and tension.";
+        assert_eq!(
+            widened(faq, "muscle knots", "tension"),
+            "It involves applying firm pressure and slow strokes to break up muscle knots and tension."
+        );
+        // A short text is shown whole, its leading quote and final stop too.
+        let short = "\"Press gently\" on the muscles, she said.";
+        assert_eq!(widened(short, "Press", "said"), short);
+        // Punctuation that does not end the word is not taken.
+        assert_eq!(
+            widened("Rest the back-muscles now", "Rest", "back"),
+            "Rest the back"
+        );
+    }
+
+    #[test]
+    fn a_passage_with_no_sentence_start_in_reach_starts_at_a_word() {
+        let long = format!("{} the pain eases", "word ".repeat(60));
+        let shown = widened(&long, "pain", "eases");
+        assert!(
+            shown.starts_with("word ") && shown.ends_with("the pain eases"),
+            "{shown}"
+        );
+        assert!(shown.len() <= SNIPPET_CHARS, "{}", shown.len());
+        // Never wider than a snippet, even when the passage fills it.
+        let full = "x".repeat(SNIPPET_CHARS);
+        let text = format!("Before. {full}.");
+        assert_eq!(widened(&text, &full, &full), full);
+        let word = "x".repeat(SNIPPET_CHARS + 100);
+        let text = format!("Before. {word} after");
+        assert_eq!(widened(&text, &word, &word), word);
+    }
 
     #[test]
     fn the_beginning_of_a_text_is_escaped_and_cut_at_a_word() {

@@ -597,6 +597,39 @@ async fn search_ranks_the_best_match_first_and_marks_the_words_found() {
 }
 
 #[actix_web::test]
+async fn a_snippet_reads_as_a_passage_of_the_text_and_says_where_the_text_goes_on() {
+    let app = spawn_app().await;
+    let snippet = |hits: &Value, id: &str| {
+        let hit = hits["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|hit| hit["id"] == id);
+        hit.unwrap_or_else(|| panic!("no hit {id} in {hits}"))["snippet"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The words are near the end of the answer: the snippet starts at their
+    // sentence, not at the words, and keeps its full stop.
+    let faqs = search(&app, "q=muscle+tension&type=faq").await;
+    assert_eq!(
+        snippet(&faqs, "what-is-deep-tissue-massage"),
+        "…It involves applying firm pressure and slow strokes to break up \
+         <mark>muscle</mark> knots and <mark>tension</mark>."
+    );
+    // A text that goes on past the passage ends in `…`.
+    let benefits = search(&app, "q=tension&type=benefit").await;
+    let cut = snippet(&benefits, "reduces-muscle-tension");
+    assert!(
+        cut.starts_with(
+            "Deep tissue massage effectively helps in reducing muscle <mark>tension</mark>"
+        ) && cut.ends_with('…'),
+        "{cut}"
+    );
+}
+
+#[actix_web::test]
 async fn search_finds_other_forms_of_a_word_and_forgives_one_typo() {
     let app = spawn_app().await;
     let massages = search(&app, "q=massages").await;

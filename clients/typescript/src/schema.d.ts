@@ -1974,9 +1974,10 @@ export interface components {
              */
             score: number;
             /**
-             * @description A passage of the text with the matched words in `<mark>`; HTML, with
+             * @description A passage of the text, up to 200 bytes of it, with the matched words
+             *     in `<mark>` and `…` at either end where the text goes on; HTML, with
              *     the text itself escaped.
-             * @example Deep tissue massage effectively helps in reducing <mark>muscle</mark> <mark>tension</mark>, which is often a leading cause of back pain.
+             * @example …It involves applying firm pressure and slow strokes to break up <mark>muscle</mark> knots and <mark>tension</mark>.
              */
             snippet: string;
             /**
