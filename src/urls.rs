@@ -16,9 +16,13 @@ macro_rules! articles {
 
 /// The list of articles.
 pub const ARTICLES: &str = articles!();
+/// The index: links to every resource.
+pub const INDEX: &str = "/";
+/// The JSON API's version prefix; not a resource itself.
+pub const API_ROOT: &str = "/v1";
 /// Whether `path` is the JSON API's (under `/v1`), not a page's.
 pub fn is_api(path: &str) -> bool {
-    path.strip_prefix("/v1")
+    path.strip_prefix(API_ROOT)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 /// Search and sync's paths, as literals for `concat!`.

@@ -83,6 +83,12 @@ fn media_type(name: &str) -> &'static str {
     }
 }
 
+/// The paths of Swagger UI: its page and each of its files.
+pub fn paths() -> impl Iterator<Item = String> {
+    std::iter::once(urls::DOCS.to_owned())
+        .chain(SWAGGER_FILES.map(|name| format!("{}{name}", urls::DOCS)))
+}
+
 /// Registers `/openapi.json`, `/docs` and Swagger UI.
 pub fn configure(config: &mut web::ServiceConfig) -> &mut web::ServiceConfig {
     config

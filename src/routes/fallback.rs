@@ -1,7 +1,8 @@
 //! The fallback: what answers a request no route took. A path the API
 //! serves answers `OPTIONS` with its `Allow`, and a method it does not take
 //! with 405 and `Allow`; anything else is 404, naming the path meant when
-//! only a trailing or doubled slash or letter case stood in the way. The
+//! only a trailing or doubled slash or letter case stood in the way (and
+//! the index for the bare version prefix, `/v1`). The
 //! API's paths and methods are read from the OpenAPI document, so they
 //! follow the routes; the few outside it (the reader page and its assets,
 //! the spec itself) are listed here. A person's link to a reader page off
@@ -21,9 +22,9 @@ use utoipa::openapi::{OpenApi, PathItem, path::Operation};
 use crate::{error::ApiError, http::edge::RouteTemplates, suggest, urls};
 
 /// The paths served outside the spec, with the methods each takes (every
-/// path takes `OPTIONS` too).
-const UNDOCUMENTED: [(&str, &str); 6] = [
-    (urls::templates::DOCS_FILES, READING),
+/// path takes `OPTIONS` too); Swagger UI's files are listed by
+/// [`super::docs::paths`].
+const UNDOCUMENTED: [(&str, &str); 5] = [
     (urls::templates::PAGE, READING),
     (urls::templates::PAGE_REPLIES, "POST"),
     (urls::OPENAPI, READING),
@@ -80,8 +81,9 @@ impl MethodTable {
             .paths
             .paths
             .iter()
-            .map(|(path, item)| (path.as_str(), allow(item)))
-            .chain(UNDOCUMENTED.map(|(path, methods)| (path, methods.to_owned())))
+            .map(|(path, item)| (path.clone(), allow(item)))
+            .chain(UNDOCUMENTED.map(|(path, methods)| (path.to_owned(), methods.to_owned())))
+            .chain(super::docs::paths().map(|path| (path, READING.to_owned())))
             .map(|(path, methods)| (ResourceDef::new(path), format!("{methods}, OPTIONS")))
             .collect();
         Self {
@@ -100,10 +102,14 @@ impl MethodTable {
     /// The path a request that matched nothing most likely meant: the same
     /// path without a trailing or doubled slash, or else also in lowercase
     /// (which comes second so that a path parameter keeps its case when it
-    /// can).
+    /// can); the index for the API's version prefix, which a client
+    /// exploring the API tries first.
     fn meant(&self, path: &str) -> Option<String> {
         let tidy = tidy_slashes(path);
         let lower = tidy.to_ascii_lowercase();
+        if lower == urls::API_ROOT {
+            return Some(urls::INDEX.to_owned());
+        }
         [tidy, lower]
             .into_iter()
             .find(|candidate| candidate != path && self.allowed(candidate).is_some())

@@ -152,7 +152,7 @@ fn article_page(
         script src=(urls::SCRIPT) defer {}
     };
     let body = html! {
-        nav { a href="/" { "All articles" } }
+        nav { a href=(urls::INDEX) { "All articles" } }
         article {
             h1 { (title) }
             @if let Some(readability) = &article.readability {
@@ -694,7 +694,7 @@ fn problem_page<B>(path: &str, response: HttpResponse<B>) -> HttpResponse {
                     @if i % 2 == 1 { code { (piece) } } @else { (piece) }
                 }
             }
-            p { a href="/" { "Every article" } }
+            p { a href=(urls::INDEX) { "Every article" } }
         };
         page("en", &problem.title, html! {}, body)
             .into_string()

@@ -125,7 +125,7 @@ async fn unknown_path_is_a_404_problem() {
 }
 
 #[actix_web::test]
-async fn a_path_off_by_a_slash_or_letter_case_is_a_404_naming_the_path_meant() {
+async fn a_path_off_by_a_slash_or_letter_case_or_the_bare_version_is_a_404_naming_the_path_meant() {
     let app = spawn_app().await;
     for (path, meant) in [
         ("/v1/articles/".to_owned(), "/v1/articles".to_owned()),
@@ -139,6 +139,10 @@ async fn a_path_off_by_a_slash_or_letter_case_is_a_404_naming_the_path_meant() {
             "/v1/moderation/authors/Ann@Example.org/replies/".to_owned(),
             "/v1/moderation/authors/Ann@Example.org/replies".to_owned(),
         ),
+        // The version alone, where a client exploring the API starts: the
+        // index, which links every resource.
+        ("/v1".to_owned(), "/".to_owned()),
+        ("/v1/".to_owned(), "/".to_owned()),
     ] {
         let problem = app.get(&path).await.problem(404);
         assert_eq!(
@@ -245,7 +249,13 @@ async fn every_path_answers_options_with_the_methods_it_takes_and_refuses_others
             format!("PUT is not allowed here; this resource allows {allow}")
         );
     }
-    app.request("OPTIONS", "/v2/nothing").await.problem(404);
+    // What is not there is not there, whatever the method: neither a
+    // path nor a file of the docs that does not exist.
+    for path in ["/v2/nothing", "/docs/nothing.js"] {
+        for method in ["OPTIONS", "PUT", "GET"] {
+            app.request(method, path).await.problem(404);
+        }
+    }
 }
 
 #[actix_web::test]
