@@ -140,10 +140,21 @@ struct Fields {
 impl Fields {
     /// Parses `body` as a JSON object; fields other than `known` are errors.
     fn parse(body: &[u8], known: &[&str]) -> Result<Self, ReplyError> {
+        // A byte order mark that some tools (PowerShell, .NET) put first
+        // is passed over, as RFC 8259 section 8.1 lets a parser do.
+        let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
         if body.trim_ascii().is_empty() {
             return Err(ReplyError::Malformed(format!(
                 "the body is empty; send a JSON object with the fields {}",
                 known.join(", ")
+            )));
+        }
+        // Said before parsing: serde_json's word for a Latin-1 `é` is an
+        // "invalid unicode code point", which does not name the fix.
+        if let Err(error) = std::str::from_utf8(body) {
+            return Err(ReplyError::Malformed(format!(
+                "the body is not UTF-8 text (byte {} is not); send JSON in UTF-8, as RFC 8259 requires",
+                error.valid_up_to() + 1
             )));
         }
         let value: Value = serde_json::from_slice(body)
@@ -477,6 +488,29 @@ mod tests {
     fn malformed_json_is_a_bad_request() {
         assert!(matches!(
             parse_reply(b"{\"author_name\":"),
+            Err(ReplyError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_body_not_in_utf8_is_told_so_and_a_byte_order_mark_is_passed_over() {
+        let Err(ReplyError::Malformed(detail)) =
+            parse_reply(b"{\"author_name\":\"Jos\xe9\",\"body\":\"caf\xe9\"}")
+        else {
+            panic!("a Latin-1 body was taken");
+        };
+        assert_eq!(
+            detail,
+            "the body is not UTF-8 text (byte 20 is not); send JSON in UTF-8, as RFC 8259 requires"
+        );
+        let reply = parse_reply(b"\xef\xbb\xbf{\"author_name\":\"Bo\",\"body\":\"hi\"}").unwrap();
+        assert_eq!(
+            (reply.author_name.as_str(), reply.body.as_str()),
+            ("Bo", "hi")
+        );
+        // Only a mark that comes first: anywhere else it is not white space.
+        assert!(matches!(
+            parse_reply(b" \xef\xbb\xbf{}"),
             Err(ReplyError::Malformed(_))
         ));
     }

@@ -119,10 +119,13 @@ impl FromRequest for JsonBody {
     }
 }
 
-/// The body of a form a browser posts: `application/x-www-form-urlencoded`
-/// (else 415), at most [`MAX_BODY_BYTES`] (else 413).
+/// The fields of a form a browser posts, in order: the body is
+/// `application/x-www-form-urlencoded` (else 415), at most
+/// [`MAX_BODY_BYTES`] (else 413), and UTF-8 once percent-decoded (else
+/// 400: form decoding would turn other bytes into U+FFFD, and the reply
+/// stored would not be the one typed).
 #[derive(Debug)]
-pub struct FormBody(pub Bytes);
+pub struct FormBody(pub Vec<(String, String)>);
 
 impl FromRequest for FormBody {
     type Error = ApiError;
@@ -135,7 +138,26 @@ impl FromRequest for FormBody {
             |media_type| media_type == "application/x-www-form-urlencoded",
             "a form, sent as `Content-Type: application/x-www-form-urlencoded`",
         );
-        Box::pin(async move { body.await.map(Self) })
+        Box::pin(async move {
+            let body = body.await?;
+            let unreadable = match std::str::from_utf8(&body) {
+                Err(_) => Some("the form is not UTF-8 text".to_owned()),
+                Ok(raw) => not_utf8(raw).map(|name| {
+                    format!(
+                        "form field `{}` is not UTF-8 text once percent-decoded",
+                        clip(name)
+                    )
+                }),
+            };
+            if let Some(unreadable) = unreadable {
+                return Err(ApiError::bad_request(format!(
+                    "{unreadable}; send the form in UTF-8, as the page does"
+                )));
+            }
+            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+                .map(Self)
+                .map_err(|e| ApiError::bad_request(format!("the form could not be read: {e}")))
+        })
     }
 }
 

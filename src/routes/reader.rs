@@ -507,8 +507,7 @@ pub async fn reply_form_submit(
     body: FormBody,
 ) -> Result<HttpResponse, ApiError> {
     super::article(&content.current(), &path.slug, &LangPreference::default())?;
-    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body.0)
-        .map_err(|e| ApiError::bad_request(format!("the form could not be read: {e}")))?;
+    let FormBody(fields) = body;
     let field = |name: &str| {
         fields
             .iter()

@@ -285,6 +285,31 @@ async fn the_reply_form_works_without_javascript() {
     )
     .await
     .problem(415);
+
+    // A form whose text is not UTF-8 (a tool's Latin-1 `é`) is refused,
+    // not stored with U+FFFD where the letter was.
+    let latin1 = app
+        .send(
+            "POST",
+            &format!("/articles/{SLUG}/replies"),
+            &form,
+            "author_name=Jos%E9&body=caf%E9",
+        )
+        .await;
+    assert_eq!(latin1.status, 400);
+    let refusal = String::from_utf8_lossy(&latin1.body);
+    assert!(
+        refusal.contains(
+            "form field `author_name` is not UTF-8 text once percent-decoded; \
+             send the form in UTF-8, as the page does"
+        ),
+        "{refusal}"
+    );
+    let queue = app
+        .as_moderator("GET", "/v1/moderation/replies", None)
+        .await
+        .json();
+    assert_eq!(queue["total"], 1);
 }
 
 #[actix_web::test]

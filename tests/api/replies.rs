@@ -206,6 +206,10 @@ on_both_backends! {
         assert_eq!(queue["total"], 0);
         // At the limits, accepted.
         app.post_reply(json!({ "author_name": "é".repeat(80), "body": "x".repeat(5000) })).await;
+        // So is a body a Windows tool began with a byte order mark.
+        let marked = "\u{feff}{\"author_name\":\"Bo\",\"body\":\"Sent from PowerShell\"}";
+        let answer = app.send("POST", &replies_path(), &[("content-type", "application/json")], marked).await;
+        assert_eq!(answer.status, 202, "{}", String::from_utf8_lossy(&answer.body));
     }
 
     async fn the_longest_reply_fits_however_its_characters_are_encoded(app) {
@@ -235,6 +239,10 @@ on_both_backends! {
             problem["detail"],
             "the body is empty; send a JSON object with the fields author_name, author_email, body, parent_id"
         );
+        // Text that is not UTF-8 (a Latin-1 `é`) is told so, not "invalid
+        // unicode code point".
+        let problem = app.send("POST", &path, &[("content-type", "application/json")], &b"{\"author_name\":\"Jos\xe9\",\"body\":\"hi\"}"[..]).await.problem(400);
+        assert_eq!(problem["detail"], "the body is not UTF-8 text (byte 20 is not); send JSON in UTF-8, as RFC 8259 requires");
         app.send("POST", &path, &[("content-type", "text/plain")], "hello").await.problem(415);
         app.send("POST", &path, &[], "{}").await.problem(415);
         let huge = json!({ "author_name": "Dana", "body": "x".repeat(65 * 1024) });
