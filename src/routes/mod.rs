@@ -277,9 +277,10 @@ fn article<'a>(
     slug: &Slug,
     lang: &LangPreference,
 ) -> Result<&'a Entry, ApiError> {
-    store
-        .get(slug.as_str(), lang)
-        .ok_or_else(|| ApiError::not_found(format!("no article `{slug}`")))
+    store.get(slug.as_str(), lang).ok_or_else(|| {
+        let meant = suggest::did_you_mean(store.slug_meant(slug.as_str()));
+        ApiError::not_found(format!("no article `{slug}`{meant}"))
+    })
 }
 
 /// Serves the list of one kind of part of an article; `T` is the part's type.

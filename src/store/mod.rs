@@ -29,7 +29,7 @@ use crate::{
         representation::{Representation, exact, to_json},
     },
     search::{HitType, Search, SearchError, SearchHit, SearchIndex},
-    urls,
+    suggest, urls,
 };
 
 /// An article's parts, as a list: `{"items": [...], "total": N}`.
@@ -417,6 +417,9 @@ pub struct Store {
     today: Date,
     /// Every article whole, in one body, made on first request.
     bundle: OnceLock<Representation>,
+    /// The slugs, for the "did you mean" of a mistyped one: made on the
+    /// first request for an unknown slug.
+    slugs: OnceLock<suggest::Names>,
     /// The full-text index, built once the content is loaded (see
     /// [`Store::index_for_search`]).
     search: OnceLock<Option<SearchIndex>>,
@@ -512,6 +515,7 @@ impl Store {
             revision,
             today,
             bundle: OnceLock::new(),
+            slugs: OnceLock::new(),
             search: OnceLock::new(),
         };
         let pages = store.len().div_ceil(Self::DEFAULT_PAGE_SIZE).max(1);
@@ -539,6 +543,14 @@ impl Store {
     }
 
     /// The article with this slug, in the language `preference` chooses.
+    /// The slug of an article that `slug`, which names none, most likely
+    /// meant (a typo of it).
+    pub fn slug_meant(&self, slug: &str) -> Option<String> {
+        self.slugs
+            .get_or_init(|| suggest::Names::new(self.by_slug.keys().map(String::as_str)))
+            .nearest(slug)
+    }
+
     pub fn get(&self, slug: &str, preference: &LangPreference) -> Option<&Entry> {
         let variants = self.by_slug.get(slug)?;
         if let [only] = variants.as_slice() {

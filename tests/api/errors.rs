@@ -10,6 +10,25 @@ async fn unknown_article_is_a_404_problem() {
 }
 
 #[actix_web::test]
+async fn a_mistyped_slug_is_a_404_naming_the_article_meant_on_every_path_under_it() {
+    let app = spawn_app().await;
+    let typo = "deep-tissue-massage-for-back-pian";
+    for path in [
+        format!("/v1/articles/{typo}"),
+        format!("/v1/articles/{typo}/benefits"),
+        format!("/v1/articles/{typo}/faqs/what-is-deep-tissue-massage"),
+        format!("/v1/articles/{typo}/replies"),
+    ] {
+        let problem = app.get(&path).await.problem(404);
+        assert_eq!(
+            problem["detail"],
+            format!("no article `{typo}`; did you mean `{SLUG}`?"),
+            "{path}"
+        );
+    }
+}
+
+#[actix_web::test]
 async fn unknown_part_of_each_kind_is_a_404_problem_naming_it() {
     let app = spawn_app().await;
     for (kind, name) in [
