@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 use super::params::{JsonBody, NoQuery};
 use crate::{
     auth::Moderator,
+    content::Slug,
     error::{
         ApiError, BadRequest, NotFound, Unauthorized, Unavailable, Unprocessable,
         UnsupportedMediaType,
@@ -31,7 +32,8 @@ fn no_reply(id: ReplyId) -> ApiError {
 /// List replies for moderation
 ///
 /// Returns one page of the replies in one status (`pending` unless asked),
-/// oldest first, with the author's e-mail address.
+/// oldest first, with the author's e-mail address; `article` keeps one
+/// article's.
 #[utoipa::path(
     get,
     tag = "moderation",
@@ -57,8 +59,14 @@ pub async fn moderation_reply_list(
     ModerationQuery { filter, .. }: ModerationQuery,
 ) -> Result<HttpResponse, ApiError> {
     let page = filter.page;
-    let (items, total) = db.by_status(filter.status, page.limit, page.offset).await?;
-    let base = format!("{}?status={}", urls::MODERATION_REPLIES, filter.status);
+    let article = filter.article.as_ref().map(Slug::as_str);
+    let (items, total) = db
+        .by_status(filter.status, article, page.limit, page.offset)
+        .await?;
+    let mut base = format!("{}?status={}", urls::MODERATION_REPLIES, filter.status);
+    if let Some(article) = article {
+        base.push_str(&format!("&article={article}"));
+    }
     Ok(super::page_response(
         &req,
         items,
@@ -200,6 +208,10 @@ pub struct ModerationQuery {
     /// Which replies to list.
     #[param(value_type = Option<ReplyStatus>, default = "pending")]
     status: Option<String>,
+    /// Only the replies to this article (its slug). A slug no article has
+    /// now lists the replies kept under it, if any.
+    #[param(value_type = Option<Slug>, example = "deep-tissue-massage-for-back-pain")]
+    article: Option<String>,
     /// The most items to return.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
     limit: Option<String>,
@@ -213,9 +225,10 @@ pub struct ModerationQuery {
 }
 
 /// Which replies a moderator asked for.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ModerationFilter {
     pub status: ReplyStatus,
+    pub article: Option<Slug>,
     pub page: Pagination,
 }
 
@@ -231,8 +244,21 @@ impl FromRequest for ModerationQuery {
                 &ReplyStatus::ALL.map(ReplyStatus::as_str),
             )?
             .unwrap_or(ReplyStatus::Pending);
+            let article = query
+                .article
+                .take()
+                .map(|slug| {
+                    slug.parse().map_err(|e| {
+                        ApiError::bad_request(format!("query parameter `article` {e}"))
+                    })
+                })
+                .transpose()?;
             let page = Pagination::parse(query.limit.take(), query.offset.take())?;
-            query.filter = ModerationFilter { status, page };
+            query.filter = ModerationFilter {
+                status,
+                article,
+                page,
+            };
             Ok(query)
         }))
     }

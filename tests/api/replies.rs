@@ -45,6 +45,31 @@ async fn public_bodies(app: &TestApp) -> Vec<String> {
 }
 
 on_both_backends! {
+    async fn moderators_list_one_articles_replies_with_the_filter_kept_in_the_page_links(app) {
+        let first = app.post_reply(dana("First.")).await;
+        app.post_reply(dana("Second.")).await;
+        let app = &app;
+        let listed = |query: &str| {
+            let path = format!("/v1/moderation/replies?{query}");
+            async move { app.as_moderator("GET", &path, None).await }
+        };
+        let page = listed(&format!("article={SLUG}&limit=1")).await;
+        let body = page.json();
+        assert_eq!((body["total"].as_i64(), body["items"][0]["id"].as_i64()), (Some(2), Some(first)));
+        assert_eq!(body["items"][0]["article"], SLUG);
+        let link = page.header("link").unwrap();
+        assert!(
+            link.contains(&format!("</v1/moderation/replies?status=pending&article={SLUG}&limit=1&offset=1>; rel=\"next\"")),
+            "{link}"
+        );
+        // Another article's replies are not these; a slug no article has
+        // lists what is kept under it (nothing here), not a 404.
+        let other = listed("article=another-article").await.json();
+        assert_eq!((other["total"].as_i64(), other["items"].as_array().map(Vec::len)), (Some(0), Some(0)));
+        let problem = listed("article=Not%20A%20Slug").await.problem(400);
+        assert!(problem["detail"].as_str().unwrap().starts_with("query parameter `article` "), "{problem}");
+    }
+
     async fn a_retry_whose_reply_was_deleted_is_a_409_not_a_202_pointing_at_nothing(app) {
         let key = [("idempotency-key", "retry-after-delete")];
         let first = app.post_json(&replies_path(), &dana("Deleted later."), &key).await;

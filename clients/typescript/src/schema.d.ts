@@ -480,7 +480,8 @@ export interface paths {
         /**
          * List replies for moderation
          * @description Returns one page of the replies in one status (`pending` unless asked),
-         *     oldest first, with the author's e-mail address.
+         *     oldest first, with the author's e-mail address; `article` keeps one
+         *     article's.
          */
         get: operations["moderation_reply_list"];
         put?: never;
@@ -3777,6 +3778,12 @@ export interface operations {
             query?: {
                 /** @description Which replies to list. */
                 status?: components["schemas"]["ReplyStatus"];
+                /**
+                 * @description Only the replies to this article (its slug). A slug no article has
+                 *     now lists the replies kept under it, if any.
+                 * @example deep-tissue-massage-for-back-pain
+                 */
+                article?: components["schemas"]["Slug"];
                 /** @description The most items to return. */
                 limit?: number;
                 /** @description How many items to skip. */

@@ -9,30 +9,47 @@ use crate::events::{EventType, NewEvent, ReplyEvent};
 use crate::replies::{ModeratedReply, ReplyId, ReplyStatus, Timestamp};
 
 impl Database {
-    /// One page of the replies in `status`, oldest first, and how many there are.
+    /// One page of the replies in `status` (to `article` alone, when
+    /// given), oldest first, and how many there are.
     pub async fn by_status(
         &self,
         status: ReplyStatus,
+        article: Option<&str>,
         limit: usize,
         offset: usize,
     ) -> Result<(Vec<ModeratedReply>, usize), ReplyError> {
-        let items = concat!(
-            "SELECT ",
-            moderated_columns!(),
-            " FROM replies WHERE status = $1 ORDER BY id LIMIT $2 OFFSET $3"
-        );
-        let count = "SELECT COUNT(*) FROM replies WHERE status = $1";
+        // Two statements, not one with `$4 IS NULL OR ...`, so that each
+        // is planned on its index (by status, or by article and status).
+        let (items, count) = match article {
+            None => (
+                concat!(
+                    "SELECT ",
+                    moderated_columns!(),
+                    " FROM replies WHERE status = $1 ORDER BY id LIMIT $2 OFFSET $3"
+                ),
+                "SELECT COUNT(*) FROM replies WHERE status = $1",
+            ),
+            Some(_) => (
+                concat!(
+                    "SELECT ",
+                    moderated_columns!(),
+                    " FROM replies WHERE status = $1 AND article = $4 ORDER BY id LIMIT $2 OFFSET $3"
+                ),
+                "SELECT COUNT(*) FROM replies WHERE status = $1 AND article = $2",
+            ),
+        };
         let (_, (items, total)) = on_pool!(self, "listing replies", |pool, _begin| {
-            let items = sqlx::query_as(items)
+            let mut items = sqlx::query_as(items)
                 .bind(status.as_str())
                 .bind(to_i64(limit))
-                .bind(to_i64(offset))
-                .fetch_all(pool)
-                .await?;
-            let total = sqlx::query_scalar(count)
-                .bind(status.as_str())
-                .fetch_one(pool)
-                .await?;
+                .bind(to_i64(offset));
+            let mut total = sqlx::query_scalar(count).bind(status.as_str());
+            if let Some(article) = article {
+                items = items.bind(article);
+                total = total.bind(article);
+            }
+            let items = items.fetch_all(pool).await?;
+            let total = total.fetch_one(pool).await?;
             Ok::<(Vec<ModeratedReply>, i64), sqlx::Error>((items, total))
         })?;
         Ok((items, usize::try_from(total).unwrap_or(0)))
