@@ -97,6 +97,23 @@ pub fn page(slug: &Slug) -> String {
     format!("{}/{slug}", pages!())
 }
 
+/// The `Link` header (RFC 8288) naming an article's other representations:
+/// its reader page for people (which takes its language from
+/// `Accept-Language`) and its JSON-LD in `lang`.
+pub fn alternates(slug: &Slug, lang: &Lang) -> String {
+    let query = if lang.is_default() {
+        String::new()
+    } else {
+        format!("?lang={lang}")
+    };
+    format!(
+        "<{}>; rel=\"alternate\"; type=\"text/html\", \
+         <{}/jsonld{query}>; rel=\"alternate\"; type=\"application/ld+json\"",
+        page(slug),
+        article(slug)
+    )
+}
+
 /// Where an article's reader page posts a reply without JavaScript.
 pub fn page_replies(slug: &Slug) -> String {
     format!("{}/{slug}/replies", pages!())

@@ -64,6 +64,7 @@ pub async fn article_list(
     responses(
         (status = 200, description = "The whole article.", body = Article, headers(
             ("Content-Language" = String, description = "The language served."),
+            ("Link" = String, description = "The article's other representations (RFC 8288, `rel=\"alternate\"`): its reader page (`text/html`) and its JSON-LD (`application/ld+json`)."),
             ("Last-Modified" = String, description = "From the article's `updated_at`, when it has one."),
         ), links(
             ("section" = (operation_id = "section_view", parameters(("slug" = "$response.body#/slug"), ("id" = "$response.body#/sections/0/id")), description = "The article's first section.")),
@@ -88,7 +89,7 @@ pub async fn article_view(
     let fields = options.fields_of::<Article>()?;
     let store = content.current();
     let entry = super::article(&store, &path.slug, &options.lang)?;
-    Ok(super::article_json(
+    let mut response = super::article_json(
         &req,
         &store,
         entry,
@@ -96,7 +97,12 @@ pub async fn article_view(
         fields.as_deref(),
         false,
         since,
-    ))
+    );
+    // On a 406 too: it names what the client could have had instead.
+    response
+        .headers_mut()
+        .insert(header::LINK, entry.alternates.clone());
+    Ok(response)
 }
 
 /// Fetch an article's schema.org JSON-LD

@@ -244,6 +244,8 @@ pub struct Entry {
     pub lang: Lang,
     /// `lang` as the `Content-Language` header, made once.
     pub lang_header: HeaderValue,
+    /// The article's other representations, as a `Link` header, made once.
+    pub alternates: HeaderValue,
     /// The article's purge keys, made once.
     pub purge: PurgeKeys,
     /// From `updated_at`: midnight UTC of that day.
@@ -308,6 +310,8 @@ impl Entry {
             lang: article.lang.clone(),
             lang_header: HeaderValue::from_str(article.lang.as_str())
                 .expect("a language tag is a valid header"),
+            alternates: HeaderValue::from_str(&urls::alternates(&article.slug, &article.lang))
+                .expect("a slug and a language tag make a valid header"),
             purge: PurgeKeys::new(
                 urls::purge::article(&article.slug, &article.lang)
                     .iter()

@@ -516,6 +516,59 @@ async fn a_translation_is_chosen_by_lang_or_accept_language() {
     );
 }
 
+/// The (URL, type) of each `rel="alternate"` in a `Link` header.
+fn alternates(link: &str) -> Vec<(String, String)> {
+    link.split(", <")
+        .filter(|one| one.contains(r#"rel="alternate""#))
+        .map(|one| {
+            let url = one.trim_start_matches('<').split('>').next().unwrap();
+            let kind = one.split(r#"type=""#).nth(1).unwrap().trim_end_matches('"');
+            (url.to_owned(), kind.to_owned())
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn an_article_links_its_page_and_json_ld_even_in_refusing_the_type_asked() {
+    let app = spawn_app_with(with_translation().config()).await;
+    let answer = app.get(&article()).await;
+    let links = alternates(answer.header("link").unwrap());
+    assert_eq!(
+        links,
+        [
+            (format!("/articles/{SLUG}"), "text/html".to_owned()),
+            (
+                format!("{}/jsonld", article()),
+                "application/ld+json".to_owned()
+            ),
+        ]
+    );
+    // Each is there, in the type it is said to be.
+    for (url, kind) in &links {
+        let other = app.get(url).await;
+        assert_eq!(other.status, StatusCode::OK, "{url}");
+        assert!(
+            other
+                .header("content-type")
+                .unwrap()
+                .starts_with(kind.as_str()),
+            "{url}"
+        );
+    }
+    // A client that refuses JSON is told where the other types are.
+    let refused = app
+        .request_with("GET", &article(), &[("accept", "text/html")])
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(alternates(refused.header("link").unwrap()), links);
+    // A translation's JSON-LD is in its language.
+    let spanish = app.get(&format!("{}?lang=es", article())).await;
+    assert!(alternates(spanish.header("link").unwrap()).contains(&(
+        format!("{}/jsonld?lang=es", article()),
+        "application/ld+json".to_owned()
+    )));
+}
+
 #[actix_web::test]
 async fn a_missing_translation_falls_back_to_english() {
     let content = with_translation();
