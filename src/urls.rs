@@ -92,6 +92,11 @@ pub fn article(slug: &Slug) -> String {
     format!("{ARTICLES}/{slug}")
 }
 
+/// One article, whole, in `lang`.
+pub fn article_in(slug: &Slug, lang: &Lang) -> String {
+    hit(slug, HitType::Article, "", lang)
+}
+
 /// An article's reader page.
 pub fn page(slug: &Slug) -> String {
     format!("{}/{slug}", pages!())

@@ -148,6 +148,8 @@ fn article_page(
     // `<` escaped: nothing in the JSON can end the script element early.
     let jsonld = jsonld.replace('<', "\\u003c");
     let head = html! {
+        // As WordPress links a post's REST resource: the JSON this page shows.
+        link rel="alternate" type="application/json" href=(urls::article_in(slug, &article.lang));
         script type="application/ld+json" { (PreEscaped(jsonld)) }
         script src=(urls::SCRIPT) defer {}
     };

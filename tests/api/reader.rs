@@ -31,6 +31,13 @@ async fn the_reader_page_is_the_article_as_html_with_its_json_ld_and_reply_form(
     assert!(
         html.contains(r#"<script type="application/ld+json">{"@context":"https://schema.org""#)
     );
+    // The JSON the page shows is linked from its head, as WordPress links
+    // a post's REST resource.
+    let json = format!("/v1/articles/{SLUG}");
+    assert!(html.contains(&format!(
+        r#"<link rel="alternate" type="application/json" href="{json}">"#
+    )));
+    assert_eq!(app.get(&json).await.status, 200);
     assert!(html.contains(&format!(
         r#"<form id="reply-form" method="post" action="/articles/{SLUG}/replies" data-api="/v1/articles/{SLUG}/replies">"#
     )));
