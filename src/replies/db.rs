@@ -213,8 +213,12 @@ enum Failure {
 impl Failure {
     fn of(error: &sqlx::Error) -> Self {
         match error {
+            // Only this server closes a pool: it replaced it with a new one
+            // (a broken SQLite file), which a retry reaches. Taken for the
+            // database being down, it made every post 503 for five seconds
+            // after a replacement that raced requests in flight.
+            sqlx::Error::PoolClosed => Self::Query,
             sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::Protocol(_)
@@ -850,6 +854,8 @@ mod tests {
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert_eq!(Failure::of(&sqlx::Error::Io(refused)), Failure::Unreachable);
         assert_eq!(Failure::of(&sqlx::Error::RowNotFound), Failure::Query);
+        // A pool this server replaced: the new one answers a retry.
+        assert_eq!(Failure::of(&sqlx::Error::PoolClosed), Failure::Query);
     }
 
     #[test]
