@@ -102,21 +102,37 @@ pub fn page(slug: &Slug) -> String {
     format!("{}/{slug}", pages!())
 }
 
-/// The `Link` header (RFC 8288) naming an article's other representations:
-/// its reader page for people (which takes its language from
-/// `Accept-Language`) and its JSON-LD in `lang`.
-pub fn alternates(slug: &Slug, lang: &Lang) -> String {
+/// The forms an article is served in, each at a URL of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Json,
+    Page,
+    JsonLd,
+}
+
+/// The `Link` header (RFC 8288) naming an article's representations other
+/// than `this`: its JSON and its JSON-LD in `lang`, its reader page for
+/// people (which takes its language from `Accept-Language`).
+pub fn alternates(slug: &Slug, lang: &Lang, this: Form) -> String {
     let query = if lang.is_default() {
         String::new()
     } else {
         format!("?lang={lang}")
     };
-    format!(
-        "<{}>; rel=\"alternate\"; type=\"text/html\", \
-         <{}/jsonld{query}>; rel=\"alternate\"; type=\"application/ld+json\"",
-        page(slug),
-        article(slug)
-    )
+    [
+        (Form::Json, article_in(slug, lang), "application/json"),
+        (Form::Page, page(slug), "text/html"),
+        (
+            Form::JsonLd,
+            format!("{}/jsonld{query}", article(slug)),
+            "application/ld+json",
+        ),
+    ]
+    .into_iter()
+    .filter(|(form, ..)| *form != this)
+    .map(|(_, url, media_type)| format!("<{url}>; rel=\"alternate\"; type=\"{media_type}\""))
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// Where an article's reader page posts a reply without JavaScript.

@@ -101,7 +101,7 @@ pub async fn article_view(
     // On a 406 too: it names what the client could have had instead.
     response
         .headers_mut()
-        .insert(header::LINK, entry.alternates.clone());
+        .insert(header::LINK, entry.alternates.of_json.clone());
     Ok(response)
 }
 
@@ -120,6 +120,7 @@ pub async fn article_view(
         (status = 200, description = "The JSON-LD.", content_type = "application/ld+json", body = Object,
             headers(
             ("Content-Language" = String, description = "The language served."),
+            ("Link" = String, description = "The article's other representations (RFC 8288, `rel=\"alternate\"`): its JSON (`application/json`) and its reader page (`text/html`)."),
             ("Last-Modified" = String, description = "From the article's `updated_at`, when it has one."),
         ),
             example = json!({
@@ -165,6 +166,9 @@ pub async fn article_jsonld_view(
         since,
     );
     super::article_headers(&mut response, &store, entry);
+    response
+        .headers_mut()
+        .insert(header::LINK, entry.alternates.of_jsonld.clone());
     Ok(response)
 }
 

@@ -237,6 +237,27 @@ impl Collection {
     }
 }
 
+/// The `Link` headers (RFC 8288) that name an article's other
+/// representations, made once: on its JSON, and on its JSON-LD.
+#[derive(Debug)]
+pub struct Alternates {
+    pub of_json: HeaderValue,
+    pub of_jsonld: HeaderValue,
+}
+
+impl Alternates {
+    fn of(article: &Article) -> Self {
+        let header = |this| {
+            HeaderValue::from_str(&urls::alternates(&article.slug, &article.lang, this))
+                .expect("a slug and a language tag make a valid header")
+        };
+        Self {
+            of_json: header(urls::Form::Json),
+            of_jsonld: header(urls::Form::JsonLd),
+        }
+    }
+}
+
 /// One article in one language, prepared.
 #[derive(Debug)]
 pub struct Entry {
@@ -244,8 +265,8 @@ pub struct Entry {
     pub lang: Lang,
     /// `lang` as the `Content-Language` header, made once.
     pub lang_header: HeaderValue,
-    /// The article's other representations, as a `Link` header, made once.
-    pub alternates: HeaderValue,
+    /// The `Link` headers naming the article's other representations.
+    pub alternates: Alternates,
     /// The article's purge keys, made once.
     pub purge: PurgeKeys,
     /// From `updated_at`: midnight UTC of that day.
@@ -310,8 +331,7 @@ impl Entry {
             lang: article.lang.clone(),
             lang_header: HeaderValue::from_str(article.lang.as_str())
                 .expect("a language tag is a valid header"),
-            alternates: HeaderValue::from_str(&urls::alternates(&article.slug, &article.lang))
-                .expect("a slug and a language tag make a valid header"),
+            alternates: Alternates::of(article),
             purge: PurgeKeys::new(
                 urls::purge::article(&article.slug, &article.lang)
                     .iter()

@@ -529,7 +529,7 @@ fn alternates(link: &str) -> Vec<(String, String)> {
 }
 
 #[actix_web::test]
-async fn an_article_links_its_page_and_json_ld_even_in_refusing_the_type_asked() {
+async fn an_article_links_its_other_forms_even_in_refusing_the_type_asked() {
     let app = spawn_app_with(with_translation().config()).await;
     let answer = app.get(&article()).await;
     let links = alternates(answer.header("link").unwrap());
@@ -567,6 +567,18 @@ async fn an_article_links_its_page_and_json_ld_even_in_refusing_the_type_asked()
         format!("{}/jsonld?lang=es", article()),
         "application/ld+json".to_owned()
     )));
+    // The JSON-LD names the others: the JSON, in its language, and the page.
+    let jsonld = app.get(&format!("{}/jsonld?lang=es", article())).await;
+    assert_eq!(
+        alternates(jsonld.header("link").unwrap()),
+        [
+            (
+                format!("{}?lang=es", article()),
+                "application/json".to_owned()
+            ),
+            (format!("/articles/{SLUG}"), "text/html".to_owned()),
+        ]
+    );
 }
 
 #[actix_web::test]

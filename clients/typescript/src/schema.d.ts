@@ -2975,6 +2975,8 @@ export interface operations {
                     ETag?: string;
                     /** @description From the article's `updated_at`, when it has one. */
                     "Last-Modified"?: string;
+                    /** @description The article's other representations (RFC 8288, `rel="alternate"`): its JSON (`application/json`) and its reader page (`text/html`). */
+                    Link?: string;
                     /**
                      * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
                      * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
