@@ -23,7 +23,7 @@ use actix_web::{FromRequest, dev::Payload};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::params::{Pagination, choice_param, path_param, query};
+use super::params::{Pagination, choice_param, path_param, query, query_param};
 
 fn no_reply(id: ReplyId) -> ApiError {
     ApiError::not_found(format!("no reply {id}"))
@@ -244,15 +244,7 @@ impl FromRequest for ModerationQuery {
                 &ReplyStatus::ALL.map(ReplyStatus::as_str),
             )?
             .unwrap_or(ReplyStatus::Pending);
-            let article = query
-                .article
-                .take()
-                .map(|slug| {
-                    slug.parse().map_err(|e| {
-                        ApiError::bad_request(format!("query parameter `article` {e}"))
-                    })
-                })
-                .transpose()?;
+            let article = query_param("article", query.article.take())?;
             let page = Pagination::parse(query.limit.take(), query.offset.take())?;
             query.filter = ModerationFilter {
                 status,

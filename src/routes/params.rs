@@ -62,6 +62,20 @@ where
         .map_err(|e| ApiError::bad_request(format!("path parameter `{name}` {e}")))
 }
 
+/// Query parameter `name`, when given, parsed into its type; a value that
+/// does not parse is a 400 naming the parameter, as [`path_param`] words it.
+pub(super) fn query_param<T>(name: &str, raw: Option<String>) -> Result<Option<T>, ApiError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    raw.map(|raw| {
+        raw.parse()
+            .map_err(|e| ApiError::bad_request(format!("query parameter `{name}` {e}")))
+    })
+    .transpose()
+}
+
 impl FromRequest for ArticlePath {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
