@@ -44,7 +44,7 @@ fn main() {
         let began = Instant::now();
         let found = index
             .search(&Search {
-                query,
+                query: &query.parse().expect("a query to find"),
                 kind: None,
                 lang: None,
                 limit: LIMIT,

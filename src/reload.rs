@@ -151,6 +151,7 @@ pub(crate) fn prepare(store: Arc<Store>) {
     let work = move || {
         let started = std::time::Instant::now();
         store.index_for_search();
+        return_freed_memory();
         if let Some(index) = store.search_index() {
             tracing::info!(
                 ms = started.elapsed().as_millis() as u64,
@@ -182,6 +183,19 @@ pub(crate) fn prepare(store: Arc<Store>) {
     {
         // Search answers 503 until a reload.
         tracing::warn!("cannot start the thread that indexes the content: {error}");
+    }
+}
+
+/// Hands back to the system the memory glibc's malloc holds free, once a
+/// large passing need is over (building the search index): glibc keeps
+/// what was freed for the next allocation, and the content history's first
+/// record, which comes next, then peaked on top of it.
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only releases free pages, under the
+    // allocator's own locks; no allocation is touched.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

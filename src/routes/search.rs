@@ -8,7 +8,7 @@ use crate::{
     content::Lang,
     error::{ApiError, BadRequest, InternalError, SearchUnavailable},
     http::cache::Caching,
-    search::{HitType, Search, SearchHit, SearchPool},
+    search::{HitType, NothingToFind, Query, Search, SearchHit, SearchPool},
     store::{LiveContent, Page},
     urls,
 };
@@ -26,8 +26,10 @@ use super::params::{Pagination, kind_param, lang_param, query};
 /// match `q`, ranked by relevance (BM25; a title weighs twice its text).
 /// Words match their other forms ("massages" finds "massage", "relaxing"
 /// finds "relaxation"), and a word of five letters or more also matches
-/// words one typo away. Each hit has a snippet with the matched words in
-/// `<mark>`. `type` keeps one kind of resource, `lang` one language;
+/// words one typo away. A `"quoted phrase"` must be in each hit, its
+/// words in that order (each still in any of its forms), and a word or a
+/// quoted phrase right after a `-` must be in none (`massage -pressure`).
+/// Each hit has a snippet with the matched words in `<mark>`. `type` keeps one kind of resource, `lang` one language;
 /// pages as other lists. Searches take turns on a pool sized to the
 /// server's cores; when too many are waiting, the answer is `503` with
 /// `Retry-After`. A search that fails (a bug) is a `500` whose cause is
@@ -60,7 +62,7 @@ pub async fn search_list(
         let (store, filter) = (Arc::clone(&store), filter.clone());
         pool.run(move || {
             let found = store.search(&Search {
-                query: &filter.query,
+                query: &filter.words,
                 kind: filter.kind,
                 lang: filter.lang.as_ref(),
                 limit: filter.page.limit,
@@ -100,12 +102,14 @@ pub async fn search_list(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
-    /// The words to find: 1 to 200 characters.
+    /// The words to find: 1 to 200 characters. A `"quoted phrase"` must be
+    /// in each hit as written (its words in that order); a word or quoted
+    /// phrase after a `-` must be in none.
     #[param(
         min_length = 1,
         max_length = 200,
         pattern = r"\S",
-        example = "relaxing massage"
+        example = "relaxing \"deep tissue\" -pressure"
     )]
     q: String,
     /// Only hits of this kind, for example `benefit`.
@@ -133,7 +137,10 @@ pub const MAX_QUERY_CHARS: usize = 200;
 /// A search, validated.
 #[derive(Debug, Clone, Default)]
 pub struct SearchFilter {
+    /// `q` as given, trimmed: what the page links repeat.
     pub query: String,
+    /// `q` read: the words that rank, the phrases to find, those to leave out.
+    pub words: Query,
     pub kind: Option<HitType>,
     pub lang: Option<Lang>,
     pub page: Pagination,
@@ -157,11 +164,15 @@ impl FromRequest for SearchQuery {
                     "query parameter `q` must be at most {MAX_QUERY_CHARS} characters, not {chars}"
                 )));
             }
+            let words = trimmed
+                .parse()
+                .map_err(|refused: NothingToFind| ApiError::bad_request(refused.to_string()))?;
             let kind = kind_param(query.kind.take())?;
             let lang = lang_param(query.lang.take())?;
             let page = Pagination::parse(query.limit.take(), query.offset.take())?;
             query.search = SearchFilter {
                 query: trimmed.to_owned(),
+                words,
                 kind,
                 lang,
                 page,

@@ -17,6 +17,10 @@
 //! to their sentence's start and closing stop, the matched words in
 //! `<mark>` and the rest escaped.
 //!
+//! Titles and bodies keep their words' positions: a phrase to find or to
+//! leave out (see [`Query`]) is matched by tantivy's `PhraseQuery`, as a set
+//! of documents the count and the ranking keep to or pass by.
+//!
 //! Two things are made once and kept, because a search would otherwise
 //! redo them for every hit: each stem's written forms (a snippet finds the
 //! query's words by their forms, without stemming every word of every
@@ -34,7 +38,7 @@ use tantivy::{
     DocAddress, DocSet, Index, IndexReader, ReloadPolicy, Searcher, SegmentReader, TERMINATED,
     TantivyDocument, Term,
     columnar::Column,
-    query::{Bm25Weight, FuzzyTermQuery},
+    query::{Bm25Weight, EnableScoring, FuzzyTermQuery, PhraseQuery, Query as _},
     schema::{
         FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
     },
@@ -46,7 +50,7 @@ use tantivy::{
 use super::bits;
 use super::rank::{self, Allowed, Maxima, Sets};
 use super::snippet::{Marker, beginning};
-use super::{HitType, Ranked, Search};
+use super::{HitType, Query, Ranked, Search};
 use crate::content::{Article, Lang, Part};
 
 /// How much a title counts against its body.
@@ -59,9 +63,12 @@ const TYPO_MIN_CHARS: usize = 5;
 /// The memory kept for terms' documents as bits and their maxima (see
 /// [`DocSets`]): at 200,000 documents, 25 KB a term, so some 640 terms.
 const DOC_SETS_BYTES: usize = 16 << 20;
-/// The indexer's memory: enough that 10,000 articles make one segment or
-/// few, small enough to stay well inside the memory target.
-const WRITER_BUDGET_BYTES: usize = 32 << 20;
+/// The indexer's memory: enough that 10,000 articles, their words'
+/// positions with them, make one segment. At 32 MB they made two, merged
+/// into a third: 3.0-3.8 s and a higher peak, against 2.5-2.8 s for one
+/// (bench/README.md). The arena grows as it is used, so a small content
+/// set takes no more for it.
+const WRITER_BUDGET_BYTES: usize = 64 << 20;
 
 /// English function words, too common to tell documents apart.
 const STOP_WORDS: &[&str] = &[
@@ -311,11 +318,11 @@ impl SearchIndex {
                 forms: HashMap::new(),
                 title: schema.add_text_field(
                     &format!("title_{primary}"),
-                    text(&name, IndexRecordOption::WithFreqs),
+                    text(&name, IndexRecordOption::WithFreqsAndPositions),
                 ),
                 body: schema.add_text_field(
                     &format!("body_{primary}"),
-                    text(&name, IndexRecordOption::WithFreqs),
+                    text(&name, IndexRecordOption::WithFreqsAndPositions),
                 ),
                 analyzer: stemming_analyzer(&primary),
                 primary,
@@ -521,7 +528,7 @@ impl SearchIndex {
     /// Ranks the documents that match `search`: one page, and how many match.
     pub fn search(&self, search: &Search<'_>) -> Result<Found, SearchError> {
         let searcher = self.reader.searcher();
-        let clauses = self.text_terms(&searcher, search.query)?;
+        let clauses = self.text_terms(&searcher, search.query.ranked())?;
         let mut filters = Vec::new();
         if let Some(kind) = search.kind {
             filters.push(Term::from_field_u64(self.fields.kind, kind.code()));
@@ -529,7 +536,7 @@ impl SearchIndex {
         if let Some(lang) = search.lang {
             filters.push(Term::from_field_text(self.fields.lang, lang.as_str()));
         }
-        let allowed = self.allowed(&searcher, &filters)?;
+        let allowed = self.allowed(&searcher, &filters, search.query)?;
         let sets = self.sets(&searcher, &clauses)?;
         let total = count(&searcher, &sets, &allowed);
         // Counted first: an offset past the matches (up to 2^31 - 1 is
@@ -566,9 +573,23 @@ impl SearchIndex {
         })
     }
 
-    /// Each segment's documents that have all of `filters`, as bits; none
-    /// when there is no filter.
-    fn allowed(&self, searcher: &Searcher, filters: &[Term]) -> Result<Allowed, SearchError> {
+    /// Each segment's documents that have all of `filters` and every phrase
+    /// `query` requires, and none it leaves out, as bits; none when nothing
+    /// is filtered.
+    fn allowed(
+        &self,
+        searcher: &Searcher,
+        filters: &[Term],
+        query: &Query,
+    ) -> Result<Allowed, SearchError> {
+        let phrases = |phrases: &[String]| -> Result<Vec<Vec<Vec<u64>>>, SearchError> {
+            let mut sets = Vec::new();
+            for phrase in phrases {
+                sets.extend(self.phrase_sets(searcher, phrase)?);
+            }
+            Ok(sets)
+        };
+        let (required, excluded) = (phrases(query.required())?, phrases(query.excluded())?);
         searcher
             .segment_readers()
             .iter()
@@ -583,9 +604,84 @@ impl SearchIndex {
                         Some(bits) => bits.iter().zip(set.iter()).map(|(a, b)| a & b).collect(),
                     });
                 }
+                let phrases = required.iter().map(|sets| (&sets[ord], false));
+                let phrases = phrases.chain(excluded.iter().map(|sets| (&sets[ord], true)));
+                for (set, left_out) in phrases {
+                    let mut kept = bits
+                        .as_deref()
+                        .map_or_else(|| vec![u64::MAX; bit_words(segment)], <[u64]>::to_vec);
+                    for (kept, word) in kept.iter_mut().zip(set) {
+                        *kept &= if left_out { !word } else { *word };
+                    }
+                    bits = Some(kept.into());
+                }
                 Ok(bits)
             })
             .collect()
+    }
+
+    /// Per segment, the documents that have `phrase` in a title or a body,
+    /// its words in that order (each in any of its forms, a stop word
+    /// between them as any stop word), as bits; none when the phrase is
+    /// only stop words, which ask for nothing.
+    fn phrase_sets(
+        &self,
+        searcher: &Searcher,
+        phrase: &str,
+    ) -> Result<Option<Vec<Vec<u64>>>, SearchError> {
+        let segments = searcher.segment_readers();
+        let mut sets: Vec<Vec<u64>> = segments
+            .iter()
+            .map(|segment| vec![0; bit_words(segment)])
+            .collect();
+        let mut any_words = false;
+        for language in &self.fields.languages {
+            let mut stems = Vec::new();
+            let mut analyzer = language.analyzer.clone();
+            let mut stream = analyzer.token_stream(phrase);
+            while stream.advance() {
+                let token = stream.token();
+                stems.push((token.position, token.text.clone()));
+            }
+            let Some(&(first, _)) = stems.first() else {
+                continue;
+            };
+            any_words = true;
+            for field in [language.title, language.body] {
+                let terms: Vec<(usize, Term)> = stems
+                    .iter()
+                    .map(|(at, stem)| (at - first, Term::from_field_text(field, stem)))
+                    .collect();
+                if let [(_, term)] = terms.as_slice() {
+                    // One word: its kept set, with no positions to read.
+                    for (ord, segment) in segments.iter().enumerate() {
+                        let set = self.doc_sets.get(ord, segment, term)?;
+                        for (bits, word) in sets[ord].iter_mut().zip(set.iter()) {
+                            *bits |= word;
+                        }
+                    }
+                    continue;
+                }
+                let mut present = true;
+                for (_, term) in &terms {
+                    present &= searcher.doc_freq(term)? > 0;
+                }
+                if !present {
+                    continue;
+                }
+                let weight = PhraseQuery::new_with_offset(terms)
+                    .weight(EnableScoring::disabled_from_searcher(searcher))?;
+                for (ord, segment) in segments.iter().enumerate() {
+                    let mut scorer = weight.scorer(segment, 1.0)?;
+                    let mut doc = scorer.doc();
+                    while doc != TERMINATED {
+                        bits::insert(&mut sets[ord], doc as usize);
+                        doc = scorer.advance();
+                    }
+                }
+            }
+        }
+        Ok(any_words.then_some(sets))
     }
 
     /// Per segment, each of `clauses`' documents as bits, in their order.
@@ -868,7 +964,7 @@ mod tests {
     use super::*;
     use crate::search::snippet::SNIPPET_CHARS;
     use tantivy::collector::TopDocs;
-    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    use tantivy::query::{BooleanQuery, Occur, Query as TantivyQuery, TermQuery};
     use tantivy::snippet::SnippetGenerator;
 
     fn stem(word: &str) -> Vec<String> {
@@ -900,7 +996,7 @@ mod tests {
         );
         let index = SearchIndex::of([&article.lang], &[&article]).unwrap();
         let search = Search {
-            query: "massages",
+            query: &q("massages"),
             kind: None,
             lang: None,
             limit: 10,
@@ -975,7 +1071,11 @@ mod tests {
         )
     }
 
-    fn search<'a>(query: &'a str, kind: Option<HitType>) -> Search<'a> {
+    fn q(text: &str) -> Query {
+        text.parse().unwrap()
+    }
+
+    fn search<'a>(query: &'a Query, kind: Option<HitType>) -> Search<'a> {
         Search {
             query,
             kind,
@@ -1058,15 +1158,15 @@ mod tests {
             "nothing",
         ] {
             for kind in [None, Some(HitType::Benefit), Some(HitType::Precaution)] {
-                let found = index.search(&search(query, kind)).unwrap();
-                let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+                let found = index.search(&search(&q(query), kind)).unwrap();
+                let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![(
                     Occur::Must,
                     Box::new(BooleanQuery::new(
                         index
                             .text_terms(&searcher, query)
                             .unwrap()
                             .into_iter()
-                            .map(|(term, _)| -> (Occur, Box<dyn Query>) {
+                            .map(|(term, _)| -> (Occur, Box<dyn TantivyQuery>) {
                                 (
                                     Occur::Should,
                                     Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
@@ -1088,7 +1188,78 @@ mod tests {
                 assert_eq!(found.total, expected.len(), "{query} {kind:?}");
             }
         }
-        assert_eq!(index.search(&search("pain", None)).unwrap().total, 3);
+        assert_eq!(index.search(&search(&q("pain"), None)).unwrap().total, 3);
+    }
+
+    #[test]
+    fn a_phrase_must_be_in_a_hit_in_its_order_and_a_word_after_a_minus_must_not() {
+        let article = fixture();
+        let index = SearchIndex::of([&article.lang], &[&article]).unwrap();
+        let hits = |query: &str| -> Vec<(HitType, usize)> {
+            let found = index.search(&search(&q(query), None)).unwrap();
+            assert_eq!(found.total, found.ranked.len(), "{query}");
+            let mut hits: Vec<_> = found
+                .ranked
+                .iter()
+                .map(|hit| (hit.kind, hit.item))
+                .collect();
+            hits.sort();
+            hits
+        };
+        let (title, one, two, three) = (
+            (HitType::Article, 0),
+            (HitType::Benefit, 0),
+            (HitType::Benefit, 1),
+            (HitType::Precaution, 0),
+        );
+        assert_eq!(hits("back pain"), [title, one, three]);
+        // "pain of the back" has both words, not the phrase.
+        assert_eq!(hits(r#""back pain""#), [title]);
+        // A stop word stands for any stop word, and a word for its forms.
+        assert_eq!(hits(r#""pains in the back""#), [one]);
+        assert_eq!(hits(r#""massage helps""#), [one]);
+        assert_eq!(hits(r#""helps massage""#), []);
+        // A phrase of one word is that word, required; the others still rank.
+        assert_eq!(hits(r#"tension "pain""#), [title, one, three]);
+        assert_eq!(hits("massage -pain"), [two]);
+        assert_eq!(hits(r#"pain -"back pain""#), [one, three]);
+        assert_eq!(hits(r#"pain -"the""#), hits("pain"));
+        // The phrase and the exclusion held to tantivy's own queries.
+        let searcher = index.reader.searcher();
+        let en = &index.fields.languages[0];
+        let phrase = |field| -> Box<dyn TantivyQuery> {
+            Box::new(tantivy::query::PhraseQuery::new(vec![
+                Term::from_field_text(field, "back"),
+                Term::from_field_text(field, "pain"),
+            ]))
+        };
+        let term = |field, text| -> (Occur, Box<dyn TantivyQuery>) {
+            let term = Term::from_field_text(field, text);
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+            )
+        };
+        let expected = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(vec![
+                    term(en.title, "muscl"),
+                    term(en.body, "muscl"),
+                ])),
+            ),
+            (
+                Occur::MustNot,
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, phrase(en.title)),
+                    (Occur::Should, phrase(en.body)),
+                ])),
+            ),
+        ]);
+        let all = TopDocs::with_limit(100).order_by_score();
+        let expected = searcher.search(&expected, &all).unwrap().len();
+        assert_eq!(hits(r#"muscles -"back pain""#).len(), expected);
+        assert_eq!(expected, 2);
     }
 
     #[test]
@@ -1199,12 +1370,12 @@ mod tests {
                 for (limit, offset) in [(1, 0), (3, 0), (10, 0), (10, 20), (40, 0), (20, 5)] {
                     // The query as tantivy's own ranking takes it: the
                     // weighted terms' sum, the filters scoring nothing.
-                    let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(
+                    let mut all: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![(
                         Occur::Must,
                         Box::new(BooleanQuery::new(
                             clauses
                                 .iter()
-                                .map(|(term, weight)| -> (Occur, Box<dyn Query>) {
+                                .map(|(term, weight)| -> (Occur, Box<dyn TantivyQuery>) {
                                     let term =
                                         TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
                                     (
@@ -1244,7 +1415,7 @@ mod tests {
                         .collect();
                     let found = index
                         .search(&Search {
-                            query,
+                            query: &q(query),
                             kind,
                             lang,
                             limit,
@@ -1309,13 +1480,13 @@ mod tests {
             "the back",
             "pain massage",
         ] {
-            let found = index.search(&search(query, None)).unwrap();
+            let found = index.search(&search(&q(query), None)).unwrap();
             let searcher = index.reader.searcher();
             let query_terms = BooleanQuery::new(
                 found
                     .clauses
                     .iter()
-                    .map(|(term, _)| -> (Occur, Box<dyn Query>) {
+                    .map(|(term, _)| -> (Occur, Box<dyn TantivyQuery>) {
                         (
                             Occur::Should,
                             Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic)),
@@ -1366,7 +1537,7 @@ mod tests {
                 );
             }
         }
-        let found = index.search(&search("muscle", None)).unwrap();
+        let found = index.search(&search(&q("muscle"), None)).unwrap();
         assert_eq!(
             index.snippet(&found, &article.lang, texts[0], false),
             "Relaxing the <mark>muscles</mark> eases the pain of the back; the massages help."

@@ -9,6 +9,7 @@
 mod bits;
 mod engine;
 mod pool;
+mod query;
 mod rank;
 mod snippet;
 
@@ -21,6 +22,7 @@ use crate::content::Lang;
 
 pub use engine::{SearchError, SearchIndex};
 pub use pool::{PoolError, SearchPool, SearchRefused};
+pub use query::{NothingToFind, Query};
 
 /// The kinds of resource a hit can be, in the order an article has them.
 #[derive(
@@ -128,7 +130,7 @@ pub struct SearchHit<'a> {
 /// What a search asks for.
 #[derive(Debug, Clone)]
 pub struct Search<'a> {
-    pub query: &'a str,
+    pub query: &'a Query,
     pub kind: Option<HitType>,
     /// Only text in this language.
     pub lang: Option<&'a Lang>,

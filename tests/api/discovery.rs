@@ -737,6 +737,68 @@ async fn search_filters_by_type_and_pages_like_other_lists() {
     );
 }
 
+/// Every hit of a search (`query`, URL-encoded), with the text it was found
+/// in as a reader sees it (its title, and the part's body or answer fetched
+/// from its URL), lowercased; and the total.
+async fn hits_read(app: &crate::helpers::TestApp, query: &str) -> (Vec<String>, u64) {
+    let hits = search(app, &format!("{query}&limit=100")).await;
+    let mut texts = Vec::new();
+    for hit in hits["items"].as_array().unwrap() {
+        let mut text = hit["title"].as_str().unwrap().to_owned();
+        if hit["type"] != "article" {
+            let part = app.get_json(hit["url"].as_str().unwrap()).await;
+            for field in ["body", "answer"] {
+                text.extend(part[field].as_str().map(|body| format!(" {body}")));
+            }
+        }
+        texts.push(text.to_lowercase());
+    }
+    let total = hits["total"].as_u64().unwrap();
+    assert_eq!(
+        texts.len() as u64,
+        total,
+        "{query}: one page holds them all"
+    );
+    (texts, total)
+}
+
+#[actix_web::test]
+async fn a_quoted_phrase_must_be_in_every_hit_and_a_word_after_a_minus_in_none() {
+    let app = spawn_app().await;
+    let (words, any_order) = hits_read(&app, "q=pain+back").await;
+    let (phrase, in_order) = hits_read(&app, "q=%22back+pain%22").await;
+    assert!(
+        0 < in_order && in_order < any_order,
+        "{in_order} of {any_order}"
+    );
+    assert!(
+        phrase.iter().all(|text| text.contains("back pain")),
+        "{phrase:?}"
+    );
+    assert!(words.iter().any(|text| !text.contains("back pain")));
+    assert_eq!(hits_read(&app, "q=%22pain+back%22").await.1, 0);
+
+    let (massage, all) = hits_read(&app, "q=massage").await;
+    let (without, left) = hits_read(&app, "q=massage+-pressure").await;
+    let (with, both) = hits_read(&app, "q=%22massage%22+%22pressure%22").await;
+    assert!(
+        without.iter().all(|text| !text.contains("pressure")),
+        "{without:?}"
+    );
+    assert!(
+        with.iter().all(|text| text.contains("pressure")),
+        "{with:?}"
+    );
+    assert!(left > 0 && both > 0);
+    assert_eq!(left + both, all, "{massage:?}");
+
+    let problem = app.get("/v1/search?q=-massage").await.problem(400);
+    assert_eq!(
+        problem["detail"],
+        "query parameter `q` has only words to leave out (those after a `-`); give a word to find as well"
+    );
+}
+
 #[actix_web::test]
 async fn a_missing_empty_or_overlong_query_is_a_400() {
     let app = spawn_app().await;

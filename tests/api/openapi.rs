@@ -92,7 +92,7 @@ fn example_path(path: &str, operation: &Value) -> String {
         if parameter["in"] == "query" && parameter["required"] == true {
             let name = parameter["name"].as_str().unwrap();
             let example = parameter["example"].as_str().expect("a string example");
-            query.push(format!("{name}={}", example.replace(' ', "+")));
+            query.push(serde_urlencoded::to_string([(name, example)]).unwrap());
         }
         if parameter["in"] == "path" {
             let name = parameter["name"].as_str().unwrap();

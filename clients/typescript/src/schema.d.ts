@@ -535,8 +535,10 @@ export interface paths {
          *     match `q`, ranked by relevance (BM25; a title weighs twice its text).
          *     Words match their other forms ("massages" finds "massage", "relaxing"
          *     finds "relaxation"), and a word of five letters or more also matches
-         *     words one typo away. Each hit has a snippet with the matched words in
-         *     `<mark>`. `type` keeps one kind of resource, `lang` one language;
+         *     words one typo away. A `"quoted phrase"` must be in each hit, its
+         *     words in that order (each still in any of its forms), and a word or a
+         *     quoted phrase right after a `-` must be in none (`massage -pressure`).
+         *     Each hit has a snippet with the matched words in `<mark>`. `type` keeps one kind of resource, `lang` one language;
          *     pages as other lists. Searches take turns on a pool sized to the
          *     server's cores; when too many are waiting, the answer is `503` with
          *     `Retry-After`. A search that fails (a bug) is a `500` whose cause is
@@ -3968,8 +3970,10 @@ export interface operations {
         parameters: {
             query: {
                 /**
-                 * @description The words to find: 1 to 200 characters.
-                 * @example relaxing massage
+                 * @description The words to find: 1 to 200 characters. A `"quoted phrase"` must be
+                 *     in each hit as written (its words in that order); a word or quoted
+                 *     phrase after a `-` must be in none.
+                 * @example relaxing "deep tissue" -pressure
                  */
                 q: string;
                 /** @description Only hits of this kind, for example `benefit`. */
