@@ -8,7 +8,7 @@ use crate::{
     content::Lang,
     error::{ApiError, BadRequest, InternalError, SearchUnavailable},
     http::cache::Caching,
-    search::{HitType, NothingToFind, Query, Search, SearchHit, SearchPool},
+    search::{HitType, Query, QueryRefused, Search, SearchHit, SearchPool},
     store::{LiveContent, Page},
     urls,
 };
@@ -104,7 +104,7 @@ pub async fn search_list(
 pub struct SearchQuery {
     /// The words to find: 1 to 200 characters. A `"quoted phrase"` must be
     /// in each hit as written (its words in that order); a word or quoted
-    /// phrase after a `-` must be in none.
+    /// phrase after a `-` must be in none; at most 8 of these together.
     #[param(
         min_length = 1,
         max_length = 200,
@@ -166,7 +166,7 @@ impl FromRequest for SearchQuery {
             }
             let words = trimmed
                 .parse()
-                .map_err(|refused: NothingToFind| ApiError::bad_request(refused.to_string()))?;
+                .map_err(|refused: QueryRefused| ApiError::bad_request(refused.to_string()))?;
             let kind = kind_param(query.kind.take())?;
             let lang = lang_param(query.lang.take())?;
             let page = Pagination::parse(query.limit.take(), query.offset.take())?;

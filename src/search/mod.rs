@@ -22,7 +22,7 @@ use crate::content::Lang;
 
 pub use engine::{SearchError, SearchIndex};
 pub use pool::{PoolError, SearchPool, SearchRefused};
-pub use query::{NothingToFind, Query};
+pub use query::{Query, QueryRefused};
 
 /// The kinds of resource a hit can be, in the order an article has them.
 #[derive(

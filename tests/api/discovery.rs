@@ -797,6 +797,13 @@ async fn a_quoted_phrase_must_be_in_every_hit_and_a_word_after_a_minus_in_none()
         problem["detail"],
         "query parameter `q` has only words to leave out (those after a `-`); give a word to find as well"
     );
+    // Each phrase is a set of documents made for it: a `q` may give eight.
+    let nine = "q=massage+%22a+b%22+%22c+d%22+%22e+f%22+-g+-h+-i+-j+-k+-l";
+    let problem = app.get(&format!("/v1/search?{nine}")).await.problem(400);
+    assert_eq!(
+        problem["detail"],
+        "query parameter `q` has 9 quoted phrases and words to leave out; give at most 8"
+    );
 }
 
 #[actix_web::test]

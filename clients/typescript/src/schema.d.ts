@@ -3972,7 +3972,7 @@ export interface operations {
                 /**
                  * @description The words to find: 1 to 200 characters. A `"quoted phrase"` must be
                  *     in each hit as written (its words in that order); a word or quoted
-                 *     phrase after a `-` must be in none.
+                 *     phrase after a `-` must be in none; at most 8 of these together.
                  * @example relaxing "deep tissue" -pressure
                  */
                 q: string;
