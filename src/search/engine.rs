@@ -582,7 +582,7 @@ impl SearchIndex {
         filters: &[Term],
         query: &Query,
     ) -> Result<Allowed, SearchError> {
-        let phrases = |phrases: &[String]| -> Result<Vec<Vec<Vec<u64>>>, SearchError> {
+        let phrases = |phrases: &[String]| -> Result<Vec<Vec<Arc<[u64]>>>, SearchError> {
             let mut sets = Vec::new();
             for phrase in phrases {
                 sets.extend(self.phrase_sets(searcher, phrase)?);
@@ -595,25 +595,29 @@ impl SearchIndex {
             .iter()
             .enumerate()
             .map(|(ord, segment)| {
-                // One filter's set is shared as kept, not copied.
+                let filters = filters
+                    .iter()
+                    .map(|term| self.doc_sets.get(ord, segment, term))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let sets = filters.iter().chain(required.iter().map(|sets| &sets[ord]));
+                let sets = sets.map(|set| (set, false));
+                let sets = sets.chain(excluded.iter().map(|sets| (&sets[ord], true)));
                 let mut bits: Option<Arc<[u64]>> = None;
-                for term in filters {
-                    let set = self.doc_sets.get(ord, segment, term)?;
+                for (set, left_out) in sets {
                     bits = Some(match bits {
-                        None => set,
-                        Some(bits) => bits.iter().zip(set.iter()).map(|(a, b)| a & b).collect(),
+                        // The first set to keep to is shared as kept, not copied.
+                        None if !left_out => Arc::clone(set),
+                        bits => {
+                            let mut kept = bits.as_deref().map_or_else(
+                                || vec![u64::MAX; bit_words(segment)],
+                                <[u64]>::to_vec,
+                            );
+                            for (kept, word) in kept.iter_mut().zip(set.iter()) {
+                                *kept &= if left_out { !word } else { *word };
+                            }
+                            kept.into()
+                        }
                     });
-                }
-                let phrases = required.iter().map(|sets| (&sets[ord], false));
-                let phrases = phrases.chain(excluded.iter().map(|sets| (&sets[ord], true)));
-                for (set, left_out) in phrases {
-                    let mut kept = bits
-                        .as_deref()
-                        .map_or_else(|| vec![u64::MAX; bit_words(segment)], <[u64]>::to_vec);
-                    for (kept, word) in kept.iter_mut().zip(set) {
-                        *kept &= if left_out { !word } else { *word };
-                    }
-                    bits = Some(kept.into());
                 }
                 Ok(bits)
             })
@@ -628,7 +632,7 @@ impl SearchIndex {
         &self,
         searcher: &Searcher,
         phrase: &str,
-    ) -> Result<Option<Vec<Vec<u64>>>, SearchError> {
+    ) -> Result<Option<Vec<Arc<[u64]>>>, SearchError> {
         let segments = searcher.segment_readers();
         let mut sets: Vec<Vec<u64>> = segments
             .iter()
@@ -672,7 +676,7 @@ impl SearchIndex {
                 }
             }
         }
-        Ok(any_words.then_some(sets))
+        Ok(any_words.then(|| sets.into_iter().map(Arc::from).collect()))
     }
 
     /// Per segment, each of `clauses`' documents as bits, in their order.
