@@ -49,7 +49,7 @@ use tantivy::{
 
 use super::bits;
 use super::rank::{self, Allowed, Maxima, Sets};
-use super::snippet::{Marker, beginning};
+use super::snippet::{Form, Marker, beginning};
 use super::{HitType, Query, Ranked, Search};
 use crate::content::{Article, Lang, Part};
 
@@ -140,6 +140,8 @@ pub struct Found {
     snippets: Vec<std::sync::OnceLock<[Marker; 2]>>,
     /// The terms searched, and their weights.
     clauses: Vec<(Term, f32)>,
+    /// The phrases a hit must have, as written: snippets mark them whole.
+    phrases: Vec<String>,
     searcher: Searcher,
 }
 
@@ -254,6 +256,20 @@ fn documents_of(article: &Article) -> impl Iterator<Item = (HitType, usize, &str
 }
 
 /// The tokens `analyzer` makes of `text`.
+/// The stems of `phrase`, each at its place after the first (a stop word
+/// between two keeps its place, so it stands for any stop word).
+fn phrase_stems(analyzer: &TextAnalyzer, phrase: &str) -> Vec<(usize, String)> {
+    let mut analyzer = analyzer.clone();
+    let mut stream = analyzer.token_stream(phrase);
+    let mut stems: Vec<(usize, String)> = Vec::new();
+    while stream.advance() {
+        let token = stream.token();
+        let first = stems.first().map_or(token.position, |&(first, _)| first);
+        stems.push((token.position - first, token.text.clone()));
+    }
+    stems
+}
+
 fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
@@ -569,6 +585,7 @@ impl SearchIndex {
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
             clauses,
+            phrases: search.query.required().to_vec(),
             searcher,
         })
     }
@@ -640,21 +657,15 @@ impl SearchIndex {
             .collect();
         let mut any_words = false;
         for language in &self.fields.languages {
-            let mut stems = Vec::new();
-            let mut analyzer = language.analyzer.clone();
-            let mut stream = analyzer.token_stream(phrase);
-            while stream.advance() {
-                let token = stream.token();
-                stems.push((token.position, token.text.clone()));
-            }
-            let Some(&(first, _)) = stems.first() else {
+            let stems = phrase_stems(&language.analyzer, phrase);
+            if stems.is_empty() {
                 continue;
-            };
+            }
             any_words = true;
             for field in [language.title, language.body] {
                 let terms: Vec<(usize, Term)> = stems
                     .iter()
-                    .map(|(at, stem)| (at - first, Term::from_field_text(field, stem)))
+                    .map(|(at, stem)| (*at, Term::from_field_text(field, stem)))
                     .collect();
                 // A term no document has: no document has the phrase.
                 let mut present = true;
@@ -724,6 +735,28 @@ impl SearchIndex {
         let language = &self.fields.languages[at];
         let generators = found.snippets[at].get_or_init(|| {
             [language.title, language.body].map(|field| {
+                // The phrases of two words or more, their stems named by
+                // their place in `stems`.
+                let mut stems: Vec<String> = Vec::new();
+                let phrases: Vec<Box<[(usize, u32)]>> = found
+                    .phrases
+                    .iter()
+                    .map(|phrase| phrase_stems(&language.analyzer, phrase))
+                    .filter(|words| words.len() > 1)
+                    .map(|words| {
+                        words
+                            .into_iter()
+                            .map(|(at, stem)| {
+                                let named = stems.iter().position(|known| *known == stem);
+                                let named = named.unwrap_or_else(|| {
+                                    stems.push(stem);
+                                    stems.len() - 1
+                                });
+                                (at, u32::try_from(named).unwrap_or(Form::IN_NO_PHRASE))
+                            })
+                            .collect()
+                    })
+                    .collect();
                 // What tantivy's `SnippetGenerator::create` weighs each
                 // term by, given to the term's written forms.
                 let mut forms = rustc_hash::FxHashMap::default();
@@ -736,13 +769,21 @@ impl SearchIndex {
                     if documents == 0 {
                         continue;
                     }
-                    let score = 1.0 / (1.0 + documents as f32);
-                    for form in language.forms.get(stem).into_iter().flatten() {
-                        forms.insert(form.clone(), score);
+                    let form = Form {
+                        weight: 1.0 / (1.0 + documents as f32),
+                        stem: stems
+                            .iter()
+                            .position(|known| known == stem)
+                            .and_then(|named| u32::try_from(named).ok())
+                            .unwrap_or(Form::IN_NO_PHRASE),
+                    };
+                    for written in language.forms.get(stem).into_iter().flatten() {
+                        forms.insert(written.clone(), form);
                     }
                 }
                 Marker {
                     forms,
+                    phrases,
                     words: self.snippet_words.clone().into(),
                 }
             })
@@ -1008,18 +1049,23 @@ mod tests {
         crate::content::parse_article("a.toml", toml).unwrap()
     }
 
-    #[test]
-    fn snippets_escape_the_text_and_mark_matches() {
-        let article = article(
+    /// An article of one benefit whose text is `body`.
+    fn one_benefit(body: &str) -> Article {
+        article(&format!(
             r#"
             title = "T"
             [benefits]
             [[benefits.items]]
             id = "one"
             title = "One"
-            body = "Pain <b> & relief: massage helps"
-            "#,
-        );
+            body = "{body}"
+            "#
+        ))
+    }
+
+    #[test]
+    fn snippets_escape_the_text_and_mark_matches() {
+        let article = one_benefit("Pain <b> & relief: massage helps");
         let index = SearchIndex::of([&article.lang], &[&article]).unwrap();
         let search = Search {
             query: &q("massages"),
@@ -1286,6 +1332,51 @@ mod tests {
         let expected = searcher.search(&expected, &all).unwrap().len();
         assert_eq!(hits(r#"muscles -"back pain""#).len(), expected);
         assert_eq!(expected, 2);
+    }
+
+    #[test]
+    fn a_quoted_phrase_is_marked_whole_in_the_passage_that_has_it() {
+        // The words apart, often, in the first passage; the phrase once,
+        // in the last.
+        let body = "Deep pressure reaches the tissue below. Deep work loosens \
+            tissue, and deep strokes warm tissue. Therapists also stretch \
+            the shoulders and the neck, and ask how the last week has felt \
+            before they begin. A deep tissue massage eases the pain of the \
+            lower back.";
+        let article = one_benefit(body);
+        let index = SearchIndex::of([&article.lang], &[&article]).unwrap();
+        let snippet = |query: &str| {
+            let found = index.search(&search(&q(query), None)).unwrap();
+            assert_eq!(found.total, 1, "{query}");
+            index.snippet(&found, &article.lang, body, false)
+        };
+        // Unquoted, the words weigh most where they are most often.
+        let words = snippet("deep tissue");
+        assert!(words.starts_with("<mark>Deep</mark> pressure"), "{words}");
+        assert!(!words.contains("<mark>deep tissue</mark>"), "{words}");
+        // Quoted, the passage with the phrase, marked whole.
+        // (widened back to the earliest sentence start in reach).
+        assert_eq!(
+            snippet(r#""deep tissue""#),
+            "…Therapists also stretch the shoulders and the neck, and ask how the last week \
+             has felt before they begin. A <mark>deep tissue</mark> massage eases the pain of \
+             the lower back."
+        );
+        // Each word in any of its forms; a stop word stands for any.
+        let stop_word = snippet(r#""pains in the lower back""#);
+        assert!(
+            stop_word.ends_with("eases the <mark>pain of the lower back</mark>."),
+            "{stop_word}"
+        );
+        // Phrases that overlap are one mark.
+        let overlapping = snippet(r#""deep tissue" "tissue massages""#);
+        assert!(
+            overlapping
+                .ends_with("A <mark>deep tissue massage</mark> eases the pain of the lower back."),
+            "{overlapping}"
+        );
+        // A phrase of one word is a word.
+        assert_eq!(snippet(r#""deep""#), snippet("deep"));
     }
 
     #[test]

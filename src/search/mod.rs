@@ -116,8 +116,9 @@ pub struct SearchHit<'a> {
     #[schema(example = "Reduces Muscle Tension")]
     pub title: Cow<'a, str>,
     /// A passage of the text, up to 200 bytes of it, with the matched words
-    /// in `<mark>` and `…` at either end where the text goes on; HTML, with
-    /// the text itself escaped.
+    /// in `<mark>` (a quoted phrase of `q` in one, and a passage that has
+    /// it chosen first) and `…` at either end where the text goes on; HTML,
+    /// with the text itself escaped.
     #[schema(
         example = "…It involves applying firm pressure and slow strokes to break up <mark>muscle</mark> knots and <mark>tension</mark>."
     )]

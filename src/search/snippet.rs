@@ -3,12 +3,18 @@
 //! holds the two together), widened to read as a passage (from the start of
 //! its sentence when in reach, with its closing punctuation, `…` where the
 //! text goes on), HTML-escaped, the words in `<mark>`; or the text's
-//! beginning when no word is in it.
+//! beginning when no word is in it. A quoted phrase of the search is marked
+//! whole, and a passage that has it comes before one that has only its
+//! words apart: a reader who asked for "deep tissue" sees where the text
+//! says it.
 
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
 /// The longest snippet, in bytes of its text (as tantivy counts it).
 pub(super) const SNIPPET_CHARS: usize = 200;
+
+// A passage keeps which phrases it has as the bits of a `u64`.
+const _: () = assert!(super::query::MAX_PHRASES <= 64);
 
 /// Marks the words of a search in texts of one field: tantivy's
 /// `SnippetGenerator` (the same passage chosen, the same words marked: a
@@ -21,33 +27,64 @@ pub(super) struct Marker {
     // Looked up for every word of every hit's text, so hashed by Fx (as
     // tantivy's stop-word filter is), not SipHash (2.5% of a search's CPU).
     // Its keys are words of the content, so no client picks colliding ones.
-    pub(super) forms: rustc_hash::FxHashMap<String, f32>,
+    pub(super) forms: rustc_hash::FxHashMap<String, Form>,
+    /// The quoted phrases of the search, of two words or more: each word's
+    /// stem (as [`Form::stem`] names it) at its place after the first word.
+    pub(super) phrases: Vec<Box<[(usize, u32)]>>,
     /// Words as written, lowercased, without stop words: one analyser for
     /// every hit of the search, whose token buffers then grow once, rather
     /// than a copy for each (a few allocations a hit).
     pub(super) words: std::cell::RefCell<TextAnalyzer>,
 }
 
+/// What a written form of a searched word counts for in a snippet.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Form {
+    /// Its stem's weight.
+    pub(super) weight: f32,
+    /// Its stem, as the phrases name it; [`Form::IN_NO_PHRASE`] when no
+    /// phrase has it.
+    pub(super) stem: u32,
+}
+
+impl Form {
+    /// The stem of a word that is in no quoted phrase.
+    pub(super) const IN_NO_PHRASE: u32 = u32::MAX;
+}
+
 impl Marker {
-    /// The passage of `text` of at most [`SNIPPET_CHARS`] bytes whose
-    /// words weigh most (the first of equals), escaped, its matched words
-    /// in `<mark>`; `None` when no word of `text` matches.
+    /// The passage of `text` of at most [`SNIPPET_CHARS`] bytes that has
+    /// the most of the search's phrases, then whose words weigh most (the
+    /// first of equals), escaped, its matched words and phrases in
+    /// `<mark>`; `None` when no word of `text` matches.
     pub(super) fn mark(&self, text: &str) -> Option<String> {
-        /// A passage: where it starts and stops, what its words weigh and
-        /// where they are.
+        /// A passage: where it starts and stops, what its words weigh,
+        /// which phrases it has (a bit each) and where they all are.
         #[derive(Default)]
         struct Passage {
             start: usize,
             stop: usize,
             weight: f32,
+            phrases: u64,
             marks: Vec<std::ops::Range<usize>>,
         }
+        let rank = |passage: &Passage| (passage.phrases.count_ones(), passage.weight);
         let mut best: Option<Passage> = None;
         let mut keep = |passage: Passage| {
-            if passage.weight > best.as_ref().map_or(0.0, |best| best.weight) {
+            if passage.weight > 0.0 && best.as_ref().is_none_or(|best| rank(&passage) > rank(best))
+            {
                 best = Some(passage);
             }
         };
+        // The words of the phrases met lately, at their places: where each
+        // stands, its stem, and where it starts in `text`.
+        let mut recent: Vec<(usize, u32, usize)> = Vec::new();
+        let span = self
+            .phrases
+            .iter()
+            .filter_map(|phrase| phrase.last().map(|&(at, _)| at + 1))
+            .max()
+            .unwrap_or(0);
         let mut words = self.words.borrow_mut();
         let mut stream = words.token_stream(text);
         let mut passage = Passage::default();
@@ -65,9 +102,31 @@ impl Marker {
                 ));
             }
             passage.stop = token.offset_to;
-            if let Some(weight) = self.forms.get(&token.text) {
-                passage.weight += weight;
-                passage.marks.push(token.offset_from..token.offset_to);
+            let Some(form) = self.forms.get(&token.text) else {
+                continue;
+            };
+            passage.weight += form.weight;
+            passage.marks.push(token.offset_from..token.offset_to);
+            if form.stem == Form::IN_NO_PHRASE {
+                continue;
+            }
+            recent.retain(|&(at, ..)| at + span > token.position);
+            recent.push((token.position, form.stem, token.offset_from));
+            for (bit, phrase) in self.phrases.iter().enumerate() {
+                // A phrase that began before this passage is not in it.
+                let Some(from) = ends_here(phrase, &recent, token.position)
+                    .filter(|&from| from >= passage.start)
+                else {
+                    continue;
+                };
+                passage.phrases |= 1 << bit;
+                // Its words' marks become one (and a phrase overlapping it
+                // joins it).
+                let mut start = from;
+                while let Some(mark) = passage.marks.pop_if(|mark| mark.end > from) {
+                    start = start.min(mark.start);
+                }
+                passage.marks.push(start..token.offset_to);
             }
         }
         keep(passage);
@@ -91,6 +150,25 @@ impl Marker {
         }
         Some(html)
     }
+}
+
+/// Where `phrase` starts in the text when its last word is the one at
+/// `at`, the last of `recent` (the phrases' words met lately: place, stem,
+/// start); `None` when the words before it are not each in their place.
+fn ends_here(phrase: &[(usize, u32)], recent: &[(usize, u32, usize)], at: usize) -> Option<usize> {
+    let &(last, stem) = phrase.last()?;
+    let first = at.checked_sub(last)?;
+    if recent.last().map(|&(_, stem, _)| stem) != Some(stem) {
+        return None;
+    }
+    let mut from = None;
+    for &(place, stem) in phrase {
+        let &(_, _, start) = recent
+            .iter()
+            .find(|&&(at, met, _)| at == first + place && met == stem)?;
+        from.get_or_insert(start);
+    }
+    from
 }
 
 /// `text[start..stop]`, a passage tantivy chose (it starts at a matched

@@ -807,6 +807,37 @@ async fn a_quoted_phrase_must_be_in_every_hit_and_a_word_after_a_minus_in_none()
 }
 
 #[actix_web::test]
+async fn a_quoted_phrase_is_marked_whole_in_the_snippet_of_each_hit_that_says_it() {
+    let app = spawn_app().await;
+    let hits = search(&app, "q=%22deep+tissue%22&limit=100").await;
+    let mut marked = 0;
+    for hit in hits["items"].as_array().unwrap() {
+        let snippet = hit["snippet"].as_str().unwrap().to_lowercase();
+        assert!(
+            !snippet.contains("<mark>deep</mark> <mark>tissue</mark>"),
+            "{snippet}"
+        );
+        // The text a snippet is cut from: a part's body, an article's title.
+        let text = if hit["type"] == "article" {
+            hit["title"].as_str().unwrap().to_owned()
+        } else {
+            let part = app.get_json(hit["url"].as_str().unwrap()).await;
+            let body = part["body"].as_str().or(part["answer"].as_str());
+            body.unwrap().to_owned()
+        };
+        if text.to_lowercase().contains("deep tissue") {
+            assert!(
+                snippet.contains("<mark>deep tissue</mark>"),
+                "{}: {snippet}",
+                hit["url"]
+            );
+            marked += 1;
+        }
+    }
+    assert!(marked > 1, "{marked} of {}", hits["total"]);
+}
+
+#[actix_web::test]
 async fn a_missing_empty_or_overlong_query_is_a_400() {
     let app = spawn_app().await;
     for query in [

@@ -540,7 +540,7 @@ export interface paths {
          *     quoted phrase right after a `-` must be in none (`massage -pressure`);
          *     a `q` of only words to leave out, or of more than 8 phrases and words
          *     to leave out, is a `400`. Each hit has a snippet with the matched words
-         *     in `<mark>`. `type` keeps one kind of resource, `lang` one language;
+         *     in `<mark>`, a quoted phrase in one. `type` keeps one kind of resource, `lang` one language;
          *     pages as other lists. Searches take turns on a pool sized to the
          *     server's cores; when too many are waiting, the answer is `503` with
          *     `Retry-After`. A search that fails (a bug) is a `500` whose cause is
@@ -1980,8 +1980,9 @@ export interface components {
             score: number;
             /**
              * @description A passage of the text, up to 200 bytes of it, with the matched words
-             *     in `<mark>` and `…` at either end where the text goes on; HTML, with
-             *     the text itself escaped.
+             *     in `<mark>` (a quoted phrase of `q` in one, and a passage that has
+             *     it chosen first) and `…` at either end where the text goes on; HTML,
+             *     with the text itself escaped.
              * @example …It involves applying firm pressure and slow strokes to break up <mark>muscle</mark> knots and <mark>tension</mark>.
              */
             snippet: string;
