@@ -49,7 +49,7 @@ use tantivy::{
 
 use super::bits;
 use super::rank::{self, Allowed, Maxima, Sets};
-use super::snippet::{Form, Marker, beginning};
+use super::snippet::{Form, Marker, PhraseReading, beginning};
 use super::{HitType, Query, Ranked, Search};
 use crate::content::{Article, Lang, Part};
 
@@ -255,21 +255,27 @@ fn documents_of(article: &Article) -> impl Iterator<Item = (HitType, usize, &str
         .chain(each(HitType::Faq, &article.faqs.items))
 }
 
-/// The tokens `analyzer` makes of `text`.
-/// The stems of `phrase`, each at its place after the first (a stop word
-/// between two keeps its place, so it stands for any stop word).
-fn phrase_stems(analyzer: &TextAnalyzer, phrase: &str) -> Vec<(usize, String)> {
+/// The words `analyzer` keeps of `text`, each at its place in it (a stop
+/// word dropped keeps its place, so that in a phrase it stands for any).
+fn placed(analyzer: &TextAnalyzer, text: &str) -> Vec<(usize, String)> {
     let mut analyzer = analyzer.clone();
-    let mut stream = analyzer.token_stream(phrase);
-    let mut stems: Vec<(usize, String)> = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    let mut words = Vec::new();
     while stream.advance() {
         let token = stream.token();
-        let first = stems.first().map_or(token.position, |&(first, _)| first);
-        stems.push((token.position - first, token.text.clone()));
+        words.push((token.position, token.text.clone()));
     }
-    stems
+    words
 }
 
+/// One way to read a phrase: its stems, each at its place after the first.
+type Reading = Box<[(usize, String)]>;
+
+/// The most readings of one phrase searched: each typo in a phrase can
+/// multiply them, and each is a set of documents made for it.
+const MAX_READINGS: usize = 8;
+
+/// The tokens `analyzer` makes of `text`.
 fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
@@ -518,27 +524,69 @@ impl SearchIndex {
         &'a self,
         word: &str,
     ) -> Result<Vec<(&'a LanguageFields, String)>, SearchError> {
-        use tantivy_fst::{IntoStreamer, Streamer};
         let mut stems = Vec::new();
         for language in &self.fields.languages {
-            // The term's field only carries the word to the automaton.
-            let automaton =
-                FuzzyTermQuery::new(Term::from_field_text(language.title, word), 1, true)
-                    .automaton()?;
-            let mut near = BTreeSet::new();
-            let mut stream = language.words.search(&automaton).into_stream();
-            while let Some((written, _)) = stream.next() {
-                if let Ok(written) = std::str::from_utf8(written) {
-                    near.insert(written.to_owned());
-                }
-            }
-            for written in near {
-                for stem in tokens(&mut language.analyzer.clone(), &written) {
-                    stems.push((language, stem));
-                }
-            }
+            let near = one_edit_away_in(language, word)?;
+            stems.extend(near.into_iter().map(|stem| (language, stem)));
         }
         Ok(stems)
+    }
+
+    /// The ways to read `phrase` in `language`: its stems, each at its
+    /// place after the first; where a word of five letters or more is in
+    /// no title or text of the language (a typo, forgiven as a plain
+    /// word's is), each stem one edit from it that some document has, in
+    /// its place. At most [`MAX_READINGS`]; none when a word is in no
+    /// document and nothing near it is; `None` when the phrase is only
+    /// stop words, which ask for nothing.
+    fn phrase_readings(
+        &self,
+        searcher: &Searcher,
+        language: &LanguageFields,
+        phrase: &str,
+    ) -> Result<Option<Vec<Reading>>, SearchError> {
+        let stems = placed(&language.analyzer, phrase);
+        let Some(&(first, _)) = stems.first() else {
+            return Ok(None);
+        };
+        let written = placed(&self.splitter, phrase);
+        let has = |stem: &str| -> Result<bool, SearchError> {
+            for field in [language.title, language.body] {
+                if searcher.doc_freq(&Term::from_field_text(field, stem))? > 0 {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        };
+        let mut readings: Vec<Vec<(usize, String)>> = vec![Vec::new()];
+        for (at, stem) in stems {
+            let mut choices = Vec::new();
+            if has(&stem)? {
+                choices.push(stem);
+            } else if let Some((_, word)) = written.iter().find(|(place, _)| *place == at)
+                && word.chars().count() >= TYPO_MIN_CHARS
+            {
+                for near in one_edit_away_in(language, word)? {
+                    if !choices.contains(&near) && has(&near)? {
+                        choices.push(near);
+                    }
+                }
+            }
+            readings = readings
+                .iter()
+                .flat_map(|reading| {
+                    choices.iter().map(move |choice| {
+                        let mut longer = reading.clone();
+                        longer.push((at - first, choice.clone()));
+                        longer
+                    })
+                })
+                .take(MAX_READINGS)
+                .collect();
+        }
+        Ok(Some(
+            readings.into_iter().map(Vec::into_boxed_slice).collect(),
+        ))
     }
 
     /// Ranks the documents that match `search`: one page, and how many match.
@@ -657,12 +705,14 @@ impl SearchIndex {
             .collect();
         let mut any_words = false;
         for language in &self.fields.languages {
-            let stems = phrase_stems(&language.analyzer, phrase);
-            if stems.is_empty() {
+            let Some(readings) = self.phrase_readings(searcher, language, phrase)? else {
                 continue;
-            }
+            };
             any_words = true;
-            for field in [language.title, language.body] {
+            for (stems, field) in readings
+                .iter()
+                .flat_map(|stems| [(stems, language.title), (stems, language.body)])
+            {
                 let terms: Vec<(usize, Term)> = stems
                     .iter()
                     .map(|(at, stem)| (*at, Term::from_field_text(field, stem)))
@@ -734,29 +784,39 @@ impl SearchIndex {
         };
         let language = &self.fields.languages[at];
         let generators = found.snippets[at].get_or_init(|| {
+            // Each phrase of two words or more, in each of its readings
+            // (a typo forgiven, as the index reads it), its stems named by
+            // their place in `stems`.
+            let mut stems: Vec<String> = Vec::new();
+            let mut phrases = Vec::new();
+            for (which, phrase) in found.phrases.iter().enumerate() {
+                // Readings that cannot be made (the index failing, as the
+                // search itself would have) mark no phrase; its words are
+                // still marked.
+                let readings = self
+                    .phrase_readings(&found.searcher, language, phrase)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                for reading in readings.iter().filter(|reading| reading.len() > 1) {
+                    let words = reading
+                        .iter()
+                        .map(|(at, stem)| {
+                            let named = stems.iter().position(|known| known == stem);
+                            let named = named.unwrap_or_else(|| {
+                                stems.push(stem.clone());
+                                stems.len() - 1
+                            });
+                            (*at, u32::try_from(named).unwrap_or(Form::IN_NO_PHRASE))
+                        })
+                        .collect();
+                    phrases.push(PhraseReading {
+                        phrase: which,
+                        words,
+                    });
+                }
+            }
             [language.title, language.body].map(|field| {
-                // The phrases of two words or more, their stems named by
-                // their place in `stems`.
-                let mut stems: Vec<String> = Vec::new();
-                let phrases: Vec<Box<[(usize, u32)]>> = found
-                    .phrases
-                    .iter()
-                    .map(|phrase| phrase_stems(&language.analyzer, phrase))
-                    .filter(|words| words.len() > 1)
-                    .map(|words| {
-                        words
-                            .into_iter()
-                            .map(|(at, stem)| {
-                                let named = stems.iter().position(|known| *known == stem);
-                                let named = named.unwrap_or_else(|| {
-                                    stems.push(stem);
-                                    stems.len() - 1
-                                });
-                                (at, u32::try_from(named).unwrap_or(Form::IN_NO_PHRASE))
-                            })
-                            .collect()
-                    })
-                    .collect();
                 // What tantivy's `SnippetGenerator::create` weighs each
                 // term by, given to the term's written forms.
                 let mut forms = rustc_hash::FxHashMap::default();
@@ -783,7 +843,7 @@ impl SearchIndex {
                 }
                 Marker {
                     forms,
-                    phrases,
+                    phrases: phrases.clone(),
                     words: self.snippet_words.clone().into(),
                 }
             })
@@ -792,6 +852,27 @@ impl SearchIndex {
             .mark(text)
             .unwrap_or_else(|| beginning(text))
     }
+}
+
+/// The stems of the words written one edit from `word` (a typo) in
+/// `language`, by a Levenshtein automaton over its written words.
+fn one_edit_away_in(language: &LanguageFields, word: &str) -> Result<Vec<String>, SearchError> {
+    use tantivy_fst::{IntoStreamer, Streamer};
+    // The term's field only carries the word to the automaton.
+    let automaton =
+        FuzzyTermQuery::new(Term::from_field_text(language.title, word), 1, true).automaton()?;
+    let mut near = BTreeSet::new();
+    let mut stream = language.words.search(&automaton).into_stream();
+    while let Some((written, _)) = stream.next() {
+        if let Ok(written) = std::str::from_utf8(written) {
+            near.insert(written.to_owned());
+        }
+    }
+    let mut stems = Vec::new();
+    for written in near {
+        stems.extend(tokens(&mut language.analyzer.clone(), &written));
+    }
+    Ok(stems)
 }
 
 /// The title and body terms of `stems` that some document has, at
@@ -1291,6 +1372,10 @@ mod tests {
         assert_eq!(hits(r#""pains in the back""#), [one]);
         assert_eq!(hits(r#""massage helps""#), [one]);
         assert_eq!(hits(r#""helps massage""#), []);
+        // A typo in a word of five letters or more is forgiven, as a plain
+        // word's is; a shorter word is as written.
+        assert_eq!(hits(r#""masage helps""#), [one]);
+        assert_eq!(hits(r#""massage hlps""#), []);
         // A phrase of one word is that word, required; the others still rank.
         assert_eq!(hits(r#"tension "pain""#), [title, one, three]);
         assert_eq!(hits("massage -pain"), [two]);
@@ -1368,6 +1453,8 @@ mod tests {
             stop_word.ends_with("eases the <mark>pain of the lower back</mark>."),
             "{stop_word}"
         );
+        // A typo forgiven in the phrase is forgiven in its mark.
+        assert_eq!(snippet(r#""deep tisue""#), snippet(r#""deep tissue""#));
         // Phrases that overlap are one mark.
         let overlapping = snippet(r#""deep tissue" "tissue massages""#);
         assert!(

@@ -28,13 +28,23 @@ pub(super) struct Marker {
     // tantivy's stop-word filter is), not SipHash (2.5% of a search's CPU).
     // Its keys are words of the content, so no client picks colliding ones.
     pub(super) forms: rustc_hash::FxHashMap<String, Form>,
-    /// The quoted phrases of the search, of two words or more: each word's
-    /// stem (as [`Form::stem`] names it) at its place after the first word.
-    pub(super) phrases: Vec<Box<[(usize, u32)]>>,
+    /// The quoted phrases of the search, of two words or more, in each of
+    /// their readings.
+    pub(super) phrases: Vec<PhraseReading>,
     /// Words as written, lowercased, without stop words: one analyser for
     /// every hit of the search, whose token buffers then grow once, rather
     /// than a copy for each (a few allocations a hit).
     pub(super) words: std::cell::RefCell<TextAnalyzer>,
+}
+
+/// One reading of a quoted phrase of the search.
+#[derive(Debug, Clone)]
+pub(super) struct PhraseReading {
+    /// Which phrase of the search it reads.
+    pub(super) phrase: usize,
+    /// Each word's stem (as [`Form::stem`] names it) at its place after
+    /// the first word.
+    pub(super) words: Box<[(usize, u32)]>,
 }
 
 /// What a written form of a searched word counts for in a snippet.
@@ -82,7 +92,7 @@ impl Marker {
         let span = self
             .phrases
             .iter()
-            .filter_map(|phrase| phrase.last().map(|&(at, _)| at + 1))
+            .filter_map(|reading| reading.words.last().map(|&(at, _)| at + 1))
             .max()
             .unwrap_or(0);
         let mut words = self.words.borrow_mut();
@@ -112,14 +122,14 @@ impl Marker {
             }
             recent.retain(|&(at, ..)| at + span > token.position);
             recent.push((token.position, form.stem, token.offset_from));
-            for (bit, phrase) in self.phrases.iter().enumerate() {
+            for reading in &self.phrases {
                 // A phrase that began before this passage is not in it.
-                let Some(from) = ends_here(phrase, &recent, token.position)
+                let Some(from) = ends_here(&reading.words, &recent, token.position)
                     .filter(|&from| from >= passage.start)
                 else {
                     continue;
                 };
-                passage.phrases |= 1 << bit;
+                passage.phrases |= 1 << reading.phrase;
                 // Its words' marks become one (and a phrase overlapping it
                 // joins it).
                 let mut start = from;

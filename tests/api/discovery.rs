@@ -835,6 +835,15 @@ async fn a_quoted_phrase_is_marked_whole_in_the_snippet_of_each_hit_that_says_it
         }
     }
     assert!(marked > 1, "{marked} of {}", hits["total"]);
+    // A typo in a word of five letters or more is forgiven, in the hits
+    // and in their marks, as a plain word's is (it ranks for less).
+    let found = |hits: &Value| -> std::collections::BTreeSet<(String, String)> {
+        let hits = hits["items"].as_array().unwrap().iter();
+        hits.map(|hit| (hit["url"].to_string(), hit["snippet"].to_string()))
+            .collect()
+    };
+    let typo = search(&app, "q=%22deep+tisue%22&limit=100").await;
+    assert_eq!(found(&typo), found(&hits));
 }
 
 #[actix_web::test]

@@ -536,12 +536,13 @@ export interface paths {
          *     Words match their other forms ("massages" finds "massage", "relaxing"
          *     finds "relaxation"), and a word of five letters or more also matches
          *     words one typo away. A `"quoted phrase"` must be in each hit, its
-         *     words in that order (each still in any of its forms), and a word or a
-         *     quoted phrase right after a `-` must be in none (`massage -pressure`);
-         *     a `q` of only words to leave out, or of more than 8 phrases and words
-         *     to leave out, is a `400`. Each hit has a snippet with the matched words
-         *     in `<mark>`, a quoted phrase in one. `type` keeps one kind of resource, `lang` one language;
-         *     pages as other lists. Searches take turns on a pool sized to the
+         *     words in that order (each still in any of its forms, and forgiven a
+         *     typo as a plain word is), and a word or a quoted phrase right after a
+         *     `-` must be in none (`massage -pressure`); a `q` of only words to leave
+         *     out, or of more than 8 phrases and words to leave out, is a `400`. Each
+         *     hit has a snippet with the matched words in `<mark>`, a quoted phrase
+         *     in one. `type` keeps one kind of resource, `lang` one language; pages
+         *     as other lists. Searches take turns on a pool sized to the
          *     server's cores; when too many are waiting, the answer is `503` with
          *     `Retry-After`. A search that fails (a bug) is a `500` whose cause is
          *     logged, not sent.
