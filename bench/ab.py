@@ -14,8 +14,8 @@ ROUNDS = int(os.environ.get("ROUNDS", "5"))
 DUR = os.environ.get("DUR", "3")
 TICK = os.sysconf("SC_CLK_TCK")
 
-import tempfile
-SCRATCH = tempfile.mkdtemp(prefix="relief-ab-")
+from common import scratch
+SCRATCH = scratch("relief-ab-")
 
 def start(binary, port, db):
     p = subprocess.Popen(["taskset", "-c", "0", binary, "--bind", f"127.0.0.1:{port}", "--workers", "1",

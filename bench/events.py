@@ -16,15 +16,15 @@ binary, two servers on one fresh PostgreSQL database (named after DB and
 the binary), the first reloading (SIGHUP) an edited copy of the content N
 times; each content.updated frame is timed from its arrival on the first
 server's stream to its arrival on the second's."""
-import http.client, json, os, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
+import http.client, json, os, shutil, signal, statistics, subprocess, sys, threading, time
 
-from common import wait_for
+from common import scratch, wait_for
 
 N = int(os.environ.get("N", "40"))
 ROUNDS = int(os.environ.get("ROUNDS", "2"))
 SLUG = "deep-tissue-massage-for-back-pain"
 TOKEN = "bench-moderator-token-0123456789abcdef"
-SCRATCH = tempfile.mkdtemp(prefix="relief-events-")
+SCRATCH = scratch("relief-events-")
 PORT = [18950]
 
 

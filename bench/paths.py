@@ -24,9 +24,9 @@ with 3, the same binary measured up to 9% more CPU a search as the one that
 went first twice. The latencies of whichever binary was started first
 spread wider whatever the rounds (cause unknown, bench/README.md): compare
 two binaries' p99 with the order swapped too."""
-import os, re, statistics, subprocess, sys, tempfile, threading, time, urllib.request
+import os, re, statistics, subprocess, sys, threading, time, urllib.request
 
-from common import wait_for
+from common import scratch, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "..", "content", "articles", "deep-tissue-massage-for-back-pain.toml")
@@ -36,7 +36,7 @@ DUR = os.environ.get("DUR", "5")
 LOG_ROUNDS = int(os.environ.get("LOG_ROUNDS", "10"))
 LOG_DUR = os.environ.get("LOG_DUR", "3")
 TICK = os.sysconf("SC_CLK_TCK")
-SCRATCH = tempfile.mkdtemp(prefix="relief-paths-")
+SCRATCH = scratch("relief-paths-")
 PORT = [18900]
 
 

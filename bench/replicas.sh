@@ -29,10 +29,13 @@ SLUG=deep-tissue-massage-for-back-pain
 failed=0
 
 cleanup() {
+  local status=$?
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   sleep 0.5
   psql -q "$DATABASE" -c "DROP DATABASE IF EXISTS $NAME WITH (FORCE)" >/dev/null 2>&1 || true
+  # The replicas' and nginx's logs are kept when a check failed.
+  if [ "$status" = 0 ]; then rm -rf "$WORK"; else echo "replicas: logs kept in $WORK" >&2; fi
 }
 trap cleanup EXIT
 
