@@ -106,8 +106,8 @@ pub async fn search_list(
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// The words to find: 1 to 200 characters. A `"quoted phrase"` must be
-    /// in each hit as written (its words in that order); a word or quoted
-    /// phrase after a `-` must be in none; at most 8 of these together.
+    /// in each hit, its words in that order; a word or quoted phrase after
+    /// a `-` must be in none; at most 8 of these together.
     #[param(
         min_length = 1,
         max_length = 200,

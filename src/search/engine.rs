@@ -18,8 +18,10 @@
 //! `<mark>` and the rest escaped.
 //!
 //! Titles and bodies keep their words' positions: a phrase to find or to
-//! leave out (see [`Query`]) is matched by tantivy's `PhraseQuery`, as a set
-//! of documents the count and the ranking keep to or pass by.
+//! leave out (see [`Query`](super::Query)) is matched by tantivy's
+//! `PhraseQuery`, as a set of documents the count and the ranking keep to
+//! or pass by. A word of a phrase is forgiven a typo as a plain word is,
+//! the phrase then searched in each of its readings.
 //!
 //! Two things are made once and kept, because a search would otherwise
 //! redo them for every hit: each stem's written forms (a snippet finds the
@@ -50,7 +52,7 @@ use tantivy::{
 use super::bits;
 use super::rank::{self, Allowed, Maxima, Sets};
 use super::snippet::{Form, Marker, PhraseReading, beginning};
-use super::{HitType, Query, Ranked, Search};
+use super::{HitType, Ranked, Search};
 use crate::content::{Article, Lang, Part};
 
 /// How much a title counts against its body.
@@ -140,8 +142,8 @@ pub struct Found {
     snippets: Vec<std::sync::OnceLock<[Marker; 2]>>,
     /// The terms searched, and their weights.
     clauses: Vec<(Term, f32)>,
-    /// The phrases a hit must have, as written: snippets mark them whole.
-    phrases: Vec<String>,
+    /// The phrases a hit must have, as read: snippets mark them whole.
+    phrases: Vec<ReadPhrase>,
     searcher: Searcher,
 }
 
@@ -271,9 +273,16 @@ fn placed(analyzer: &TextAnalyzer, text: &str) -> Vec<(usize, String)> {
 /// One way to read a phrase: its stems, each at its place after the first.
 type Reading = Box<[(usize, String)]>;
 
-/// The most readings of one phrase searched: each typo in a phrase can
-/// multiply them, and each is a set of documents made for it.
-const MAX_READINGS: usize = 8;
+/// A phrase of a search, read in each language of the content: its
+/// readings there, or `None` where it is only stop words.
+type ReadPhrase = Vec<Option<Vec<Reading>>>;
+
+/// The most readings the typos in a search's phrases may add, together,
+/// beyond one for each phrase in each language. Each reading is a set of
+/// documents made for it (about 50 ms at 10,000 articles for a common
+/// phrase, the first time): typos multiply readings, and without a bound
+/// one `q` could ask for hundreds.
+const MAX_TYPO_READINGS: usize = 8;
 
 /// The tokens `analyzer` makes of `text`.
 fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
@@ -536,14 +545,15 @@ impl SearchIndex {
     /// place after the first; where a word of five letters or more is in
     /// no title or text of the language (a typo, forgiven as a plain
     /// word's is), each stem one edit from it that some document has, in
-    /// its place. At most [`MAX_READINGS`]; none when a word is in no
-    /// document and nothing near it is; `None` when the phrase is only
-    /// stop words, which ask for nothing.
+    /// its place. At most `1 + *extra`, taking from `extra` those beyond
+    /// one; none when a word is in no document and nothing near it is;
+    /// `None` when the phrase is only stop words, which ask for nothing.
     fn phrase_readings(
         &self,
         searcher: &Searcher,
         language: &LanguageFields,
         phrase: &str,
+        extra: &mut usize,
     ) -> Result<Option<Vec<Reading>>, SearchError> {
         let stems = placed(&language.analyzer, phrase);
         let Some(&(first, _)) = stems.first() else {
@@ -581,12 +591,32 @@ impl SearchIndex {
                         longer
                     })
                 })
-                .take(MAX_READINGS)
+                .take(1 + *extra)
                 .collect();
         }
+        *extra -= readings.len().saturating_sub(1);
         Ok(Some(
             readings.into_iter().map(Vec::into_boxed_slice).collect(),
         ))
+    }
+
+    /// Each of `phrases` read in each language, the readings its typos add
+    /// taken from `extra`.
+    fn read_phrases(
+        &self,
+        searcher: &Searcher,
+        phrases: &[String],
+        extra: &mut usize,
+    ) -> Result<Vec<ReadPhrase>, SearchError> {
+        let mut read = Vec::with_capacity(phrases.len());
+        for phrase in phrases {
+            let mut languages = Vec::with_capacity(self.fields.languages.len());
+            for language in &self.fields.languages {
+                languages.push(self.phrase_readings(searcher, language, phrase, extra)?);
+            }
+            read.push(languages);
+        }
+        Ok(read)
     }
 
     /// Ranks the documents that match `search`: one page, and how many match.
@@ -600,7 +630,10 @@ impl SearchIndex {
         if let Some(lang) = search.lang {
             filters.push(Term::from_field_text(self.fields.lang, lang.as_str()));
         }
-        let allowed = self.allowed(&searcher, &filters, search.query)?;
+        let mut extra = MAX_TYPO_READINGS;
+        let required = self.read_phrases(&searcher, search.query.required(), &mut extra)?;
+        let excluded = self.read_phrases(&searcher, search.query.excluded(), &mut extra)?;
+        let allowed = self.allowed(&searcher, &filters, &required, &excluded)?;
         let sets = self.sets(&searcher, &clauses)?;
         let total = count(&searcher, &sets, &allowed);
         // Counted first: an offset past the matches (up to 2^31 - 1 is
@@ -633,28 +666,29 @@ impl SearchIndex {
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
             clauses,
-            phrases: search.query.required().to_vec(),
+            phrases: required,
             searcher,
         })
     }
 
-    /// Each segment's documents that have all of `filters` and every phrase
-    /// `query` requires, and none it leaves out, as bits; none when nothing
-    /// is filtered.
+    /// Each segment's documents that have all of `filters`, every phrase
+    /// `required` and none `excluded`, as bits; none when nothing is
+    /// filtered.
     fn allowed(
         &self,
         searcher: &Searcher,
         filters: &[Term],
-        query: &Query,
+        required: &[ReadPhrase],
+        excluded: &[ReadPhrase],
     ) -> Result<Allowed, SearchError> {
-        let phrases = |phrases: &[String]| -> Result<Vec<Vec<Arc<[u64]>>>, SearchError> {
+        let phrases = |phrases: &[ReadPhrase]| -> Result<Vec<Vec<Arc<[u64]>>>, SearchError> {
             let mut sets = Vec::new();
             for phrase in phrases {
                 sets.extend(self.phrase_sets(searcher, phrase)?);
             }
             Ok(sets)
         };
-        let (required, excluded) = (phrases(query.required())?, phrases(query.excluded())?);
+        let (required, excluded) = (phrases(required)?, phrases(excluded)?);
         searcher
             .segment_readers()
             .iter()
@@ -689,14 +723,14 @@ impl SearchIndex {
             .collect()
     }
 
-    /// Per segment, the documents that have `phrase` in a title or a body,
-    /// its words in that order (each in any of its forms, a stop word
-    /// between them as any stop word), as bits; none when the phrase is
-    /// only stop words, which ask for nothing.
+    /// Per segment, the documents that have `phrase` in a title or a body
+    /// in any of its readings, its words in that order (each in any of its
+    /// forms, a stop word between them as any stop word), as bits; none
+    /// when the phrase is only stop words, which ask for nothing.
     fn phrase_sets(
         &self,
         searcher: &Searcher,
-        phrase: &str,
+        phrase: &ReadPhrase,
     ) -> Result<Option<Vec<Arc<[u64]>>>, SearchError> {
         let segments = searcher.segment_readers();
         let mut sets: Vec<Vec<u64>> = segments
@@ -704,8 +738,8 @@ impl SearchIndex {
             .map(|segment| vec![0; bit_words(segment)])
             .collect();
         let mut any_words = false;
-        for language in &self.fields.languages {
-            let Some(readings) = self.phrase_readings(searcher, language, phrase)? else {
+        for (language, readings) in self.fields.languages.iter().zip(phrase) {
+            let Some(readings) = readings else {
                 continue;
             };
             any_words = true;
@@ -790,14 +824,7 @@ impl SearchIndex {
             let mut stems: Vec<String> = Vec::new();
             let mut phrases = Vec::new();
             for (which, phrase) in found.phrases.iter().enumerate() {
-                // Readings that cannot be made (the index failing, as the
-                // search itself would have) mark no phrase; its words are
-                // still marked.
-                let readings = self
-                    .phrase_readings(&found.searcher, language, phrase)
-                    .ok()
-                    .flatten()
-                    .unwrap_or_default();
+                let readings = phrase[at].as_deref().unwrap_or_default();
                 for reading in readings.iter().filter(|reading| reading.len() > 1) {
                     let words = reading
                         .iter()
@@ -1110,6 +1137,7 @@ impl DocSets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::Query;
     use crate::search::snippet::SNIPPET_CHARS;
     use tantivy::collector::TopDocs;
     use tantivy::query::{BooleanQuery, Occur, Query as TantivyQuery, TermQuery};
@@ -1464,6 +1492,25 @@ mod tests {
         );
         // A phrase of one word is a word.
         assert_eq!(snippet(r#""deep""#), snippet("deep"));
+    }
+
+    #[test]
+    fn the_readings_typos_add_to_a_searchs_phrases_are_bounded_together() {
+        let article = one_benefit("Cares, cards, carts and carps.");
+        let index = SearchIndex::of([&article.lang], &[&article]).unwrap();
+        let searcher = index.reader.searcher();
+        let readings = |phrases: &[&str]| -> usize {
+            let phrases: Vec<String> = phrases.iter().map(|&phrase| phrase.to_owned()).collect();
+            let mut extra = MAX_TYPO_READINGS;
+            let read = index.read_phrases(&searcher, &phrases, &mut extra).unwrap();
+            read.iter().flatten().flatten().map(Vec::len).sum()
+        };
+        // One typo, four words one edit from it: four readings.
+        assert_eq!(readings(&["carxs"]), 4);
+        // Four such phrases would be sixteen.
+        assert_eq!(readings(&["carxs"; 4]), 4 + MAX_TYPO_READINGS);
+        let found = index.search(&search(&q(r#""carxs""#), None)).unwrap();
+        assert_eq!(found.total, 1);
     }
 
     #[test]

@@ -3975,8 +3975,8 @@ export interface operations {
             query: {
                 /**
                  * @description The words to find: 1 to 200 characters. A `"quoted phrase"` must be
-                 *     in each hit as written (its words in that order); a word or quoted
-                 *     phrase after a `-` must be in none; at most 8 of these together.
+                 *     in each hit, its words in that order; a word or quoted phrase after
+                 *     a `-` must be in none; at most 8 of these together.
                  * @example relaxing "deep tissue" -pressure
                  */
                 q: string;
