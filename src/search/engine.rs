@@ -824,7 +824,8 @@ impl SearchIndex {
             let mut stems: Vec<String> = Vec::new();
             let mut phrases = Vec::new();
             for (which, phrase) in found.phrases.iter().enumerate() {
-                let readings = phrase[at].as_deref().unwrap_or_default();
+                let readings = phrase.get(at).and_then(Option::as_deref);
+                let readings = readings.unwrap_or_default();
                 for reading in readings.iter().filter(|reading| reading.len() > 1) {
                     let words = reading
                         .iter()
