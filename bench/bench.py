@@ -24,6 +24,8 @@ import time
 import urllib.error
 import urllib.request
 
+from common import scratch
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "relief-api")
 BASELINE = os.path.join(ROOT, "target", "release", "examples", "baseline")
@@ -163,7 +165,7 @@ def start_nginx(body, logdir):
         raise SystemExit("nginx is not installed (Debian: apt-get install nginx); bench/run.sh installs it")
     # Its worker drops to an unprivileged user when started as root, so the
     # file lives in a directory anyone may read.
-    root = tempfile.mkdtemp(prefix="relief-bench-nginx-")
+    root = scratch("relief-bench-nginx-")
     os.chmod(root, 0o755)
     with open(os.path.join(root, "article.json"), "wb") as f:
         f.write(body)
@@ -367,7 +369,7 @@ def main():
           f"{WORKERS} server worker(s), {placement}; logs in {logdir}", flush=True)
 
     one = measure("1 article", [], SLUG, ITEM, logdir, uncached_rows=True)
-    corpus_dir = tempfile.mkdtemp(prefix="relief-corpus-")
+    corpus_dir = scratch("relief-corpus-")
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_corpus.py"), corpus_dir, str(CORPUS)],
                    check=True, capture_output=True)
     # The source article among them, measured on the same routes as alone:
@@ -376,7 +378,6 @@ def main():
     shutil.copy(os.path.join(ROOT, "content", "articles", f"{SLUG}.toml"),
                 os.path.join(corpus_dir, "articles"))
     many = measure(f"{CORPUS} articles", ["--content-dir", corpus_dir], SLUG, ITEM, logdir)
-    shutil.rmtree(corpus_dir)
 
     misses = []
     print()
