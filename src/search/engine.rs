@@ -73,7 +73,7 @@ const DOC_SETS_BYTES: usize = 16 << 20;
 const WRITER_BUDGET_BYTES: usize = 64 << 20;
 
 /// English function words, too common to tell documents apart.
-const STOP_WORDS: &[&str] = &[
+pub(super) const STOP_WORDS: &[&str] = &[
     "a", "about", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "do", "does",
     "for", "from", "has", "have", "how", "if", "in", "into", "is", "it", "its", "may", "of", "on",
     "or", "our", "so", "such", "than", "that", "the", "their", "them", "then", "there", "these",
@@ -88,10 +88,8 @@ pub struct SearchIndex {
     /// Each segment's fast fields (article, kind, item), opened once: a
     /// hit is read from them.
     columns: Vec<[Column<u64>; 3]>,
-    /// Words as written, and words as snippets find them: analysers made
-    /// once (their stop words are a set) and cloned per search.
+    /// Words as written: an analyser made once and cloned per search.
     splitter: TextAnalyzer,
-    snippet_words: TextAnalyzer,
     documents: usize,
     doc_sets: DocSets,
 }
@@ -212,16 +210,12 @@ fn stemming_analyzer(primary: &str) -> TextAnalyzer {
     }
 }
 
-/// Words as written, without stop words: the tokens of the stemming
-/// analyser, with their offsets, before stemming, which snippets find by
-/// their written forms.
-fn snippet_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(LowerCaser)
-        .filter(StopWordFilter::remove(
-            STOP_WORDS.iter().map(|word| (*word).to_owned()),
-        ))
-        .build()
+/// Whether `word`, lowercased, is one of [`STOP_WORDS`], which the
+/// stemming analyser drops.
+pub(super) fn is_stop_word(word: &str) -> bool {
+    static SET: std::sync::LazyLock<rustc_hash::FxHashSet<&str>> =
+        std::sync::LazyLock::new(|| STOP_WORDS.iter().copied().collect());
+    SET.contains(word)
 }
 
 /// A document's place in the order it is indexed in (see
@@ -487,7 +481,6 @@ impl SearchIndex {
             fields,
             columns,
             splitter,
-            snippet_words: snippet_analyzer(),
             documents,
             doc_sets: DocSets::default(),
         })
@@ -872,7 +865,6 @@ impl SearchIndex {
                 Marker {
                     forms,
                     phrases: phrases.clone(),
-                    words: self.snippet_words.clone().into(),
                 }
             })
         });

@@ -8,7 +8,7 @@
 //! words apart: a reader who asked for "deep tissue" sees where the text
 //! says it.
 
-use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+use super::engine::is_stop_word;
 
 /// The longest snippet, in bytes of its text (as tantivy counts it).
 pub(super) const SNIPPET_CHARS: usize = 200;
@@ -31,10 +31,6 @@ pub(super) struct Marker {
     /// The quoted phrases of the search, of two words or more, in each of
     /// their readings.
     pub(super) phrases: Vec<PhraseReading>,
-    /// Words as written, lowercased, without stop words: one analyser for
-    /// every hit of the search, whose token buffers then grow once, rather
-    /// than a copy for each (a few allocations a hit).
-    pub(super) words: std::cell::RefCell<TextAnalyzer>,
 }
 
 /// One reading of a quoted phrase of the search.
@@ -95,11 +91,9 @@ impl Marker {
             .filter_map(|reading| reading.words.last().map(|&(at, _)| at + 1))
             .max()
             .unwrap_or(0);
-        let mut words = self.words.borrow_mut();
-        let mut stream = words.token_stream(text);
+        let mut words = Words::new(text);
         let mut passage = Passage::default();
-        while stream.advance() {
-            let token = stream.token();
+        while let Some(token) = words.next() {
             if token.offset_to - passage.start > SNIPPET_CHARS {
                 let start = token.offset_from;
                 keep(std::mem::replace(
@@ -112,7 +106,7 @@ impl Marker {
                 ));
             }
             passage.stop = token.offset_to;
-            let Some(form) = self.forms.get(&token.text) else {
+            let Some(form) = self.forms.get(token.text) else {
                 continue;
             };
             passage.weight += form.weight;
@@ -159,6 +153,113 @@ impl Marker {
             html.push('…');
         }
         Some(html)
+    }
+}
+
+/// The words of a text as the index's analysers read them before stemming
+/// (tantivy's `SimpleTokenizer`: runs of letters and digits; its
+/// `LowerCaser`; stop words dropped, their places counted), in one pass.
+/// As tantivy's chain of three, each word was copied into a token,
+/// lowercased there and hashed against the stop words, a call through a
+/// pointer per word at each step: about a tenth of a search's CPU under
+/// load, for every word of twenty hits' texts (bench/README.md). Here a
+/// word already in lower case is read where it stands.
+struct Words<'t> {
+    text: &'t str,
+    /// Where the next word is looked for.
+    at: usize,
+    /// The place of the word last read, stop words counted; the first
+    /// word's is 0.
+    position: usize,
+    /// The word last read, lowercased, when it was not already.
+    lowered: String,
+}
+
+/// A word of a text, as [`Words`] reads it.
+struct Word<'w> {
+    /// Its place in the text, stop words counted.
+    position: usize,
+    /// Where it starts and stops in the text, in bytes.
+    offset_from: usize,
+    offset_to: usize,
+    /// It lowercased.
+    text: &'w str,
+}
+
+impl<'t> Words<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            text,
+            at: 0,
+            position: usize::MAX,
+            lowered: String::new(),
+        }
+    }
+
+    /// The next word that is not a stop word.
+    fn next(&mut self) -> Option<Word<'_>> {
+        loop {
+            let from = self.seek(self.at, true);
+            if from == self.text.len() {
+                return None;
+            }
+            let to = self.seek(from, false);
+            self.at = to;
+            self.position = self.position.wrapping_add(1);
+            let written = &self.text[from..to];
+            let lowered = if written.is_ascii() {
+                written.bytes().any(|byte| byte.is_ascii_uppercase()) && {
+                    self.lowered.clear();
+                    self.lowered.push_str(written);
+                    self.lowered.make_ascii_lowercase();
+                    true
+                }
+            } else {
+                // As tantivy's `LowerCaser`: each character's lower case,
+                // without the final sigma's special case.
+                self.lowered.clear();
+                self.lowered
+                    .extend(written.chars().flat_map(char::to_lowercase));
+                true
+            };
+            // Looked at, then taken again to be handed out: a word handed
+            // out borrows `lowered`, which the next turn of the loop writes.
+            if is_stop_word(if lowered { &self.lowered } else { written }) {
+                continue;
+            }
+            return Some(Word {
+                position: self.position,
+                offset_from: from,
+                offset_to: to,
+                text: if lowered { &self.lowered } else { written },
+            });
+        }
+    }
+
+    /// Where the first character at or after `from` that is a letter or
+    /// digit (`alphanumeric`), or is not one, starts; the text's end when
+    /// there is none.
+    fn seek(&self, from: usize, alphanumeric: bool) -> usize {
+        let bytes = self.text.as_bytes();
+        let mut at = from;
+        while let Some(&byte) = bytes.get(at) {
+            if byte.is_ascii() {
+                if byte.is_ascii_alphanumeric() == alphanumeric {
+                    return at;
+                }
+                at += 1;
+            } else {
+                // `at` is at a character's start: every step is a whole one.
+                let Some(c) = self.text[at..].chars().next() else {
+                    break;
+                };
+                if c.is_alphanumeric() == alphanumeric {
+                    return at;
+                }
+                at += c.len_utf8();
+            }
+        }
+        bytes.len()
     }
 }
 
@@ -329,6 +430,44 @@ mod tests {
         let word = "x".repeat(SNIPPET_CHARS + 100);
         let text = format!("Before. {word} after");
         assert_eq!(widened(&text, &word, &word), word);
+    }
+
+    #[test]
+    fn words_are_read_as_tantivys_analysers_read_them() {
+        use tantivy::tokenizer::{
+            LowerCaser, SimpleTokenizer, StopWordFilter, TextAnalyzer, TokenStream,
+        };
+        let stop_words = super::super::engine::STOP_WORDS.iter();
+        let mut tantivy = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(LowerCaser)
+            .filter(StopWordFilter::remove(stop_words.map(|w| (*w).to_owned())))
+            .build();
+        let article = include_str!("../../content/articles/deep-tissue-massage-for-back-pain.toml");
+        for text in [
+            "",
+            " ,. ",
+            "a",
+            "The Deep-Tissue massage, and THE back!",
+            "Ünïcode: Straße İstanbul ΟΔΟΣ naïve CAFÉ 42km x² ǅemal",
+            "don't stop_words of the 3rd; The end",
+            "日本語のテキスト and 🙂 between, Ω",
+            article,
+        ] {
+            let mut expected = Vec::new();
+            let mut stream = tantivy.token_stream(text);
+            while stream.advance() {
+                let token = stream.token();
+                let at = (token.position, token.offset_from, token.offset_to);
+                expected.push((at, token.text.clone()));
+            }
+            let mut read = Vec::new();
+            let mut words = Words::new(text);
+            while let Some(word) = words.next() {
+                let at = (word.position, word.offset_from, word.offset_to);
+                read.push((at, word.text.to_owned()));
+            }
+            assert_eq!(read, expected, "{text}");
+        }
     }
 
     #[test]
