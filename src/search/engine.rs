@@ -213,9 +213,21 @@ fn stemming_analyzer(primary: &str) -> TextAnalyzer {
 /// Whether `word`, lowercased, is one of [`STOP_WORDS`], which the
 /// stemming analyser drops.
 pub(super) fn is_stop_word(word: &str) -> bool {
+    // Most words are longer than any stop word, and need no hashing: a
+    // snippet asks this of every word of twenty hits' texts.
+    const LONGEST: usize = {
+        let (mut longest, mut at) = (0, 0);
+        while at < STOP_WORDS.len() {
+            if STOP_WORDS[at].len() > longest {
+                longest = STOP_WORDS[at].len();
+            }
+            at += 1;
+        }
+        longest
+    };
     static SET: std::sync::LazyLock<rustc_hash::FxHashSet<&str>> =
         std::sync::LazyLock::new(|| STOP_WORDS.iter().copied().collect());
-    SET.contains(word)
+    word.len() <= LONGEST && SET.contains(word)
 }
 
 /// A document's place in the order it is indexed in (see
@@ -494,7 +506,8 @@ impl SearchIndex {
     /// The terms to search for `words`, with their weights, in every
     /// language of the content: each word's stem in the title (boosted) and
     /// the body; for a longer word found in no text, the words one edit
-    /// away, at half the weight. Only terms some document has: one in none
+    /// away, at half the weight, unless it is a stop word, which asks for
+    /// nothing (`there` is not a typo of `three`). Only terms some document has: one in none
     /// adds nothing to the count, the ranking or a snippet, and left out it
     /// costs none of them (each language's fields have a term per word).
     fn text_terms(
@@ -512,7 +525,7 @@ impl SearchIndex {
                 }
             }
             let mut found = present(searcher, stems, 1.0)?;
-            if found.is_empty() && word.chars().count() >= TYPO_MIN_CHARS {
+            if found.is_empty() && word.chars().count() >= TYPO_MIN_CHARS && !is_stop_word(word) {
                 found = present(searcher, self.one_edit_away(word)?, TYPO_WEIGHT)?;
             }
             clauses.extend(found);
@@ -1221,6 +1234,23 @@ mod tests {
             .collect();
         assert_eq!(fields, [en.title, en.body]);
         assert!(index.text_terms(&searcher, "zzzz").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_stop_word_is_not_read_as_a_typo_of_a_word_one_edit_away() {
+        let article = one_benefit("Three sessions a week ease the back.");
+        let index = SearchIndex::of([&article.lang], &[&article]).unwrap();
+        let searcher = index.reader.searcher();
+        // "threr", a typo of "three", is forgiven; "there", a stop word
+        // one transposition from "three", asks for nothing, as "the" does.
+        assert!(!index.text_terms(&searcher, "threr").unwrap().is_empty());
+        assert!(index.text_terms(&searcher, "there").unwrap().is_empty());
+        assert!(
+            index
+                .text_terms(&searcher, "There these")
+                .unwrap()
+                .is_empty()
+        );
     }
 
     fn fixture() -> Article {
