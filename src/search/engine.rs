@@ -212,6 +212,7 @@ fn stemming_analyzer(primary: &str) -> TextAnalyzer {
 
 /// Whether `word`, lowercased, is one of [`STOP_WORDS`], which the
 /// stemming analyser drops.
+#[inline]
 pub(super) fn is_stop_word(word: &str) -> bool {
     // Most words are longer than any stop word, and need no hashing: a
     // snippet asks this of every word of twenty hits' texts.
@@ -875,10 +876,7 @@ impl SearchIndex {
                         forms.insert(written.clone(), form);
                     }
                 }
-                Marker {
-                    forms,
-                    phrases: phrases.clone(),
-                }
+                Marker::new(forms, phrases.clone())
             })
         });
         generators[usize::from(!title)]

@@ -27,10 +27,20 @@ pub(super) struct Marker {
     // Looked up for every word of every hit's text, so hashed by Fx (as
     // tantivy's stop-word filter is), not SipHash (2.5% of a search's CPU).
     // Its keys are words of the content, so no client picks colliding ones.
-    pub(super) forms: rustc_hash::FxHashMap<String, Form>,
+    forms: rustc_hash::FxHashMap<String, Form>,
+    /// The lengths of `forms`' keys, a bit each ([`length_bit`]): most
+    /// words of a text have a length no form has, and are passed by
+    /// without hashing.
+    lengths: u64,
     /// The quoted phrases of the search, of two words or more, in each of
     /// their readings.
-    pub(super) phrases: Vec<PhraseReading>,
+    phrases: Vec<PhraseReading>,
+}
+
+/// A length's bit in [`Marker::lengths`]: lengths of 63 bytes or more
+/// share the last.
+fn length_bit(length: usize) -> u64 {
+    1 << length.min(63)
 }
 
 /// One reading of a quoted phrase of the search.
@@ -59,6 +69,20 @@ impl Form {
 }
 
 impl Marker {
+    pub(super) fn new(
+        forms: rustc_hash::FxHashMap<String, Form>,
+        phrases: Vec<PhraseReading>,
+    ) -> Self {
+        let lengths = forms
+            .keys()
+            .fold(0, |bits, form| bits | length_bit(form.len()));
+        Self {
+            forms,
+            lengths,
+            phrases,
+        }
+    }
+
     /// The passage of `text` of at most [`SNIPPET_CHARS`] bytes that has
     /// the most of the search's phrases, then whose words weigh most (the
     /// first of equals), escaped, its matched words and phrases in
@@ -106,7 +130,8 @@ impl Marker {
                 ));
             }
             passage.stop = token.offset_to;
-            let Some(form) = self.forms.get(token.text) else {
+            let has_length = self.lengths & length_bit(token.text.len()) != 0;
+            let Some(form) = has_length.then(|| self.forms.get(token.text)).flatten() else {
                 continue;
             };
             passage.weight += form.weight;
@@ -175,6 +200,43 @@ struct Words<'t> {
     lowered: String,
 }
 
+/// What a byte of a text is to [`Words`], read from a table: the scans
+/// look at every byte of twenty hits' texts, and the table took them
+/// from about a dozen instructions a byte, asking `is_ascii_alphanumeric`
+/// and its kin in turn, to a few.
+#[derive(Clone, Copy)]
+enum ByteClass {
+    /// ASCII, not a letter or digit: between words.
+    Other,
+    /// A lowercase ASCII letter, or a digit.
+    Lower,
+    /// An uppercase ASCII letter.
+    Upper,
+    /// Part of a character beyond ASCII, which is looked at whole.
+    NonAscii,
+}
+
+impl ByteClass {
+    const TABLE: [Self; 256] = {
+        let mut table = [Self::Other; 256];
+        let mut byte = 0;
+        while byte < 256 {
+            table[byte] = match byte as u8 {
+                b'a'..=b'z' | b'0'..=b'9' => Self::Lower,
+                b'A'..=b'Z' => Self::Upper,
+                0x80..=0xff => Self::NonAscii,
+                _ => Self::Other,
+            };
+            byte += 1;
+        }
+        table
+    };
+
+    fn of(byte: u8) -> Self {
+        Self::TABLE[usize::from(byte)]
+    }
+}
+
 /// A word of a text, as [`Words`] reads it.
 struct Word<'w> {
     /// Its place in the text, stop words counted.
@@ -199,21 +261,21 @@ impl<'t> Words<'t> {
     /// The next word that is not a stop word.
     fn next(&mut self) -> Option<Word<'_>> {
         loop {
-            let from = self.seek(self.at, true);
+            let from = self.seek(self.at);
             if from == self.text.len() {
                 return None;
             }
-            let to = self.seek(from, false);
+            let (to, plain) = self.word_end(from);
             self.at = to;
             self.position = self.position.wrapping_add(1);
             let written = &self.text[from..to];
-            let lowered = if written.is_ascii() {
-                written.bytes().any(|byte| byte.is_ascii_uppercase()) && {
-                    self.lowered.clear();
-                    self.lowered.push_str(written);
-                    self.lowered.make_ascii_lowercase();
-                    true
-                }
+            let lowered = if plain {
+                false
+            } else if written.is_ascii() {
+                self.lowered.clear();
+                self.lowered.push_str(written);
+                self.lowered.make_ascii_lowercase();
+                true
             } else {
                 // As tantivy's `LowerCaser`: each character's lower case,
                 // without the final sigma's special case.
@@ -236,30 +298,57 @@ impl<'t> Words<'t> {
         }
     }
 
-    /// Where the first character at or after `from` that is a letter or
-    /// digit (`alphanumeric`), or is not one, starts; the text's end when
-    /// there is none.
-    fn seek(&self, from: usize, alphanumeric: bool) -> usize {
+    /// Where the first letter or digit at or after `from` starts; the
+    /// text's end when there is none.
+    fn seek(&self, from: usize) -> usize {
         let bytes = self.text.as_bytes();
         let mut at = from;
         while let Some(&byte) = bytes.get(at) {
-            if byte.is_ascii() {
-                if byte.is_ascii_alphanumeric() == alphanumeric {
-                    return at;
+            match ByteClass::of(byte) {
+                ByteClass::Other => at += 1,
+                ByteClass::Lower | ByteClass::Upper => return at,
+                ByteClass::NonAscii => {
+                    let c = self.char_at(at);
+                    if c.is_alphanumeric() {
+                        return at;
+                    }
+                    at += c.len_utf8();
                 }
-                at += 1;
-            } else {
-                // `at` is at a character's start: every step is a whole one.
-                let Some(c) = self.text[at..].chars().next() else {
-                    break;
-                };
-                if c.is_alphanumeric() == alphanumeric {
-                    return at;
-                }
-                at += c.len_utf8();
             }
         }
         bytes.len()
+    }
+
+    /// Where the word starting at `from` ends, and whether it is plain:
+    /// ASCII, and in lower case already.
+    fn word_end(&self, from: usize) -> (usize, bool) {
+        let bytes = self.text.as_bytes();
+        let (mut at, mut plain) = (from, true);
+        while let Some(&byte) = bytes.get(at) {
+            match ByteClass::of(byte) {
+                ByteClass::Lower => at += 1,
+                ByteClass::Upper => {
+                    plain = false;
+                    at += 1;
+                }
+                ByteClass::Other => break,
+                ByteClass::NonAscii => {
+                    let c = self.char_at(at);
+                    if !c.is_alphanumeric() {
+                        break;
+                    }
+                    plain = false;
+                    at += c.len_utf8();
+                }
+            }
+        }
+        (at, plain)
+    }
+
+    /// The character that starts at byte `at` (a character's start: the
+    /// scans step over whole characters).
+    fn char_at(&self, at: usize) -> char {
+        self.text[at..].chars().next().unwrap_or_default()
     }
 }
 
