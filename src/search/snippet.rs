@@ -35,6 +35,9 @@ pub(super) struct Marker {
     /// The quoted phrases of the search, of two words or more, in each of
     /// their readings.
     phrases: Vec<PhraseReading>,
+    /// How many places the longest reading of a phrase spans: a phrase's
+    /// word met further back than that can end no phrase.
+    span: usize,
 }
 
 /// A length's bit in [`Marker::lengths`]: lengths of 63 bytes or more
@@ -76,10 +79,16 @@ impl Marker {
         let lengths = forms
             .keys()
             .fold(0, |bits, form| bits | length_bit(form.len()));
+        let span = phrases
+            .iter()
+            .filter_map(|reading| reading.words.last().map(|&(at, _)| at + 1))
+            .max()
+            .unwrap_or(0);
         Self {
             forms,
             lengths,
             phrases,
+            span,
         }
     }
 
@@ -109,12 +118,6 @@ impl Marker {
         // The words of the phrases met lately, at their places: where each
         // stands, its stem, and where it starts in `text`.
         let mut recent: Vec<(usize, u32, usize)> = Vec::new();
-        let span = self
-            .phrases
-            .iter()
-            .filter_map(|reading| reading.words.last().map(|&(at, _)| at + 1))
-            .max()
-            .unwrap_or(0);
         let mut words = Words::new(text);
         let mut passage = Passage::default();
         while let Some(token) = words.next() {
@@ -139,7 +142,7 @@ impl Marker {
             if form.stem == Form::IN_NO_PHRASE {
                 continue;
             }
-            recent.retain(|&(at, ..)| at + span > token.position);
+            recent.retain(|&(at, ..)| at + self.span > token.position);
             recent.push((token.position, form.stem, token.offset_from));
             for reading in &self.phrases {
                 // A phrase that began before this passage is not in it.
