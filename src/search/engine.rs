@@ -214,8 +214,8 @@ fn stemming_analyzer(primary: &str) -> TextAnalyzer {
 /// stemming analyser drops.
 #[inline]
 pub(super) fn is_stop_word(word: &str) -> bool {
-    // Most words are longer than any stop word, and need no hashing: a
-    // snippet asks this of every word of twenty hits' texts.
+    // A word longer than every stop word needs no hashing: a snippet asks
+    // this of every word of twenty hits' texts.
     const LONGEST: usize = {
         let (mut longest, mut at) = (0, 0);
         while at < STOP_WORDS.len() {
@@ -508,9 +508,10 @@ impl SearchIndex {
     /// language of the content: each word's stem in the title (boosted) and
     /// the body; for a longer word found in no text, the words one edit
     /// away, at half the weight, unless it is a stop word, which asks for
-    /// nothing (`there` is not a typo of `three`). Only terms some document has: one in none
-    /// adds nothing to the count, the ranking or a snippet, and left out it
-    /// costs none of them (each language's fields have a term per word).
+    /// nothing (`there` is not a typo of `three`). Only terms some document
+    /// has: one in none adds nothing to the count, the ranking or a
+    /// snippet, and left out it costs none of them (each language's fields
+    /// have a term per word).
     fn text_terms(
         &self,
         searcher: &Searcher,
