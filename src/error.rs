@@ -8,7 +8,7 @@ use actix_web::{
     http::{StatusCode, header},
 };
 
-pub use crate::http::problem::{FieldError, PROBLEM_JSON, Problem};
+pub use crate::http::problem::{FieldError, Meant, PROBLEM_JSON, Problem};
 use crate::{
     abuse::{NotAllowed, RateLimited},
     auth::AuthError,
@@ -23,9 +23,13 @@ use crate::{
 /// with the context a client needs to fix its request.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The resource does not exist; the message names what was looked for.
-    #[error("{0}")]
-    NotFound(String),
+    /// The resource does not exist; `detail` names what was looked for,
+    /// and `meant` what the request most likely meant, for a near miss.
+    #[error("{detail}")]
+    NotFound {
+        detail: String,
+        meant: Option<Meant>,
+    },
     /// A parameter breaks its rule; the message names the parameter and the rule.
     #[error("{0}")]
     BadRequest(String),
@@ -100,7 +104,15 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::NotFound(message.into())
+        Self::near_miss(message, None)
+    }
+
+    /// A 404 whose request most likely `meant` another URL (a near miss).
+    pub fn near_miss(message: impl Into<String>, meant: Option<Meant>) -> Self {
+        Self::NotFound {
+            detail: message.into(),
+            meant,
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -118,7 +130,7 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
@@ -175,11 +187,17 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        let errors = match self {
-            Self::Unprocessable { errors, .. } => errors.clone(),
-            _ => Vec::new(),
+        let (errors, meant) = match self {
+            Self::Unprocessable { errors, .. } => (errors.clone(), None),
+            Self::NotFound { meant, .. } => (Vec::new(), meant.clone()),
+            _ => (Vec::new(), None),
         };
-        problem::with_detail(response, self.to_string(), errors)
+        let detail = problem::Detail {
+            text: self.to_string(),
+            errors,
+            meant,
+        };
+        problem::with_detail(response, detail)
     }
 }
 
@@ -448,7 +466,7 @@ mod tests {
     fn a_client_error_carries_what_to_fix() {
         let response =
             ApiError::bad_request("query parameter `limit` must be ...").error_response();
-        let problem = problem::problem_response("/v1/articles", response);
+        let problem = problem::problem_response("/v1/articles", "", response);
         assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
         assert_eq!(
             problem.headers().get(header::CONTENT_TYPE).unwrap(),
@@ -468,7 +486,7 @@ mod tests {
         let panicked = ApiError::from(SearchRefused::Panicked).error_response();
         assert_eq!(panicked.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(panicked.headers().get(header::RETRY_AFTER).is_none());
-        let problem = problem::problem_response("/v1/search", panicked);
+        let problem = problem::problem_response("/v1/search", "", panicked);
         let body = actix_web::body::to_bytes(problem.into_body())
             .await
             .unwrap();

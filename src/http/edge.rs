@@ -238,7 +238,7 @@ where
             None => refusal(&req, edge.limits),
         };
         if let Some(refusal) = refused {
-            let mut problem = problem::problem_response(req.path(), refusal);
+            let mut problem = problem::problem_response(req.path(), req.query_string(), refusal);
             edge.allow_named_origin(req.headers(), problem.headers_mut());
             let mut response = req.into_response(problem).map_into_right_body();
             finish(edge, &request, None, false, &mut response);

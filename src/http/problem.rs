@@ -58,26 +58,73 @@ impl FieldError {
 
 /// What a client may learn about an error, carried from whoever refused
 /// the request to the renderer in the response's extensions.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Detail {
     pub text: String,
     pub errors: Vec<FieldError>,
+    /// What the request most likely meant, for a near miss.
+    pub meant: Option<Meant>,
+}
+
+impl Detail {
+    /// A detail of `text` alone.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// What a request that found nothing most likely meant, as a change to
+/// its own URL (its query kept): the problem's `meant`. Made where the
+/// near miss is found, which knows what was mistyped but not the request's
+/// path; resolved where the problem is rendered, which knows the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Meant {
+    /// The article's slug, the path segment after `articles`, replaced.
+    Slug(String),
+    /// The last path segment (a part's id) replaced.
+    Last(String),
+    /// Another path.
+    Path(String),
+}
+
+impl Meant {
+    /// The URL meant by a request for `path` with `query`; `None` when
+    /// the change has nothing to change (no segment after `articles`).
+    pub fn url(&self, path: &str, query: &str) -> Option<String> {
+        let mut segments: Vec<&str> = path.split('/').collect();
+        let path = match self {
+            Self::Slug(slug) => {
+                let at = segments.iter().position(|s| *s == "articles")? + 1;
+                *segments.get_mut(at)? = slug;
+                segments.join("/")
+            }
+            Self::Last(id) => {
+                *segments.last_mut()? = id;
+                segments.join("/")
+            }
+            Self::Path(path) => path.clone(),
+        };
+        Some(if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        })
+    }
 }
 
 /// A refusal with `status` and a `detail` for the client: a response
 /// the problem renderer gives its body.
 pub fn refusal(status: StatusCode, detail: impl Into<String>) -> HttpResponse {
-    with_detail(HttpResponse::build(status), detail.into(), Vec::new())
+    with_detail(HttpResponse::build(status), Detail::text(detail))
 }
 
-/// Finishes an error response whose status and headers are set: `text`
-/// becomes its `detail`, `errors` its `errors`.
-pub fn with_detail(
-    mut response: HttpResponseBuilder,
-    text: String,
-    errors: Vec<FieldError>,
-) -> HttpResponse {
-    response.extensions_mut().insert(Detail { text, errors });
+/// Finishes an error response whose status and headers are set with what
+/// the problem renderer writes into its body.
+pub fn with_detail(mut response: HttpResponseBuilder, detail: Detail) -> HttpResponse {
+    response.extensions_mut().insert(detail);
     response.finish()
 }
 
@@ -105,15 +152,32 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(nullable = false)]
     pub errors: Vec<FieldError>,
+    /// For a 404 that is a near miss, the URL to follow instead: the
+    /// request's own, its query kept, with what was off put right (a slug
+    /// or a part's id a typo away, a part asked for by its position or
+    /// among another kind, a path with a slash or letter case off). Absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        nullable = false,
+        example = "/v1/articles/deep-tissue-massage-for-back-pain/benefits"
+    )]
+    pub meant: Option<String>,
 }
 
 impl Problem {
     /// The problem of a response with `status`, saying what `detail` says
     /// (for a server error, never more than that it failed).
-    pub fn new(status: StatusCode, detail: Option<Detail>, instance: &str) -> Self {
-        let (detail, errors) = match detail {
-            Some(Detail { text, errors }) => (Some(text), errors),
-            None => (None, Vec::new()),
+    /// `instance` is the request's path; with its `query`, the URL a near
+    /// miss meant is made from it.
+    pub fn new(status: StatusCode, detail: Option<Detail>, instance: &str, query: &str) -> Self {
+        let (detail, errors, meant) = match detail {
+            Some(Detail {
+                text,
+                errors,
+                meant,
+            }) => (Some(text), errors, meant),
+            None => (None, Vec::new(), None),
         };
         let title = status.canonical_reason().unwrap_or("Error").to_owned();
         let detail = detail.unwrap_or_else(|| match status.as_u16() {
@@ -128,6 +192,7 @@ impl Problem {
             detail,
             instance: instance.to_owned(),
             errors,
+            meant: meant.and_then(|meant| meant.url(instance, query)),
         }
     }
 }
@@ -154,12 +219,9 @@ fn render_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHan
         .and_then(|error| error.as_error::<CorsError>())
         .map(|error| edge::preflight_refusal(error, &request));
     if let Some(text) = preflight {
-        response.extensions_mut().insert(Detail {
-            text,
-            errors: Vec::new(),
-        });
+        response.extensions_mut().insert(Detail::text(text));
     }
-    let response = problem_response(request.path(), response);
+    let response = problem_response(request.path(), request.query_string(), response);
     let response =
         ServiceResponse::new(request, response).map_body(|_, body| EitherBody::right(body));
     Ok(ErrorHandlerResponse::Response(response))
@@ -172,9 +234,14 @@ pub fn is_page(headers: &HeaderMap) -> bool {
         .is_some_and(|value| value.as_bytes().starts_with(b"text/html"))
 }
 
-/// Gives an error response its problem+json body; `path` is the `instance`.
-pub fn problem_response<B>(path: &str, response: HttpResponse<B>) -> HttpResponse<BoxBody> {
-    error_response(path, response, PROBLEM_JSON, |problem| {
+/// Gives an error response its problem+json body; `path` is the `instance`,
+/// and with `query` the request's URL.
+pub fn problem_response<B>(
+    path: &str,
+    query: &str,
+    response: HttpResponse<B>,
+) -> HttpResponse<BoxBody> {
+    error_response(path, query, response, PROBLEM_JSON, |problem| {
         serde_json::to_vec(problem).expect("a problem always serializes")
     })
 }
@@ -183,13 +250,14 @@ pub fn problem_response<B>(path: &str, response: HttpResponse<B>) -> HttpRespons
 /// in `content_type` (a page for people says what a problem says).
 pub fn error_response<B>(
     path: &str,
+    query: &str,
     mut response: HttpResponse<B>,
     content_type: &'static str,
     render: impl FnOnce(&Problem) -> Vec<u8>,
 ) -> HttpResponse<BoxBody> {
     let status = response.status();
     let detail = response.extensions_mut().remove::<Detail>();
-    let body = render(&Problem::new(status, detail, path));
+    let body = render(&Problem::new(status, detail, path, query));
 
     let mut response = response.set_body(BoxBody::new(body));
     let headers = response.headers_mut();
@@ -212,8 +280,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_near_miss_is_the_requests_own_url_put_right_its_query_kept() {
+        let slug = Meant::Slug("deep-tissue".into());
+        assert_eq!(
+            slug.url("/v1/articles/deep-tisue/benefits", "lang=es")
+                .as_deref(),
+            Some("/v1/articles/deep-tissue/benefits?lang=es")
+        );
+        assert_eq!(
+            slug.url("/articles/deep-tisue", "").as_deref(),
+            Some("/articles/deep-tissue")
+        );
+        // No article segment to put right: no URL.
+        assert_eq!(slug.url("/v1/search", "q=back"), None);
+        assert_eq!(slug.url("/v1/articles", ""), None);
+        assert_eq!(
+            Meant::Last("conclusion".into())
+                .url("/v1/articles/deep-tissue/sections/9", "")
+                .as_deref(),
+            Some("/v1/articles/deep-tissue/sections/conclusion")
+        );
+        assert_eq!(
+            Meant::Path("/v1/search".into())
+                .url("/V1/Search", "q=back")
+                .as_deref(),
+            Some("/v1/search?q=back")
+        );
+    }
+
+    #[test]
     fn a_server_error_says_nothing_of_its_cause() {
-        let problem = Problem::new(StatusCode::INTERNAL_SERVER_ERROR, None, "/v1/articles");
+        let problem = Problem::new(StatusCode::INTERNAL_SERVER_ERROR, None, "/v1/articles", "");
         assert_eq!(problem.title, "Internal Server Error");
         assert_eq!(
             problem.detail,
@@ -227,7 +324,7 @@ mod tests {
             StatusCode::BAD_REQUEST,
             "query parameter `limit` must be ...",
         );
-        let problem = problem_response("/v1/articles", response);
+        let problem = problem_response("/v1/articles", "", response);
         assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
         assert_eq!(
             problem.headers().get(header::CONTENT_TYPE).unwrap(),

@@ -19,7 +19,11 @@ use actix_web::{
 };
 use utoipa::openapi::{OpenApi, PathItem, path::Operation};
 
-use crate::{error::ApiError, http::edge::RouteTemplates, suggest, urls};
+use crate::{
+    error::{ApiError, Meant},
+    http::edge::RouteTemplates,
+    suggest, urls,
+};
 
 /// The paths served outside the spec, with the methods each takes (every
 /// path takes `OPTIONS` too); Swagger UI's files are listed by
@@ -171,8 +175,11 @@ pub async fn fallback(
             {
                 return Ok(moved_to(page, request.query_string()));
             }
-            let meant = suggest::did_you_mean(meant);
-            ApiError::not_found(format!("no resource at `{path}`{meant}"))
+            let hint = suggest::did_you_mean(meant.as_ref());
+            ApiError::near_miss(
+                format!("no resource at `{path}`{hint}"),
+                meant.map(Meant::Path),
+            )
         }
     };
     super::reader::refusal(&request, error)

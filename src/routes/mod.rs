@@ -32,8 +32,8 @@ use serde::Serialize;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    content::{LangPreference, Slug},
-    error::ApiError,
+    content::{Lang, LangPreference, Slug},
+    error::{ApiError, Meant},
     http::{
         cache::{Caching, PurgeKeys},
         conditional::IfModifiedSince,
@@ -278,8 +278,9 @@ fn article<'a>(
     lang: &LangPreference,
 ) -> Result<&'a Entry, ApiError> {
     store.get(slug.as_str(), lang).ok_or_else(|| {
-        let meant = suggest::did_you_mean(store.slug_meant(slug.as_str()));
-        ApiError::not_found(format!("no article `{slug}`{meant}"))
+        let meant = store.slug_meant(slug.as_str());
+        let hint = suggest::did_you_mean(meant.as_ref());
+        ApiError::near_miss(format!("no article `{slug}`{hint}"), meant.map(Meant::Slug))
     })
 }
 
@@ -316,18 +317,16 @@ fn part_meant(parts: &Collection, id: &str) -> Option<String> {
     meant.map(str::to_owned)
 }
 
-/// Where the part `id` is when it is not a `kind`: a client that asks for
-/// a benefit among the sections is told its URL. Ids are unique within a
-/// kind only, so the first other kind that has it is named.
-fn part_elsewhere(entry: &Entry, kind: HitType, id: &str) -> Option<String> {
-    let other = HitType::ALL.into_iter().find(|&other| {
+/// The kind whose part `id` is when it is not a `kind`: a client that asks
+/// for a benefit among the sections is told where it is. Ids are unique
+/// within a kind only, so the first other kind that has it is named.
+fn part_elsewhere(entry: &Entry, kind: HitType, id: &str) -> Option<HitType> {
+    HitType::ALL.into_iter().find(|&other| {
         other != kind
             && entry
                 .parts(other)
                 .is_some_and(|parts| parts.get(id).is_some())
-    })?;
-    let url = urls::hit(&entry.summary.slug, other, id, &entry.lang);
-    Some(format!("; it is a {}: `{url}`", other.noun()))
+    })
 }
 
 /// Serves one part of an article; `T` is its type, `kind` names it in the 404.
@@ -342,16 +341,33 @@ fn part_view<T: utoipa::PartialSchema>(
     let fields = options.fields_of::<T>()?;
     let entry = article(store, &path.slug, &options.lang)?;
     let part = parts(entry).get(path.id.as_str()).ok_or_else(|| {
-        let hint = match part_meant(parts(entry), path.id.as_str()) {
-            Some(meant) => suggest::did_you_mean(Some(meant)),
-            None => part_elsewhere(entry, kind, path.id.as_str()).unwrap_or_default(),
+        let (hint, meant) = match part_meant(parts(entry), path.id.as_str()) {
+            Some(meant) => (
+                suggest::did_you_mean(Some(&meant)),
+                Some(Meant::Last(meant)),
+            ),
+            None => match part_elsewhere(entry, kind, path.id.as_str()) {
+                Some(other) => {
+                    let at = |lang| urls::hit(&entry.summary.slug, other, path.id.as_str(), lang);
+                    (
+                        format!("; it is a {}: `{}`", other.noun(), at(&entry.lang)),
+                        // The request's own query (`?lang=`, if it chose
+                        // so) goes with the path meant.
+                        Some(Meant::Path(at(&Lang::default()))),
+                    )
+                }
+                None => (String::new(), None),
+            },
         };
-        ApiError::not_found(format!(
-            "no {} `{}` in article `{}`{hint}",
-            kind.noun(),
-            path.id,
-            path.slug,
-        ))
+        ApiError::near_miss(
+            format!(
+                "no {} `{}` in article `{}`{hint}",
+                kind.noun(),
+                path.id,
+                path.slug,
+            ),
+            meant,
+        )
     })?;
     let mut response = article_json(
         req,

@@ -667,7 +667,7 @@ fn error_page<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandler
         ));
     }
     let (request, response) = response.into_parts();
-    let response = problem_page(request.path(), response);
+    let response = problem_page(&request, response);
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(request, response).map_into_right_body(),
     ))
@@ -680,13 +680,14 @@ pub fn refusal(req: &HttpRequest, error: ApiError) -> Result<HttpResponse, ApiEr
     if urls::is_api(req.path()) || !wants_html(req) {
         return Err(error);
     }
-    Ok(problem_page(req.path(), error.error_response()))
+    Ok(problem_page(req, error.error_response()))
 }
 
-/// An error response's problem as a page: its title, its detail, and the
-/// way on to every article.
-fn problem_page<B>(path: &str, response: HttpResponse<B>) -> HttpResponse {
-    problem::error_response(path, response, HTML, |problem| {
+/// An error response's problem as a page: its title, its detail, a link
+/// to what a near miss meant, and the way on to every article.
+fn problem_page<B>(request: &HttpRequest, response: HttpResponse<B>) -> HttpResponse {
+    let (path, query) = (request.path(), request.query_string());
+    problem::error_response(path, query, response, HTML, |problem| {
         // What a detail quotes in backticks (a slug, a path) reads as code.
         let body = html! {
             h1 { (problem.title) }
@@ -694,6 +695,9 @@ fn problem_page<B>(path: &str, response: HttpResponse<B>) -> HttpResponse {
                 @for (i, piece) in problem.detail.split('`').enumerate() {
                     @if i % 2 == 1 { code { (piece) } } @else { (piece) }
                 }
+            }
+            @if let Some(meant) = &problem.meant {
+                p { "Go to " a href=(meant) { (meant) } }
             }
             p { a href=(urls::INDEX) { "Every article" } }
         };

@@ -7,6 +7,8 @@ async fn unknown_article_is_a_404_problem() {
     assert_eq!(problem["title"], "Not Found");
     assert_eq!(problem["detail"], "no article `no-such-article`");
     assert_eq!(problem["instance"], "/v1/articles/no-such-article");
+    // Nothing near it: no URL is offered.
+    assert!(problem.get("meant").is_none(), "{problem}");
 }
 
 #[actix_web::test]
@@ -16,7 +18,7 @@ async fn a_mistyped_slug_is_a_404_naming_the_article_meant_on_every_path_under_i
     for path in [
         format!("/v1/articles/{typo}"),
         format!("/v1/articles/{typo}/benefits"),
-        format!("/v1/articles/{typo}/faqs/what-is-deep-tissue-massage"),
+        format!("/v1/articles/{typo}/faqs/what-is-deep-tissue-massage?lang=en"),
         format!("/v1/articles/{typo}/replies"),
     ] {
         let problem = app.get(&path).await.problem(404);
@@ -25,6 +27,11 @@ async fn a_mistyped_slug_is_a_404_naming_the_article_meant_on_every_path_under_i
             format!("no article `{typo}`; did you mean `{SLUG}`?"),
             "{path}"
         );
+        // The URL meant is the request's own, query and all, with the
+        // slug put right, and it is there to fetch.
+        let meant = path.replace(typo, SLUG);
+        assert_eq!(problem["meant"], meant.as_str(), "{path}");
+        assert_eq!(app.get(&meant).await.status, 200, "{meant}");
     }
 }
 
@@ -78,14 +85,17 @@ async fn a_part_asked_for_by_its_position_or_a_near_id_is_a_404_naming_the_id_me
                 detail.ends_with(&format!("; did you mean `{meant}`?")),
                 "{path}: {detail}"
             ),
-            None => assert!(!detail.contains("did you mean"), "{path}: {detail}"),
+            None => {
+                assert!(!detail.contains("did you mean"), "{path}: {detail}");
+                assert!(problem.get("meant").is_none(), "{path}: {problem}");
+            }
         }
-        // What the hint names is there to fetch.
+        // What the hint names is there to fetch, at the URL the problem gives.
         if let Some(meant) = meant {
             let kind = path.split('/').next().unwrap();
-            let part = app
-                .get(&format!("/v1/articles/{SLUG}/{kind}/{meant}"))
-                .await;
+            let url = format!("/v1/articles/{SLUG}/{kind}/{meant}");
+            assert_eq!(problem["meant"], url.as_str(), "{path}");
+            let part = app.get(&url).await;
             assert_eq!(part.status, 200);
             assert_eq!(part.json()["id"], meant);
         }
@@ -103,7 +113,9 @@ async fn a_part_asked_for_among_another_kind_is_a_404_naming_where_it_is() {
         let response = app.get(&format!("/v1/articles/{SLUG}/{path}")).await;
         let id = path.split_once('/').unwrap().1;
         let url = format!("/v1/articles/{SLUG}/{there}/{id}");
-        let detail = response.problem(404)["detail"].as_str().unwrap().to_owned();
+        let problem = response.problem(404);
+        assert_eq!(problem["meant"], url.as_str(), "{path}");
+        let detail = problem["detail"].as_str().unwrap().to_owned();
         let kind = match there {
             "faqs" => "FAQ",
             other => other.trim_end_matches('s'),
@@ -168,9 +180,16 @@ async fn a_path_off_by_a_slash_or_letter_case_or_the_bare_version_is_a_404_namin
             problem["detail"],
             format!("no resource at `{path}`; did you mean `{meant}`?")
         );
+        assert_eq!(problem["meant"], meant.as_str(), "{path}");
     }
+    // The URL meant keeps the request's query, and answers it.
+    let problem = app.get("/V1/Search?q=massage").await.problem(404);
+    assert_eq!(problem["meant"], "/v1/search?q=massage");
+    let found = app.get("/v1/search?q=massage").await;
+    assert_eq!(found.status, 200);
     let problem = app.get("/v2/articles/").await.problem(404);
     assert_eq!(problem["detail"], "no resource at `/v2/articles/`");
+    assert!(problem.get("meant").is_none(), "{problem}");
 }
 
 #[actix_web::test]

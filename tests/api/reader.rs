@@ -165,6 +165,24 @@ async fn a_broken_link_to_a_reader_page_is_a_page_saying_what_is_wrong() {
         "{html}"
     );
     assert!(html.contains(r#"<a href="/">Every article</a>"#), "{html}");
+    // Nothing near it: no page is offered.
+    assert!(!html.contains("Go to"), "{html}");
+    // A slug one letter off: the page it meant, as a link to follow.
+    let typo = app
+        .request_with(
+            "GET",
+            "/articles/deep-tissue-massage-for-back-pian",
+            &browser,
+        )
+        .await;
+    assert_eq!(typo.status, 404);
+    let html = String::from_utf8_lossy(&typo.body);
+    assert!(
+        html.contains(&format!(
+            r#"<p>Go to <a href="/articles/{SLUG}">/articles/{SLUG}</a></p>"#
+        )),
+        "{html}"
+    );
     let mistyped = app
         .request_with("GET", "/articles/Deep-Tissue", &browser)
         .await;

@@ -1724,6 +1724,15 @@ export interface components {
              */
             instance: string;
             /**
+             * @description For a 404 that is a near miss, the URL to follow instead: the
+             *     request's own, its query kept, with what was off put right (a slug
+             *     or a part's id a typo away, a part asked for by its position or
+             *     among another kind, a path with a slash or letter case off). Absent
+             *     otherwise.
+             * @example /v1/articles/deep-tissue-massage-for-back-pain/benefits
+             */
+            meant?: string;
+            /**
              * Format: int32
              * @description The HTTP status code.
              * @example 404
