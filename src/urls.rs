@@ -20,6 +20,15 @@ pub const ARTICLES: &str = articles!();
 pub const INDEX: &str = "/";
 /// The JSON API's version prefix; not a resource itself.
 pub const API_ROOT: &str = "/v1";
+/// `path` with `query` (as the request sent it), if there is one.
+pub fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
 /// Whether `path` is the JSON API's (under `/v1`), not a page's.
 pub fn is_api(path: &str) -> bool {
     path.strip_prefix(API_ROOT)

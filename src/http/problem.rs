@@ -22,6 +22,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::edge;
+use crate::urls;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -95,7 +96,7 @@ impl Meant {
     /// the change has nothing to change (no segment after `articles`).
     pub fn url(&self, path: &str, query: &str) -> Option<String> {
         let mut segments: Vec<&str> = path.split('/').collect();
-        let path = match self {
+        let meant = match self {
             Self::Slug(slug) => {
                 let at = segments.iter().position(|s| *s == "articles")? + 1;
                 *segments.get_mut(at)? = slug;
@@ -105,13 +106,9 @@ impl Meant {
                 *segments.last_mut()? = id;
                 segments.join("/")
             }
-            Self::Path(path) => path.clone(),
+            Self::Path(meant) => meant.clone(),
         };
-        Some(if query.is_empty() {
-            path
-        } else {
-            format!("{path}?{query}")
-        })
+        Some(urls::with_query(&meant, query))
     }
 }
 

@@ -187,13 +187,8 @@ pub async fn fallback(
 
 /// A permanent redirect to `path`, keeping the query string.
 fn moved_to(path: &str, query: &str) -> HttpResponse {
-    let location = if query.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{query}")
-    };
     HttpResponse::PermanentRedirect()
-        .insert_header((header::LOCATION, location))
+        .insert_header((header::LOCATION, urls::with_query(path, query)))
         .finish()
 }
 
