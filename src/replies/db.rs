@@ -14,7 +14,9 @@
 //! file fails (I/O, read-only, corrupt) or is no longer the file at the
 //! configured path (deleted or replaced: checked by device and inode) is
 //! replaced by a new one, so that a 202 always means the reply is on disk
-//! where the operator looks for it.
+//! where the operator looks for it. The new pool opens no connection until
+//! the old one is closed, and work that failed on the old one without
+//! writing anything runs once more on the new one.
 
 use std::{
     path::{Path, PathBuf},
@@ -139,6 +141,11 @@ pub struct Database {
 /// A pool, and what is known about the database behind it.
 struct Live {
     pool: Pool,
+    /// The pool this one replaced: it is closed before this one opens a
+    /// connection. SQLite shares one lock and WAL index per file among a
+    /// process's connections, so a connection opened while an old
+    /// read-only one is still open would be read-only too.
+    replaced: Option<Pool>,
     /// Set once the migrations have run; until then each use tries again.
     migrated: tokio::sync::OnceCell<()>,
     /// Set once its migrations have run: the SQLite file this pool opened
@@ -147,9 +154,10 @@ struct Live {
 }
 
 impl Live {
-    fn new(pool: Pool) -> Self {
+    fn new(pool: Pool, replaced: Option<Pool>) -> Self {
         Self {
             pool,
+            replaced,
             migrated: tokio::sync::OnceCell::new(),
             opened: OnceLock::new(),
         }
@@ -198,6 +206,9 @@ impl FileId {
     }
 }
 
+/// SQLite's primary result code for a write to a database opened read-only.
+const SQLITE_READONLY: i32 = 8;
+
 /// What a database error says about the connection it came from.
 #[derive(Debug, PartialEq, Eq)]
 enum Failure {
@@ -223,22 +234,33 @@ impl Failure {
             | sqlx::Error::Tls(_)
             | sqlx::Error::Protocol(_)
             | sqlx::Error::WorkerCrashed => Self::Unreachable,
-            sqlx::Error::Database(error) => {
-                // SQLite reports its (extended) result code; the low byte is
-                // the primary code. PostgreSQL's SQLSTATEs are not numbers.
-                let primary = error
-                    .code()
-                    .and_then(|code| code.parse::<i32>().ok())
-                    .map(|code| code & 0xff);
-                match primary {
-                    // SQLITE_READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB
-                    Some(8 | 10 | 11 | 13 | 14 | 26) => Self::BrokenFile,
-                    _ => Self::Query,
-                }
-            }
-            _ => Self::Query,
+            error => match sqlite_code(error) {
+                // SQLITE_READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB
+                Some(SQLITE_READONLY | 10 | 11 | 13 | 14 | 26) => Self::BrokenFile,
+                _ => Self::Query,
+            },
         }
     }
+
+    /// Whether `error` says that nothing was written, so that the same
+    /// work may run again on another pool: the pool was closed before a
+    /// connection was had (it was replaced), or the connection had opened
+    /// a SQLite file it could not write (it was read-only then; SQLite
+    /// does not open it again when it is writable).
+    fn retry(error: &sqlx::Error) -> bool {
+        matches!(error, sqlx::Error::PoolClosed) || sqlite_code(error) == Some(SQLITE_READONLY)
+    }
+}
+
+/// SQLite's primary result code for `error`: SQLite reports its extended
+/// code, whose low byte is the primary one. PostgreSQL's SQLSTATEs are not
+/// numbers.
+fn sqlite_code(error: &sqlx::Error) -> Option<i32> {
+    let sqlx::Error::Database(error) = error else {
+        return None;
+    };
+    let code = error.code()?.parse::<i32>().ok()?;
+    Some(code & 0xff)
 }
 
 #[derive(Clone)]
@@ -247,35 +269,59 @@ enum Pool {
     Postgres(PgPool),
 }
 
+impl Pool {
+    /// Closes the pool: at once for idle connections, and for the others as
+    /// they come back.
+    async fn close(&self) {
+        match self {
+            Self::Sqlite(pool) => pool.close().await,
+            Self::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
 /// Runs `$body` (a `Result<_, sqlx::Error>`) with `$pool` bound to
 /// whichever pool is live and `$begin` to the statement that opens a write
 /// transaction on it, after [`Database::live`]; a failure is settled by
 /// [`Database::failed`] as `$doing`. SQLite's `BEGIN IMMEDIATE` takes the
 /// write lock up front, so a transaction that reads before it writes waits
 /// for other writers instead of failing.
+///
+/// A failure that wrote nothing and came from a pool since replaced (see
+/// [`Database::may_retry`]) runs `$body` once more on the new pool: a request
+/// should not answer 503 for a pool that is already put right.
 macro_rules! on_pool {
     ($db:expr, $doing:expr, |$pool:ident, $begin:ident| $body:expr) => {{
-        let live = $db.live().await?;
-        let result = match &live.pool {
-            Pool::Sqlite($pool) => {
-                #[allow(unused_variables)]
-                let $begin = "BEGIN IMMEDIATE";
-                async { $body }.instrument(db_span($doing, "sqlite")).await
+        let mut retried = false;
+        loop {
+            let live = $db.live().await?;
+            let result = match &live.pool {
+                Pool::Sqlite($pool) => {
+                    #[allow(unused_variables)]
+                    let $begin = "BEGIN IMMEDIATE";
+                    async { $body }.instrument(db_span($doing, "sqlite")).await
+                }
+                Pool::Postgres($pool) => {
+                    #[allow(unused_variables)]
+                    let $begin = "BEGIN";
+                    async { $body }
+                        .instrument(db_span($doing, "postgresql"))
+                        .await
+                }
+            };
+            match result {
+                Ok(value) => {
+                    $db.up();
+                    break Ok((live, value));
+                }
+                Err(error) => {
+                    let settled = $db.failed(&live, $doing, &error);
+                    if retried || !$db.may_retry(&live, &error) {
+                        break Err(settled);
+                    }
+                    retried = true;
+                }
             }
-            Pool::Postgres($pool) => {
-                #[allow(unused_variables)]
-                let $begin = "BEGIN";
-                async { $body }
-                    .instrument(db_span($doing, "postgresql"))
-                    .await
-            }
-        };
-        match result {
-            Ok(value) => {
-                $db.up();
-                Ok((live, value))
-            }
-            Err(error) => Err($db.failed(&live, $doing, &error)),
         }
     }};
 }
@@ -444,7 +490,7 @@ impl Database {
             ));
         };
         Ok(Self {
-            live: ArcSwap::from_pointee(Live::new(pool)),
+            live: ArcSwap::from_pointee(Live::new(pool, None)),
             file,
             down_until: AtomicI64::new(0),
             display: redact(url),
@@ -507,6 +553,14 @@ impl Database {
         let migrated = live
             .migrated
             .get_or_try_init(|| async {
+                if let Some(replaced) = &live.replaced {
+                    // Bounded: a connection kept out of the old pool must
+                    // not keep this one shut.
+                    let closed = tokio::time::timeout(ACQUIRE_TIMEOUT, replaced.close()).await;
+                    if closed.is_err() {
+                        tracing::warn!(database = %self.display, "the replaced pool did not close in time");
+                    }
+                }
                 match &live.pool {
                     Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
                     Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
@@ -557,6 +611,12 @@ impl Database {
         Err(unavailable(seconds_up(left)))
     }
 
+    /// Whether work that failed with `error` on `live` may run again: it
+    /// wrote nothing, and `live` has been replaced by a new pool since.
+    fn may_retry(&self, live: &Arc<Live>, error: &sqlx::Error) -> bool {
+        Failure::retry(error) && !Arc::ptr_eq(&self.live.load(), live)
+    }
+
     /// Records that the database answered.
     fn up(&self) {
         if self.down_until.load(Ordering::Relaxed) != 0 {
@@ -589,14 +649,12 @@ impl Database {
     /// Replaces `live` (unless another request did already) with a new pool
     /// on the same file; the old one closes as its connections come back.
     fn replace(&self, live: &Arc<Live>, file: &SqliteFile) {
-        let fresh = Arc::new(Live::new(file.open()));
+        let fresh = Arc::new(Live::new(file.open(), Some(live.pool.clone())));
         let previous = self.live.compare_and_swap(live, fresh);
         if Arc::ptr_eq(&previous, live) {
             self.approved_changed();
-            match live.pool.clone() {
-                Pool::Sqlite(old) => tokio::spawn(async move { old.close().await }),
-                Pool::Postgres(old) => tokio::spawn(async move { old.close().await }),
-            };
+            let old = live.pool.clone();
+            tokio::spawn(async move { old.close().await });
         }
     }
 

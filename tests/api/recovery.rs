@@ -52,7 +52,7 @@ fn chmod(dir: &Path, file_mode: u32, dir_mode: u32) {
 
 #[cfg(unix)]
 #[actix_web::test]
-async fn sqlite_recovers_within_seconds_once_read_only_files_are_writable_again() {
+async fn sqlite_stores_every_reply_once_read_only_files_are_writable_again() {
     let dir = tempfile::tempdir().unwrap();
     chmod(dir.path(), 0o666, 0o777); // the server may run as another user
     let url = format!("sqlite://{}", dir.path().join("replies.db").display());
@@ -74,16 +74,14 @@ async fn sqlite_recovers_within_seconds_once_read_only_files_are_writable_again(
     assert_eq!(status, 503);
     assert!(retry_after.is_some(), "a 503 says when to try again");
 
-    // Writable again: within a few seconds every post is stored.
+    // Meanwhile the server's background work (it looks at the outbox every
+    // 250 ms) opens connections, which SQLite opens read-only and keeps so.
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+
+    // Writable again: from the first post on, every post is stored, the
+    // ones that find a read-only connection too.
     chmod(dir.path(), 0o666, 0o777);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while post(&client, server.port, "probe").await.0 != 202 {
-        assert!(
-            Instant::now() < deadline,
-            "no 202 within 5 s of the files being writable"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-    }
+    assert_eq!(post(&client, server.port, "first").await.0, 202);
     let posts = (0..40).map(|n| {
         let client = client.clone();
         async move { post(&client, server.port, &format!("after {n}")).await.0 }
