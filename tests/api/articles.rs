@@ -1,4 +1,4 @@
-use crate::helpers::{Backend, SLUG, spawn_app, spawn_replies_app};
+use crate::helpers::{Backend, SLUG, client, spawn_app, spawn_replies_app};
 
 #[actix_web::test]
 async fn the_article_list_shows_the_source_article() {
@@ -141,7 +141,7 @@ async fn every_link_of_the_index_answers() {
     for wanted in ["search", "sync", "bundle", "events", "jsonld", "page"] {
         assert!(links.contains_key(wanted), "the index links {wanted}");
     }
-    let client = awc::Client::default();
+    let client = client();
     for (relation, template) in links {
         let path = fill_in(template.as_str().expect("a link is a string"));
         // Only the head of the response: the events never end.

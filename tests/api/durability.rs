@@ -3,13 +3,13 @@
 //! is stored exactly once. On SQLite, and on PostgreSQL when
 //! `RELIEF_TEST_DATABASE_URL` is set.
 
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Backend, MODERATOR_TOKEN, SLUG, ServerProcess, TestDatabase, skipped_without_postgres,
+    Backend, MODERATOR_TOKEN, SLUG, ServerProcess, TestDatabase, client, skipped_without_postgres,
     tokens_file,
 };
 
@@ -36,9 +36,7 @@ async fn killed_mid_flight_loses_no_acknowledged_reply(backend: Backend) {
     };
     let (_tokens_dir, tokens) = tokens_file();
     let mut server = start(&database, &tokens);
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .finish();
+    let client = client();
     let url = format!(
         "http://127.0.0.1:{}/v1/articles/{SLUG}/replies",
         server.port

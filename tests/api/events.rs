@@ -10,7 +10,7 @@ use serde_json::json;
 use relief_api::config::Config;
 use sqlx::Connection as _;
 
-use crate::helpers::{Backend, SLUG, TestApp, spawn_app_with, spawn_replies_app};
+use crate::helpers::{Backend, SLUG, TestApp, client, spawn_app_with, spawn_replies_app};
 
 /// Reads the stream until its text holds `needle`; returns all it read.
 pub(crate) async fn read_until<S, E>(stream: &mut S, needle: &str) -> String
@@ -41,7 +41,7 @@ fn approved_frame(text: &str) -> &str {
 #[actix_web::test]
 async fn a_listener_sees_a_reply_approved_as_it_happens_and_never_a_pending_one() {
     let app = spawn_replies_app(Backend::Sqlite).await.unwrap();
-    let client = awc::Client::default();
+    let client = client();
     let mut stream = client
         .get(format!("{}/v1/events", app.address))
         .send()
@@ -274,7 +274,7 @@ async fn shown(app: &TestApp, email: &str, body: &str) -> (i64, String) {
 /// What a front end that listened all along (from the outbox's start)
 /// has heard once `needle` comes.
 async fn heard_from_the_start(app: &TestApp, needle: &str) -> String {
-    let mut stream = awc::Client::default()
+    let mut stream = client()
         .get(format!("{}/v1/events", app.address))
         .insert_header(("last-event-id", "0"))
         .send()

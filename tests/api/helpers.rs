@@ -89,6 +89,21 @@ impl Reply {
     }
 }
 
+/// An HTTP client as the tests use it: it waits up to 30 s for an answer
+/// (a debug build on a busy machine is slow), and keeps an idle connection
+/// for less than the server does (actix-web's 5 s). awc keeps one 15 s by
+/// default and does not retry: a request sent on a connection the server
+/// is closing at that moment failed with `Disconnected` when a starved test
+/// paused between two requests. It follows no redirect: a test sees what
+/// the server answered.
+pub fn client() -> awc::Client {
+    awc::Client::builder()
+        .connector(awc::Connector::new().conn_keep_alive(Duration::from_secs(2)))
+        .timeout(Duration::from_secs(30))
+        .disable_redirects()
+        .finish()
+}
+
 /// Starts the app on the embedded content.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Config::default()).await
@@ -115,10 +130,7 @@ async fn spawn_app_keeping(
         address: format!("http://127.0.0.1:{port}"),
         port,
         reloader,
-        client: awc::Client::builder()
-            .disable_redirects()
-            .timeout(Duration::from_secs(30))
-            .finish(),
+        client: client(),
         _keep: keep,
     }
 }

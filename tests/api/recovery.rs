@@ -12,7 +12,7 @@ use serde_json::json;
 
 use relief_api::config::Config;
 
-use crate::helpers::{SLUG, ServerProcess, TestApp, spawn_app_with, tokens_file};
+use crate::helpers::{SLUG, ServerProcess, TestApp, client, spawn_app_with, tokens_file};
 
 fn replies_url(port: u16) -> String {
     format!("http://127.0.0.1:{port}/v1/articles/{SLUG}/replies")
@@ -57,9 +57,7 @@ async fn sqlite_stores_every_reply_once_read_only_files_are_writable_again() {
     chmod(dir.path(), 0o666, 0o777); // the server may run as another user
     let url = format!("sqlite://{}", dir.path().join("replies.db").display());
     let args = ["--database-url", &url, "--reply-rate-per-minute", "0"];
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .finish();
+    let client = client();
 
     // A database with a reply in it.
     let first = ServerProcess::start_unprivileged(&args);

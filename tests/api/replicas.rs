@@ -11,7 +11,7 @@ use relief_api::config::Config;
 use serde_json::json;
 use sqlx::Connection as _;
 
-use crate::helpers::{ContentDir, SLUG, TestApp, skipped_without_postgres, spawn_replicas};
+use crate::helpers::{ContentDir, SLUG, TestApp, client, skipped_without_postgres, spawn_replicas};
 
 fn replies_path() -> String {
     format!("/v1/articles/{SLUG}/replies")
@@ -207,7 +207,7 @@ async fn a_content_change_recorded_by_one_replica_is_on_the_others_live_stream()
     // Every replica listens to the database for events that others write.
     let mut database = sqlx::postgres::PgListener::connect(&url).await.unwrap();
     database.listen("relief_events").await.unwrap();
-    let mut stream = awc::Client::default()
+    let mut stream = client()
         .get(format!("{}/v1/events", other.address))
         .send()
         .await
