@@ -288,8 +288,8 @@ impl Pool {
 /// for other writers instead of failing.
 ///
 /// A failure that wrote nothing and came from a pool since replaced (see
-/// [`Database::may_retry`]) runs `$body` once more on the new pool: a request
-/// should not answer 503 for a pool that is already put right.
+/// [`Database::failed_or_again`]) runs `$body` once more on the new pool: a
+/// request should not answer 503 for a pool that is already put right.
 macro_rules! on_pool {
     ($db:expr, $doing:expr, |$pool:ident, $begin:ident| $body:expr) => {{
         let mut retried = false;
@@ -314,13 +314,10 @@ macro_rules! on_pool {
                     $db.up();
                     break Ok((live, value));
                 }
-                Err(error) => {
-                    let settled = $db.failed(&live, $doing, &error);
-                    if retried || !$db.may_retry(&live, &error) {
-                        break Err(settled);
-                    }
-                    retried = true;
-                }
+                Err(error) => match $db.failed_or_again(&live, $doing, &error, retried) {
+                    Some(settled) => break Err(settled),
+                    None => retried = true,
+                },
             }
         }
     }};
@@ -611,12 +608,6 @@ impl Database {
         Err(unavailable(seconds_up(left)))
     }
 
-    /// Whether work that failed with `error` on `live` may run again: it
-    /// wrote nothing, and `live` has been replaced by a new pool since.
-    fn may_retry(&self, live: &Arc<Live>, error: &sqlx::Error) -> bool {
-        Failure::retry(error) && !Arc::ptr_eq(&self.live.load(), live)
-    }
-
     /// Records that the database answered.
     fn up(&self) {
         if self.down_until.load(Ordering::Relaxed) != 0 {
@@ -679,7 +670,35 @@ impl Database {
     /// Logs a database failure with what was being done, settles what it
     /// says about the database, and answers 503.
     fn failed(&self, live: &Arc<Live>, doing: &str, error: &sqlx::Error) -> ReplyError {
+        self.log_failed(doing, error);
+        self.settle(live, error)
+    }
+
+    fn log_failed(&self, doing: &str, error: &sqlx::Error) {
         tracing::error!(database = %self.display, "replies database: {doing} failed: {error}");
+    }
+
+    /// [`Self::failed`], unless the work wrote nothing and `live` has been
+    /// replaced by a new pool (by this failure or before it), and it has not
+    /// `retried` yet: then `None`, and it may run once more on the new pool.
+    fn failed_or_again(
+        &self,
+        live: &Arc<Live>,
+        doing: &str,
+        error: &sqlx::Error,
+        retried: bool,
+    ) -> Option<ReplyError> {
+        let settled = self.settle(live, error);
+        if retried || !Failure::retry(error) || Arc::ptr_eq(&self.live.load(), live) {
+            self.log_failed(doing, error);
+            return Some(settled);
+        }
+        tracing::warn!(database = %self.display, "replies database: {doing} found its pool replaced ({error}); running it on the new one");
+        None
+    }
+
+    /// Settles what a failure says about the database, and answers 503.
+    fn settle(&self, live: &Arc<Live>, error: &sqlx::Error) -> ReplyError {
         match Failure::of(error) {
             Failure::Unreachable => {
                 let until = now_millis() + i64::try_from(DOWN_FOR.as_millis()).unwrap_or(0);
