@@ -113,6 +113,17 @@ pub struct Config {
         default_value_t = 5
     )]
     pub client_timeout: u64,
+    /// Seconds an idle connection is kept open for the client's next request;
+    /// `0` closes each connection after its response. Behind a load balancer
+    /// that reuses connections, make it longer than the balancer's own idle
+    /// timeout. A stop does not wait for idle connections.
+    #[arg(
+        long,
+        env = "RELIEF_KEEP_ALIVE",
+        value_name = "SECONDS",
+        default_value_t = defaults::KEEP_ALIVE
+    )]
+    pub keep_alive: u64,
     /// Seconds a client has to send a request body once its head has come;
     /// a slower one gets a 408 and its connection closed.
     #[arg(
@@ -234,6 +245,9 @@ pub mod defaults {
     pub const RESPONSE_CACHE_BYTES: u64 = 8 << 20;
     pub const MAX_URL_BYTES: usize = 2048;
     pub const MAX_HEADER_BYTES: usize = 16_384;
+    /// actix-web's own: long enough for a page's requests to share one
+    /// connection, short enough that idle clients hold few sockets.
+    pub const KEEP_ALIVE: u64 = 5;
     /// Beside the working directory, so `cargo run` needs no set-up.
     pub const DATABASE_URL: &str = "sqlite://relief-replies.db";
     pub const REPLY_RATE_PER_MINUTE: u32 = 5;
@@ -258,6 +272,7 @@ impl Default for Config {
             max_url_bytes: defaults::MAX_URL_BYTES,
             max_header_bytes: defaults::MAX_HEADER_BYTES,
             client_timeout: 5,
+            keep_alive: defaults::KEEP_ALIVE,
             body_timeout: 10,
             max_content_file_bytes: crate::content::DEFAULT_MAX_FILE_BYTES,
             shutdown_grace_period: 30,
@@ -298,6 +313,7 @@ mod tests {
             ("--watch", "RELIEF_WATCH"),
             ("--log-format", "RELIEF_LOG_FORMAT"),
             ("--max-url-bytes", "RELIEF_MAX_URL_BYTES"),
+            ("--keep-alive", "RELIEF_KEEP_ALIVE"),
             ("--client-timeout", "RELIEF_CLIENT_TIMEOUT"),
             ("--shutdown-grace-period", "RELIEF_SHUTDOWN_GRACE_PERIOD"),
             ("--cors-allowed-origins", "RELIEF_CORS_ALLOWED_ORIGINS"),

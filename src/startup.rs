@@ -3,7 +3,12 @@
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_web::{App, HttpServer, dev::Server, http::header::HeaderValue, web};
+use actix_web::{
+    App, HttpServer,
+    dev::Server,
+    http::{KeepAlive, header::HeaderValue},
+    web,
+};
 use utoipa_actix_web::AppExt;
 
 use crate::{
@@ -397,6 +402,10 @@ fn serve(
             .wrap(edge::EdgeLayer(edge.clone()))
     })
     .client_request_timeout(Duration::from_secs(config.client_timeout))
+    .keep_alive(match config.keep_alive {
+        0 => KeepAlive::Disabled,
+        seconds => KeepAlive::Timeout(Duration::from_secs(seconds)),
+    })
     .shutdown_timeout(config.shutdown_grace_period)
     .listen(listener)?;
     if let Some(workers) = config.workers {

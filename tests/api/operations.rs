@@ -448,6 +448,86 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_0() {
     assert_eq!(status.code(), Some(0));
 }
 
+/// Sends a GET of `/healthz` on `stream` and reads its whole answer (head
+/// and body, by its `content-length`), leaving the connection open.
+fn healthz_on(stream: &mut TcpStream) -> String {
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed before a whole answer: {received:?}");
+        received.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&received);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length: usize = text
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|n| n.trim().parse().ok())
+                .expect("a content-length");
+            if received.len() >= end + 4 + length {
+                return text.into_owned();
+            }
+        }
+    }
+}
+
+/// How long `stream`, idle, stays open before the server closes it (at
+/// most `limit`, then the test fails).
+fn open_while_idle(stream: &mut TcpStream, limit: Duration) -> Duration {
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let idle = std::time::Instant::now();
+    let mut rest = Vec::new();
+    stream
+        .read_to_end(&mut rest)
+        .expect("the server closes the idle connection in time");
+    assert!(rest.is_empty(), "{rest:?}");
+    idle.elapsed()
+}
+
+#[test]
+fn keep_alive_sets_how_long_an_idle_connection_waits_for_the_next_request() {
+    let server = ServerProcess::start(&["--keep-alive", "1"]);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    assert!(healthz_on(&mut stream).starts_with("HTTP/1.1 200"));
+    // The next request may come on the same connection...
+    let answer = healthz_on(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(!answer.contains("connection: close"), "{answer}");
+    // ...for a second of quiet, after which the server closes it (sooner
+    // than actix-web's 5 s default would).
+    let open = open_while_idle(&mut stream, Duration::from_secs(4));
+    assert!(open >= Duration::from_millis(500), "closed after {open:?}");
+
+    // `0`: every answer closes its connection.
+    let server = ServerProcess::start(&["--keep-alive", "0"]);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let answer = healthz_on(&mut stream);
+    assert!(answer.contains("connection: close"), "{answer}");
+    open_while_idle(&mut stream, Duration::from_secs(5));
+}
+
+#[test]
+fn sigterm_does_not_wait_for_connections_kept_alive_idle() {
+    // A load balancer's connections, kept a minute between its requests:
+    // a stop must not wait out the grace period (30 s) for them.
+    let mut server = ServerProcess::start(&["--keep-alive", "60"]);
+    let mut idle = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    assert!(healthz_on(&mut idle).starts_with("HTTP/1.1 200"));
+    server.signal("TERM");
+    let stopping = std::time::Instant::now();
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "stopped after {:?}",
+        stopping.elapsed()
+    );
+    open_while_idle(&mut idle, Duration::from_secs(5));
+}
+
 #[test]
 fn the_healthcheck_subcommand_exits_0_for_a_healthy_server_and_1_otherwise() {
     let server = ServerProcess::start(&[]);
