@@ -16,7 +16,7 @@ use crate::{
     auth::{Moderators, TokensFileError},
     config::Config,
     content::ContentError,
-    events::LatestEvent,
+    events::{LatestEvent, StopSwitch, Stopping},
     http::{
         cache::CachePolicy,
         edge::{self, Edge, Limits},
@@ -321,6 +321,42 @@ fn prepare_replies(replies: &Replies) {
     });
 }
 
+/// Waits for SIGTERM or SIGINT (Ctrl-C), then pulls `stop`, so that live
+/// streams end, and lets actix-web stop gracefully: it stops accepting,
+/// closes idle connections and gives requests in flight the grace period.
+/// Handled here rather than by actix-web, which cannot tell the streams, and
+/// which stops at once, dropping requests in flight, on SIGINT.
+async fn stop_signal(stop: StopSwitch) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                let name = tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                };
+                tracing::info!("{name} received: stopping, within the grace period");
+            }
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::error!(%error, "cannot handle SIGTERM and SIGINT");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tracing::info!("Ctrl-C received: stopping, within the grace period");
+    }
+    stop.pull();
+}
+
 #[allow(clippy::too_many_arguments)] // each is one shared piece, built once
 fn serve(
     config: &Config,
@@ -337,6 +373,8 @@ fn serve(
     let document = openapi::document();
     let methods = web::Data::new(MethodTable::new(&document));
     // An origin that may write may read what it wrote.
+    let (stop, stopping) = Stopping::new();
+    let stopping = web::Data::new(stopping);
     let origins: Vec<String> = config
         .cors_allowed_origins
         .iter()
@@ -376,6 +414,7 @@ fn serve(
             .app_data(content.clone())
             .app_data(history.clone())
             .app_data(events.clone())
+            .app_data(stopping.clone())
             .app_data(metrics.clone())
             .app_data(methods.clone())
             .app_data(spec.clone())
@@ -407,6 +446,7 @@ fn serve(
         seconds => KeepAlive::Timeout(Duration::from_secs(seconds)),
     })
     .shutdown_timeout(config.shutdown_grace_period)
+    .shutdown_signal(stop_signal(stop))
     .listen(listener)?;
     if let Some(workers) = config.workers {
         server = server.workers(workers);

@@ -168,6 +168,39 @@ impl NewEvent {
 #[derive(Debug, Clone)]
 pub struct LatestEvent(pub tokio::sync::watch::Receiver<i64>);
 
+/// Whether the server is stopping. A live stream ends when it is: a stop
+/// waits for the requests in flight, and a stream would hold it for the
+/// whole grace period, then be cut off. Ended, it tells its client to
+/// reconnect (with `Last-Event-ID`), to another replica or the next start.
+#[derive(Debug, Clone)]
+pub struct Stopping(tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// The signal and the switch that gives it.
+    pub fn new() -> (StopSwitch, Self) {
+        let (switch, stopping) = tokio::sync::watch::channel(false);
+        (StopSwitch(switch), Self(stopping))
+    }
+
+    /// Returns once the server is stopping.
+    pub async fn wait(&mut self) {
+        if self.0.wait_for(|stopping| *stopping).await.is_err() {
+            // The switch is gone unpulled: no stop will come through it.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Says the server is stopping, to every [`Stopping`].
+#[derive(Debug)]
+pub struct StopSwitch(tokio::sync::watch::Sender<bool>);
+
+impl StopSwitch {
+    pub fn pull(&self) {
+        self.0.send_replace(true);
+    }
+}
+
 /// An event as stored in the outbox.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredEvent {
@@ -183,6 +216,23 @@ pub struct StoredEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn stopping_comes_when_the_switch_is_pulled_and_never_when_it_is_dropped() {
+        let soon = std::time::Duration::from_millis(50);
+        let (switch, stopping) = Stopping::new();
+        let mut waiting = stopping.clone();
+        assert!(tokio::time::timeout(soon, waiting.wait()).await.is_err());
+        switch.pull();
+        tokio::time::timeout(soon, waiting.wait()).await.unwrap();
+        // A stream opened once the stop has begun ends at once too.
+        let mut late = stopping.clone();
+        tokio::time::timeout(soon, late.wait()).await.unwrap();
+
+        let (switch, mut stopping) = Stopping::new();
+        drop(switch);
+        assert!(tokio::time::timeout(soon, stopping.wait()).await.is_err());
+    }
 
     #[test]
     fn an_event_is_the_standard_webhooks_envelope() {

@@ -22,7 +22,7 @@ use utoipa::IntoParams;
 
 use crate::{
     error::{ApiError, BadRequest, Unavailable},
-    events::{LatestEvent, StoredEvent},
+    events::{LatestEvent, Stopping, StoredEvent},
     replies::Database,
 };
 
@@ -69,6 +69,7 @@ pub async fn event_list(
     start: EventQuery,
     db: web::Data<Database>,
     latest: web::Data<LatestEvent>,
+    stopping: web::Data<Stopping>,
 ) -> Result<HttpResponse, ApiError> {
     let after = match start.after {
         None => db.last_event().await?,
@@ -77,6 +78,7 @@ pub async fn event_list(
     let stream = Stream {
         db: db.into_inner(),
         news: latest.0.clone(),
+        stopping: Stopping::clone(&stopping),
         after,
         opened: false,
         ends: tokio::time::Instant::now() + STREAM_FOR,
@@ -156,6 +158,7 @@ fn event_id(raw: &str) -> Option<i64> {
 struct Stream {
     db: Arc<Database>,
     news: tokio::sync::watch::Receiver<i64>,
+    stopping: Stopping,
     after: i64,
     opened: bool,
     ends: tokio::time::Instant,
@@ -190,6 +193,7 @@ impl Stream {
                     return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), self));
                 }
                 () = tokio::time::sleep_until(self.ends) => return None,
+                () = self.stopping.wait() => return None,
             }
         }
     }

@@ -412,37 +412,41 @@ fn a_stalled_log_reader_slows_no_request_and_sigterm_loses_no_line() {
 }
 
 #[test]
-fn sigterm_lets_a_request_in_flight_finish_then_exits_0() {
+fn sigterm_or_sigint_lets_a_request_in_flight_finish_then_exits_0() {
+    for signal in ["TERM", "INT"] {
+        in_flight_finishes_after(signal);
+    }
+}
+
+/// A request whose body is still to come when `signal` arrives is served
+/// whole, then the server exits 0.
+fn in_flight_finishes_after(signal: &str) {
     let mut server = ServerProcess::start(&[]);
-    // A client that reads a large response slowly keeps it in flight.
+    let body = r#"{"author_name":"Dana","body":"Posted across a stop."}"#;
     let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     stream
-        .write_all(b"GET /openapi.json HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .write_all(
+            format!(
+                "POST /v1/articles/{SLUG}/replies HTTP/1.1\r\nHost: test\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\
+                 Expect: 100-continue\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
         .unwrap();
-    let mut received = Vec::new();
-    let mut chunk = [0u8; 256];
-    while !received.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut chunk).unwrap();
-        assert!(n > 0, "the server closed before sending a head");
-        received.extend_from_slice(&chunk[..n]);
-    }
-    server.signal("TERM");
-    std::thread::sleep(Duration::from_millis(200));
-    stream.read_to_end(&mut received).unwrap();
-    let received_len = received.len();
-
-    let head = String::from_utf8_lossy(&received);
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length: "))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("a content-length");
-    let head_len = head.find("\r\n\r\n").unwrap() + 4;
-    assert!(head.starts_with("HTTP/1.1 200"));
-    assert_eq!(
-        received_len - head_len,
-        length,
-        "the whole body arrived after SIGTERM"
+    // The server has read the head and waits for the body: in flight.
+    let mut continued = [0u8; 25];
+    stream.read_exact(&mut continued).unwrap();
+    assert_eq!(&continued, b"HTTP/1.1 100 Continue\r\n\r\n");
+    server.signal(signal);
+    server.wait_for_log("shutdown", Duration::from_secs(10));
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 202"),
+        "SIG{signal}: {answer:?}"
     );
     let status = server.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
@@ -507,6 +511,42 @@ fn keep_alive_sets_how_long_an_idle_connection_waits_for_the_next_request() {
     let answer = healthz_on(&mut stream);
     assert!(answer.contains("connection: close"), "{answer}");
     open_while_idle(&mut stream, Duration::from_secs(5));
+}
+
+#[test]
+fn a_stop_ends_live_event_streams_at_once_rather_than_wait_for_them() {
+    for signal in ["TERM", "INT"] {
+        let mut server = ServerProcess::start(&[]);
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream
+            .write_all(b"GET /v1/events HTTP/1.1\r\nHost: test\r\n\r\n")
+            .unwrap();
+        let mut received = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !String::from_utf8_lossy(&received).contains("retry: 2000") {
+            let n = stream.read(&mut chunk).unwrap();
+            assert!(n > 0, "the stream closed before it opened");
+            received.extend_from_slice(&chunk[..n]);
+        }
+        server.signal(signal);
+        let stopping = std::time::Instant::now();
+        assert_eq!(server.child.wait().unwrap().code(), Some(0));
+        assert!(
+            stopping.elapsed() < Duration::from_secs(10),
+            "SIG{signal}: stopped after {:?}, waiting for the stream",
+            stopping.elapsed()
+        );
+        // The stream ended as a stream ends (its last, empty chunk): the
+        // client's EventSource reconnects, rather than report an error.
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream.read_to_end(&mut received).unwrap();
+        assert!(
+            received.ends_with(b"\r\n0\r\n\r\n"),
+            "SIG{signal}: {received:?}"
+        );
+    }
 }
 
 #[test]
