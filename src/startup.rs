@@ -372,9 +372,9 @@ fn serve(
 ) -> std::io::Result<Server> {
     let document = openapi::document();
     let methods = web::Data::new(MethodTable::new(&document));
-    // An origin that may write may read what it wrote.
     let (stop, stopping) = Stopping::new();
     let stopping = web::Data::new(stopping);
+    // An origin that may write may read what it wrote.
     let origins: Vec<String> = config
         .cors_allowed_origins
         .iter()
