@@ -104,6 +104,22 @@ pub fn client() -> awc::Client {
         .finish()
 }
 
+/// Whether `error` is the connection closing under a request, before any
+/// answer: not the server's answer, nor its taking too long.
+fn connection_lost(error: &awc::error::SendRequestError) -> bool {
+    use awc::error::{ConnectError, SendRequestError};
+    use std::io::ErrorKind::{BrokenPipe, ConnectionReset, UnexpectedEof};
+    let closed =
+        |io: &std::io::Error| matches!(io.kind(), BrokenPipe | ConnectionReset | UnexpectedEof);
+    match error {
+        SendRequestError::Connect(ConnectError::Disconnected) => true,
+        SendRequestError::Send(io) => closed(io),
+        SendRequestError::Response(actix_web::error::ParseError::Io(io)) => closed(io),
+        SendRequestError::Response(actix_web::error::ParseError::Incomplete) => true,
+        _ => false,
+    }
+}
+
 /// Starts the app on the embedded content.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Config::default()).await
@@ -370,17 +386,28 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> Reply {
-        let method = method.parse().expect("a method");
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.address));
-        for (name, value) in headers {
-            request = request.append_header((*name, *value));
-        }
-        let mut response = request
-            .send_body(body.into())
-            .await
-            .expect("the server answers");
+        let method: actix_web::http::Method = method.parse().expect("a method");
+        let body = body.into();
+        let mut retried = false;
+        let mut response = loop {
+            let mut request = self
+                .client
+                .request(method.clone(), format!("{}{path}", self.address));
+            for (name, value) in headers {
+                request = request.append_header((*name, *value));
+            }
+            match request.send_body(Bytes::clone(&body)).await {
+                Ok(response) => break response,
+                // The server closed a kept-alive connection as the request
+                // went out on it (a starved test paused past its idle
+                // time): as RFC 9112 (9.3.1) lets a client, an idempotent
+                // request is sent again, once, on a new connection.
+                Err(error) if !retried && method.is_idempotent() && connection_lost(&error) => {
+                    retried = true;
+                }
+                Err(error) => panic!("the server answers: {error:?}"),
+            }
+        };
         let body = response.body().limit(10 << 20).await.expect("a whole body");
         Reply {
             status: response.status(),
