@@ -12,6 +12,7 @@ use super::params::{NoQuery, path_param};
 use crate::{
     auth::Moderator,
     error::{ApiError, BadRequest, Unauthorized, Unavailable},
+    http::cache::Caching,
     replies::{AuthorEmail, AuthorReplies, Database, Erasure},
 };
 
@@ -34,19 +35,23 @@ use crate::{
 )]
 #[route("", method = "GET", method = "HEAD")]
 pub async fn moderation_author_reply_list(
+    req: HttpRequest,
     _: Moderator,
     db: web::Data<Database>,
     path: AuthorPath,
     _: NoQuery,
 ) -> Result<HttpResponse, ApiError> {
     let items = db.by_author(path.email.as_str()).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(AuthorReplies {
+    // As every moderation read: with an ETag, stored by no cache.
+    Ok(super::dynamic_json(
+        &req,
+        &AuthorReplies {
             email: path.email.to_string(),
             total: items.len(),
             items,
-        }))
+        },
+        Caching::Revalidate(super::PRIVATE),
+    ))
 }
 
 /// Erase a person's replies

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, SLUG, TestApp, form_token, spawn_replies_app};
+use crate::helpers::{Backend, MODERATOR_TOKEN, SLUG, TestApp, form_token, spawn_replies_app};
 
 fn replies_path() -> String {
     format!("/v1/articles/{SLUG}/replies")
@@ -324,7 +324,17 @@ async fn a_person_gets_every_reply_they_sent_then_has_them_erased() {
         )
         .await;
     assert_eq!(export.status, 200);
-    assert_eq!(export.header("cache-control"), Some("no-store"));
+    assert_eq!(export.header("cache-control"), Some("private, no-store"));
+    // As every moderation read, it has an ETag that a 304 answers.
+    let auth = format!("Bearer {MODERATOR_TOKEN}");
+    let unchanged = app
+        .request_with(
+            "GET",
+            "/v1/moderation/authors/dana@example.com/replies",
+            &[("authorization", &auth), ("if-none-match", export.etag())],
+        )
+        .await;
+    assert_eq!(unchanged.status, 304);
     let export = export.json();
     assert_eq!(export["total"], 2);
     let bodies: Vec<&str> = export["items"]
