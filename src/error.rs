@@ -343,6 +343,15 @@ pub struct NotFound(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct NotAcceptable(pub Problem);
 
+/// The `Range` asked for starts past the end of the representation;
+/// `Content-Range` gives its length.
+#[derive(utoipa::ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Content-Range" = String, description = "`bytes */LENGTH`: the representation's length in bytes."))
+)]
+pub struct RangeNotSatisfiable(pub Problem);
+
 /// The URL is longer than `--max-url-bytes`.
 #[derive(utoipa::ToResponse)]
 #[response(content_type = "application/problem+json")]

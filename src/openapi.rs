@@ -18,8 +18,8 @@ use crate::{
     content::Slug,
     error::{
         BadRequest, Conflict, Forbidden, Gone, HeadersTooLarge, InternalError, NotAcceptable,
-        NotFound, PayloadTooLarge, Problem, RequestTimeout, SearchUnavailable, SyncUnavailable,
-        TokenRefused, TooManyRequests, Unauthorized, Unavailable, Unprocessable,
+        NotFound, PayloadTooLarge, Problem, RangeNotSatisfiable, RequestTimeout, SearchUnavailable,
+        SyncUnavailable, TokenRefused, TooManyRequests, Unauthorized, Unavailable, Unprocessable,
         UnsupportedMediaType, UriTooLong,
     },
     events::{ContentEvent, EventType, RemovedReplyEvent, ReplyEvent},
@@ -54,7 +54,7 @@ reply ids are positive integers.",
     components(
         schemas(Problem, Slug, EventType, ContentEvent, ReplyEvent, RemovedReplyEvent),
         responses(
-            BadRequest, NotAcceptable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge, RequestTimeout, Forbidden,
+            BadRequest, NotAcceptable, RangeNotSatisfiable, NotFound, UriTooLong, HeadersTooLarge, PayloadTooLarge, RequestTimeout, Forbidden,
             UnsupportedMediaType, Unprocessable, Conflict, Unauthorized, TooManyRequests, Unavailable,
             SearchUnavailable, InternalError, Gone, SyncUnavailable, TokenRefused
         )
@@ -298,11 +298,6 @@ impl Modify for ModeratorToken {
     }
 }
 
-/// Documents the refusals every operation may answer before routing (see
-/// `http::edge::EdgeLayer`), the 403 of every one that writes (a browser
-/// on an origin not in `--write-origins`) and the 408 of every one that
-/// reads a body (see `routes::params::BodyDeadline`): one rule each, stated
-/// once.
 /// The webhooks (OpenAPI 3.1's `webhooks`): one POST per event type, as
 /// `--webhooks-file` endpoints receive it, Standard Webhooks headers and all.
 struct Webhooks;
@@ -403,6 +398,11 @@ impl Modify for Webhooks {
     }
 }
 
+/// Documents the refusals every operation may answer before routing (see
+/// `http::edge::EdgeLayer`), the 403 of every one that writes (a browser
+/// on an origin not in `--write-origins`) and the 408 of every one that
+/// reads a body (see `routes::params::BodyDeadline`): one rule each, stated
+/// once.
 struct Refusals;
 
 impl Modify for Refusals {

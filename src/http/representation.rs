@@ -38,6 +38,7 @@ use super::{
     conditional::{IfModifiedSince, none_match},
     negotiation::{Coding, accepts, negotiate},
     problem,
+    range::{self, RangeRequest, Requested},
 };
 
 /// Bodies smaller than this are served as they are: they fit in one TCP
@@ -217,6 +218,13 @@ impl Representation {
         hex
     }
 
+    /// Whether `tag` is the entity tag of this representation in any coding.
+    fn names(&self, tag: &[u8]) -> bool {
+        [Coding::Identity, Coding::Gzip, Coding::Br]
+            .into_iter()
+            .any(|coding| self.etag_bytes(coding).as_bytes() == tag)
+    }
+
     /// The entity tag, formatted on the stack: this runs on every request.
     fn etag_bytes(&self, coding: Coding) -> EtagBuf {
         let mut buf = EtagBuf {
@@ -248,13 +256,28 @@ impl Representation {
         content_type: &'static str,
         caching: Caching,
     ) -> HttpResponse {
-        self.respond_full(req, content_type, caching, None, IfModifiedSince::default())
+        let since = IfModifiedSince::default();
+        self.respond_full(req, content_type, caching, None, since, None)
+    }
+
+    /// [`Self::respond`] for a resource that serves byte ranges: also 206
+    /// with the one range `range` asks for, 416 when it starts past the end.
+    pub fn respond_ranged(
+        &self,
+        req: &HttpRequest,
+        content_type: &'static str,
+        caching: Caching,
+        range: &RangeRequest,
+    ) -> HttpResponse {
+        let since = IfModifiedSince::default();
+        self.respond_full(req, content_type, caching, None, since, Some(range))
     }
 
     /// [`Self::respond`] for a resource with a modification date:
     /// sends `Last-Modified`, and answers `since` (`If-Modified-Since`) with 304 when
     /// the resource is no newer (only when there is no `If-None-Match`,
-    /// which takes precedence, RFC 9110 13.2.2).
+    /// which takes precedence, RFC 9110 13.2.2). `range` is given by a
+    /// resource that serves byte ranges (and says so with `Accept-Ranges`).
     pub fn respond_full(
         &self,
         req: &HttpRequest,
@@ -262,6 +285,7 @@ impl Representation {
         caching: Caching,
         last_modified: Option<SystemTime>,
         since: IfModifiedSince,
+        range: Option<&RangeRequest>,
     ) -> HttpResponse {
         let (cache_control, cacheable) = match caching {
             Caching::Content => (CachePolicy::of(req), true),
@@ -276,7 +300,15 @@ impl Representation {
                 ),
             );
         }
-        let Some(coding) = negotiate(headers, self.compressed.is_some()) else {
+        let ranges = range.is_some();
+        // A range is cut from the uncompressed body (see `range`): asked for
+        // by a client that refuses that body, the whole is sent instead.
+        let range = range.filter(|range| range.asks() && negotiate(headers, false).is_some());
+        let coding = match range {
+            Some(_) => Some(Coding::Identity),
+            None => negotiate(headers, self.compressed.is_some()),
+        };
+        let Some(coding) = coding else {
             return problem::refusal(
                 StatusCode::NOT_ACCEPTABLE,
                 "no acceptable content coding: this resource is available as identity, gzip or br",
@@ -289,10 +321,35 @@ impl Representation {
         } else {
             last_modified.is_some_and(|modified| since.not_modified(modified))
         };
-        let mut response = if not_modified {
-            HttpResponse::NotModified()
+        // The body, and which of its bytes are asked for: a 304 needs neither.
+        let (body, requested) = if not_modified {
+            (Bytes::new(), Requested::Whole)
         } else {
-            HttpResponse::Ok()
+            let body = self.variant(coding).expect("negotiated codings exist");
+            let requested = range.map_or(Requested::Whole, |range| {
+                range.of(|tag| self.names(tag), body.len() as u64)
+            });
+            (body, requested)
+        };
+        let mut response = match requested {
+            Requested::Whole if not_modified => HttpResponse::NotModified(),
+            Requested::Whole => HttpResponse::Ok(),
+            Requested::Part { .. } => HttpResponse::PartialContent(),
+            Requested::Unsatisfiable => {
+                let mut refusal = problem::refusal(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    format!(
+                        "the range asked for starts past the end of this representation, \
+                         which is {} bytes long",
+                        body.len()
+                    ),
+                );
+                refusal.headers_mut().insert(
+                    header::CONTENT_RANGE,
+                    range::unsatisfied_range(body.len() as u64),
+                );
+                return refusal;
+            }
         };
         set(
             &mut response,
@@ -321,7 +378,25 @@ impl Representation {
                 HeaderValue::from_static(coding.name()),
             );
         }
-        let body = self.variant(coding).expect("negotiated codings exist");
+        if ranges {
+            set(
+                &mut response,
+                header::ACCEPT_RANGES,
+                HeaderValue::from_static("bytes"),
+            );
+        }
+        let body = match requested {
+            Requested::Part { first, last } => {
+                set(
+                    &mut response,
+                    header::CONTENT_RANGE,
+                    range::content_range(first, last, body.len() as u64),
+                );
+                // Both ends are within the body: `Requested` says so.
+                body.slice(first as usize..=last as usize)
+            }
+            _ => body,
+        };
         response.content_type(content_type).body(body)
     }
 }

@@ -162,7 +162,8 @@ impl ResponseCache {
     /// the content generation, the URL and the keyed headers, each field
     /// length-prefixed so that no two requests share a key. A request that
     /// repeats a keyed header is not cached (legal, rare, and then its key
-    /// would depend on the order of the repeats).
+    /// would depend on the order of the repeats), nor one asking for a
+    /// `Range`: its handler cuts the part from the prepared whole.
     pub fn key(&self, req: &ServiceRequest) -> Option<Key> {
         self.entries.as_ref()?;
         let method = match *req.method() {
@@ -177,6 +178,9 @@ impl ResponseCache {
             if let Some(slot) = KEYED.iter().position(|keyed| keyed == name)
                 && keyed[slot].replace(value).is_some()
             {
+                return None;
+            }
+            if name == header::RANGE {
                 return None;
             }
         }

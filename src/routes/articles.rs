@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 use super::params::{ArticleFilter, ArticleListQuery, ArticlePath, NoQuery, content_query};
 use crate::{
     content::{Article, ArticleSummary},
-    error::{ApiError, BadRequest, NotFound},
-    http::{cache::Caching, conditional::IfModifiedSince},
+    error::{ApiError, BadRequest, NotFound, RangeNotSatisfiable},
+    http::{cache::Caching, conditional::IfModifiedSince, range::RangeRequest},
     store::{Bundle, LiveContent, Page},
 };
 
@@ -164,6 +164,7 @@ pub async fn article_jsonld_view(
         Caching::Content,
         entry.last_modified,
         since,
+        None,
     );
     super::article_headers(&mut response, &store, entry);
     response
@@ -176,23 +177,36 @@ pub async fn article_jsonld_view(
 ///
 /// Returns every article, whole, in every language, in one cacheable
 /// response: an app fetches it once to work offline, then revalidates
-/// with `If-None-Match` (a `304` while nothing changed).
+/// with `If-None-Match` (a `304` while nothing changed). A download cut off
+/// is finished with `Range` (the bytes after those held, counted
+/// uncompressed) and `If-Range` (the `ETag` it came with, in any coding).
 #[utoipa::path(
     get,
     tag = "articles",
+    params(RangeRequest),
     responses(
-        (status = 200, description = "Every article.", body = Bundle),
+        (status = 200, description = "Every article.", body = Bundle,
+            headers(("Accept-Ranges" = String, description = "`bytes`: a part of the body may be asked for with `Range`."))),
+        (status = 206, description = "The one byte range asked for, of the uncompressed body (what a client that decoded a compressed download holds).",
+            headers(
+                ("Content-Range" = String, description = "The bytes sent, first and last counted from 0, and the whole body's length: `bytes 1024-9767/9768`."),
+                ("ETag" = String, description = "The uncompressed body's, as on an uncompressed `200`."),
+            )),
         (status = 400, response = BadRequest),
+        (status = 416, response = RangeNotSatisfiable),
     )
 )]
 #[route("/v1/bundle", method = "GET", method = "HEAD")]
 pub async fn article_bundle(
     req: HttpRequest,
     content: web::Data<LiveContent>,
+    range: RangeRequest,
     _: NoQuery,
 ) -> HttpResponse {
     let store = content.current();
-    let mut response = super::json(&req, &store, store.bundle());
+    let bundle = store.bundle();
+    let mut response = bundle.respond_ranged(&req, "application/json", Caching::Content, &range);
+    super::content_revision(&mut response, &store);
     super::BUNDLE_KEYS.apply(response.headers_mut());
     response
 }

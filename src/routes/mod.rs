@@ -189,10 +189,15 @@ pub const CONTENT_REVISION: HeaderName = HeaderName::from_static("x-content-revi
 /// Answers with a prepared JSON representation of `store` (200, 304 or 406).
 fn json(req: &HttpRequest, store: &Store, representation: &Representation) -> HttpResponse {
     let mut response = representation.respond(req, "application/json", Caching::Content);
+    content_revision(&mut response, store);
+    response
+}
+
+/// Names the content revision `response` was made from.
+fn content_revision(response: &mut HttpResponse, store: &Store) {
     response
         .headers_mut()
         .insert(CONTENT_REVISION, store.revision_header().clone());
-    response
 }
 
 /// Adds `Accept` to the response's `Vary`: for resources that answer
@@ -237,6 +242,7 @@ fn article_json(
         Caching::Content,
         entry.last_modified,
         since,
+        None,
     );
     article_headers(&mut response, store, entry);
     response

@@ -18,6 +18,7 @@ mod limits;
 mod openapi;
 mod operations;
 mod parts;
+mod ranges;
 mod reader;
 mod recovery;
 mod reload;

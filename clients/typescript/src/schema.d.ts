@@ -401,7 +401,9 @@ export interface paths {
          * Fetch every article at once
          * @description Returns every article, whole, in every language, in one cacheable
          *     response: an app fetches it once to work offline, then revalidates
-         *     with `If-None-Match` (a `304` while nothing changed).
+         *     with `If-None-Match` (a `304` while nothing changed). A download cut off
+         *     is finished with `Range` (the bytes after those held, counted
+         *     uncompressed) and `If-Range` (the `ETag` it came with, in any coding).
          */
         get: operations["article_bundle"];
         put?: never;
@@ -2241,6 +2243,20 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The `Range` asked for starts past the end of the representation;
+         *     `Content-Range` gives its length.
+         */
+        RangeNotSatisfiable: {
+            headers: {
+                /** @description `bytes *\/LENGTH`: the representation's length in bytes. */
+                "Content-Range"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body did not arrive within `--body-timeout`; the connection is closed. */
         RequestTimeout: {
             headers: {
@@ -3612,6 +3628,18 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description One byte range of the body: `bytes=0-1023`, `bytes=1024-` (to the
+                 *     end) or `bytes=-500` (the last 500); the answer is `206` with those
+                 *     bytes. Several ranges, or one that cannot be read, get the whole body.
+                 * @example bytes=1024-
+                 */
+                Range?: string | null;
+                /**
+                 * @description The `ETag` of the copy the client holds part of: the `Range` is
+                 *     honoured only while that copy is current, else the whole body is sent.
+                 */
+                "If-Range"?: string | null;
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
                 "If-None-Match"?: string;
             };
@@ -3623,6 +3651,8 @@ export interface operations {
             /** @description Every article. */
             200: {
                 headers: {
+                    /** @description `bytes`: a part of the body may be asked for with `Range`. */
+                    "Accept-Ranges"?: string;
                     /**
                      * @description How caches may reuse the response: content as `--cache-max-age` and `--cache-stale-while-revalidate` say; replies `no-cache` (revalidate each time); moderation `private, no-store`.
                      * @example public, max-age=300, stale-while-revalidate=86400
@@ -3654,11 +3684,23 @@ export interface operations {
                     "application/json": components["schemas"]["Bundle"];
                 };
             };
+            /** @description The one byte range asked for, of the uncompressed body (what a client that decoded a compressed download holds). */
+            206: {
+                headers: {
+                    /** @description The bytes sent, first and last counted from 0, and the whole body's length: `bytes 1024-9767/9768`. */
+                    "Content-Range"?: string;
+                    /** @description The uncompressed body's, as on an uncompressed `200`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             406: components["responses"]["NotAcceptable"];
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
+            416: components["responses"]["RangeNotSatisfiable"];
             431: components["responses"]["HeadersTooLarge"];
         };
     };
