@@ -3,7 +3,7 @@
 
 use actix_web::App;
 use utoipa::{
-    Modify, OpenApi,
+    IntoParams, Modify, OpenApi,
     openapi::{
         self, Ref, RefOr, Required,
         header::{Header, HeaderBuilder},
@@ -23,6 +23,7 @@ use crate::{
         UnsupportedMediaType, UriTooLong,
     },
     events::{ContentEvent, EventType, RemovedReplyEvent, ReplyEvent},
+    http::conditional::IfModifiedSince,
     routes,
 };
 
@@ -490,6 +491,23 @@ fn caching_headers() -> [(&'static str, Header); 3] {
     ]
 }
 
+/// The headers of an article's own resources.
+fn article_headers() -> [(&'static str, Header); 2] {
+    [
+        (
+            "Content-Language",
+            string_header("The language served.", "en"),
+        ),
+        (
+            "Last-Modified",
+            string_header(
+                "From the article's `updated_at`, when it has one.",
+                "Wed, 01 May 2024 00:00:00 GMT",
+            ),
+        ),
+    ]
+}
+
 /// The purge keys of content responses (`http::cache::PurgeKeys`).
 fn purge_headers() -> [(&'static str, Header); 2] {
     const KEYS: &str = "What the response depends on, for a CDN that purges by key: \
@@ -520,7 +538,7 @@ impl Modify for Caching {
             .into_iter()
             .fold(
                 ResponseBuilder::new().description(
-                    "The client's copy (named in `If-None-Match`) is current: no body.",
+                    "The client's copy (named in `If-None-Match`, or dated in `If-Modified-Since` where that is read) is current: no body.",
                 ),
                 |response, (name, header)| response.header(name, header),
             )
@@ -531,7 +549,7 @@ impl Modify for Caching {
             .responses
             .insert("NotModified".into(), RefOr::T(not_modified));
 
-        for item in document.paths.paths.values_mut() {
+        for (path, item) in document.paths.paths.iter_mut() {
             let Some(operation) = item.get.as_mut() else {
                 continue;
             };
@@ -543,20 +561,10 @@ impl Modify for Caching {
             {
                 continue;
             }
-            let if_none_match = ParameterBuilder::new()
-                .name("If-None-Match")
-                .parameter_in(ParameterIn::Header)
-                .required(Required::False)
-                .description(Some(
-                    "Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`.",
-                ))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-                .build();
-            operation
-                .parameters
-                .get_or_insert_with(Vec::new)
-                .push(RefOr::T(if_none_match));
-            let responses = &mut operation.responses.responses;
+            // An article's own resources (not its replies) come in its
+            // languages and carry its date (`routes::article_json`).
+            let of_article = path.starts_with("/v1/articles/{slug}")
+                && !operation.tags.iter().flatten().any(|tag| tag == "replies");
             let content = operation.tags.iter().flatten().any(|tag| {
                 [
                     "articles",
@@ -568,15 +576,38 @@ impl Modify for Caching {
                 ]
                 .contains(&tag.as_str())
             });
+            let if_none_match = ParameterBuilder::new()
+                .name("If-None-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`.",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build();
+            let parameters = operation.parameters.get_or_insert_with(Vec::new);
+            parameters.push(RefOr::T(if_none_match));
+            let since_read = parameters
+                .iter()
+                .any(|p| matches!(p, RefOr::T(p) if p.name == "If-Modified-Since"));
+            if of_article && !since_read {
+                let since = IfModifiedSince::into_params(|| Some(ParameterIn::Header));
+                parameters.extend(since.into_iter().map(RefOr::T));
+            }
+            let responses = &mut operation.responses.responses;
             if let Some(RefOr::T(ok)) = responses.get_mut("200") {
-                ok.headers.extend(
-                    caching_headers().map(|(name, header)| (name.to_owned(), RefOr::T(header))),
-                );
+                let mut headers = caching_headers().to_vec();
                 if content {
-                    ok.headers.extend(
-                        purge_headers().map(|(name, header)| (name.to_owned(), RefOr::T(header))),
-                    );
+                    headers.extend(purge_headers());
                 }
+                if of_article {
+                    headers.extend(article_headers());
+                }
+                ok.headers.extend(
+                    headers
+                        .into_iter()
+                        .map(|(name, header)| (name.to_owned(), RefOr::T(header))),
+                );
             }
             responses.insert(
                 "304".into(),

@@ -63,9 +63,7 @@ pub async fn article_list(
     params(ArticlePath, ArticleQuery, IfModifiedSince),
     responses(
         (status = 200, description = "The whole article.", body = Article, headers(
-            ("Content-Language" = String, description = "The language served."),
             ("Link" = String, description = "The article's other representations (RFC 8288, `rel=\"alternate\"`): its reader page (`text/html`) and its JSON-LD (`application/ld+json`)."),
-            ("Last-Modified" = String, description = "From the article's `updated_at`, when it has one."),
         ), links(
             ("section" = (operation_id = "section_view", parameters(("slug" = "$response.body#/slug"), ("id" = "$response.body#/sections/0/id")), description = "The article's first section.")),
             ("benefit" = (operation_id = "benefit_view", parameters(("slug" = "$response.body#/slug"), ("id" = "$response.body#/benefits/items/0/id")), description = "The article's first benefit.")),
@@ -119,9 +117,7 @@ pub async fn article_view(
     responses(
         (status = 200, description = "The JSON-LD.", content_type = "application/ld+json", body = Object,
             headers(
-            ("Content-Language" = String, description = "The language served."),
             ("Link" = String, description = "The article's other representations (RFC 8288, `rel=\"alternate\"`): its JSON (`application/json`) and its reader page (`text/html`)."),
-            ("Last-Modified" = String, description = "From the article's `updated_at`, when it has one."),
         ),
             example = json!({
                 "@context": "https://schema.org",

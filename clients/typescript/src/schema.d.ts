@@ -2209,7 +2209,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The client's copy (named in `If-None-Match`) is current: no body. */
+        /** @description The client's copy (named in `If-None-Match`, or dated in `If-Modified-Since` where that is read) is current: no body. */
         NotModified: {
             headers: {
                 /**
@@ -2620,14 +2620,20 @@ export interface operations {
                      * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
                      */
                     "Cache-Tag"?: string;
-                    /** @description The language served. */
+                    /**
+                     * @description The language served.
+                     * @example en
+                     */
                     "Content-Language"?: string;
                     /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
-                    /** @description From the article's `updated_at`, when it has one. */
+                    /**
+                     * @description From the article's `updated_at`, when it has one.
+                     * @example Wed, 01 May 2024 00:00:00 GMT
+                     */
                     "Last-Modified"?: string;
                     /** @description The article's other representations (RFC 8288, `rel="alternate"`): its reader page (`text/html`) and its JSON-LD (`application/ld+json`). */
                     Link?: string;
@@ -2673,6 +2679,12 @@ export interface operations {
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
                 "If-None-Match"?: string;
+                /**
+                 * @description An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+                 *     article's `updated_at` is no later, the answer is `304` (ignored when
+                 *     `If-None-Match` is sent).
+                 */
+                "If-Modified-Since"?: string | null;
             };
             path: {
                 /**
@@ -2699,10 +2711,20 @@ export interface operations {
                      */
                     "Cache-Tag"?: string;
                     /**
+                     * @description The language served.
+                     * @example en
+                     */
+                    "Content-Language"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description From the article's `updated_at`, when it has one.
+                     * @example Wed, 01 May 2024 00:00:00 GMT
+                     */
+                    "Last-Modified"?: string;
                     /**
                      * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
                      * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
@@ -2745,6 +2767,12 @@ export interface operations {
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
                 "If-None-Match"?: string;
+                /**
+                 * @description An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+                 *     article's `updated_at` is no later, the answer is `304` (ignored when
+                 *     `If-None-Match` is sent).
+                 */
+                "If-Modified-Since"?: string | null;
             };
             path: {
                 /**
@@ -2776,10 +2804,20 @@ export interface operations {
                      */
                     "Cache-Tag"?: string;
                     /**
+                     * @description The language served.
+                     * @example en
+                     */
+                    "Content-Language"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description From the article's `updated_at`, when it has one.
+                     * @example Wed, 01 May 2024 00:00:00 GMT
+                     */
+                    "Last-Modified"?: string;
                     /**
                      * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
                      * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
@@ -2822,6 +2860,12 @@ export interface operations {
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
                 "If-None-Match"?: string;
+                /**
+                 * @description An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+                 *     article's `updated_at` is no later, the answer is `304` (ignored when
+                 *     `If-None-Match` is sent).
+                 */
+                "If-Modified-Since"?: string | null;
             };
             path: {
                 /**
@@ -2848,10 +2892,20 @@ export interface operations {
                      */
                     "Cache-Tag"?: string;
                     /**
+                     * @description The language served.
+                     * @example en
+                     */
+                    "Content-Language"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description From the article's `updated_at`, when it has one.
+                     * @example Wed, 01 May 2024 00:00:00 GMT
+                     */
+                    "Last-Modified"?: string;
                     /**
                      * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
                      * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
@@ -2894,6 +2948,12 @@ export interface operations {
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
                 "If-None-Match"?: string;
+                /**
+                 * @description An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+                 *     article's `updated_at` is no later, the answer is `304` (ignored when
+                 *     `If-None-Match` is sent).
+                 */
+                "If-Modified-Since"?: string | null;
             };
             path: {
                 /**
@@ -2925,10 +2985,20 @@ export interface operations {
                      */
                     "Cache-Tag"?: string;
                     /**
+                     * @description The language served.
+                     * @example en
+                     */
+                    "Content-Language"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description From the article's `updated_at`, when it has one.
+                     * @example Wed, 01 May 2024 00:00:00 GMT
+                     */
+                    "Last-Modified"?: string;
                     /**
                      * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
                      * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
@@ -2997,14 +3067,20 @@ export interface operations {
                      * @example article:deep-tissue-massage-for-back-pain,article:deep-tissue-massage-for-back-pain:en
                      */
                     "Cache-Tag"?: string;
-                    /** @description The language served. */
+                    /**
+                     * @description The language served.
+                     * @example en
+                     */
                     "Content-Language"?: string;
                     /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
-                    /** @description From the article's `updated_at`, when it has one. */
+                    /**
+                     * @description From the article's `updated_at`, when it has one.
+                     * @example Wed, 01 May 2024 00:00:00 GMT
+                     */
                     "Last-Modified"?: string;
                     /** @description The article's other representations (RFC 8288, `rel="alternate"`): its JSON (`application/json`) and its reader page (`text/html`). */
                     Link?: string;
@@ -3081,6 +3157,12 @@ export interface operations {
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
                 "If-None-Match"?: string;
+                /**
+                 * @description An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+                 *     article's `updated_at` is no later, the answer is `304` (ignored when
+                 *     `If-None-Match` is sent).
+                 */
+                "If-Modified-Since"?: string | null;
             };
             path: {
                 /**
@@ -3107,10 +3189,20 @@ export interface operations {
                      */
                     "Cache-Tag"?: string;
                     /**
+                     * @description The language served.
+                     * @example en
+                     */
+                    "Content-Language"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description From the article's `updated_at`, when it has one.
+                     * @example Wed, 01 May 2024 00:00:00 GMT
+                     */
+                    "Last-Modified"?: string;
                     /**
                      * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
                      * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
@@ -3153,6 +3245,12 @@ export interface operations {
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
                 "If-None-Match"?: string;
+                /**
+                 * @description An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+                 *     article's `updated_at` is no later, the answer is `304` (ignored when
+                 *     `If-None-Match` is sent).
+                 */
+                "If-Modified-Since"?: string | null;
             };
             path: {
                 /**
@@ -3184,10 +3282,20 @@ export interface operations {
                      */
                     "Cache-Tag"?: string;
                     /**
+                     * @description The language served.
+                     * @example en
+                     */
+                    "Content-Language"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description From the article's `updated_at`, when it has one.
+                     * @example Wed, 01 May 2024 00:00:00 GMT
+                     */
+                    "Last-Modified"?: string;
                     /**
                      * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
                      * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
@@ -3492,6 +3600,12 @@ export interface operations {
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
                 "If-None-Match"?: string;
+                /**
+                 * @description An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+                 *     article's `updated_at` is no later, the answer is `304` (ignored when
+                 *     `If-None-Match` is sent).
+                 */
+                "If-Modified-Since"?: string | null;
             };
             path: {
                 /**
@@ -3518,10 +3632,20 @@ export interface operations {
                      */
                     "Cache-Tag"?: string;
                     /**
+                     * @description The language served.
+                     * @example en
+                     */
+                    "Content-Language"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description From the article's `updated_at`, when it has one.
+                     * @example Wed, 01 May 2024 00:00:00 GMT
+                     */
+                    "Last-Modified"?: string;
                     /**
                      * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
                      * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
@@ -3564,6 +3688,12 @@ export interface operations {
             header?: {
                 /** @description Entity tags of copies the client holds (or `*`); if one matches, the answer is `304 Not Modified`. */
                 "If-None-Match"?: string;
+                /**
+                 * @description An HTTP date such as `Wed, 01 May 2024 00:00:00 GMT`; if the
+                 *     article's `updated_at` is no later, the answer is `304` (ignored when
+                 *     `If-None-Match` is sent).
+                 */
+                "If-Modified-Since"?: string | null;
             };
             path: {
                 /**
@@ -3595,10 +3725,20 @@ export interface operations {
                      */
                     "Cache-Tag"?: string;
                     /**
+                     * @description The language served.
+                     * @example en
+                     */
+                    "Content-Language"?: string;
+                    /**
                      * @description Strong validator of this representation: a hash of its bytes, with the coding for compressed ones.
                      * @example "5f1a7c0e9b2d4a6c8e0f1a2b3c4d5e6f-br"
                      */
                     ETag?: string;
+                    /**
+                     * @description From the article's `updated_at`, when it has one.
+                     * @example Wed, 01 May 2024 00:00:00 GMT
+                     */
+                    "Last-Modified"?: string;
                     /**
                      * @description What the response depends on, for a CDN that purges by key: `article:{slug}` and `article:{slug}:{lang}` on every response about an article, `{type}:{slug}:{id}` on a part alone, `articles` on the list, `bundle` on the bundle, `search` on search answers. The content webhooks name the keys a change purges. Space-separated (Fastly, Varnish xkey).
                      * @example article:deep-tissue-massage-for-back-pain article:deep-tissue-massage-for-back-pain:en
