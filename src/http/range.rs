@@ -12,10 +12,10 @@
 //! length. Only `GET` has ranges; a `Range` the server cannot read is
 //! ignored, as the RFC asks, and the whole answered.
 //!
-//! A range is cut from the uncompressed body, as nginx does, and as clients
-//! expect: browsers (the Fetch standard) and OkHttp ask for a range
-//! uncompressed, and one that decoded a compressed download holds the
-//! uncompressed bytes, whichever coding's `ETag` it was given. So
+//! A range is cut from the uncompressed body, as clients expect: browsers
+//! (the Fetch standard) and OkHttp ask for a range uncompressed, and one
+//! that decoded a compressed download holds the uncompressed bytes,
+//! whichever coding's `ETag` it was given. So
 //! `If-Range` may name the representation in any coding; a client that
 //! refuses the uncompressed body gets the whole, compressed.
 
@@ -104,7 +104,7 @@ impl RangeRequest {
         match spec.to_satisfiable_range(len) {
             Some((first, last)) => Requested::Part { first, last },
             // An empty body's only satisfiable range is a suffix (RFC 9110
-            // 14.1.3), and no `Content-Range` can name its no bytes.
+            // 14.1.1), and no `Content-Range` can name its no bytes.
             None if len == 0 && matches!(spec, ByteRangeSpec::Last(n) if *n > 0) => {
                 Requested::Whole
             }
