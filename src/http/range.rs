@@ -12,12 +12,16 @@
 //! length. Only `GET` has ranges; a `Range` the server cannot read is
 //! ignored, as the RFC asks, and the whole answered.
 //!
-//! A range is cut from the uncompressed body, as clients expect: browsers
-//! (the Fetch standard) and OkHttp ask for a range uncompressed, and one
-//! that decoded a compressed download holds the uncompressed bytes,
-//! whichever coding's `ETag` it was given. So
-//! `If-Range` may name the representation in any coding; a client that
-//! refuses the uncompressed body gets the whole, compressed.
+//! Ranges are of the uncompressed body only, as nginx does with gzip on
+//! (checked: a client that takes gzip gets the whole, compressed, `200`).
+//! The bundle compresses 14 to 17 times (94 MB to 5.6 MB with gzip, 6.8
+//! MB with br, at 10,000 articles), so the whole compressed costs less than most uncompressed
+//! remainders, and no client that decodes as it reads (most do) is handed
+//! a fragment of a compressed stream it cannot decode. Clients that ask
+//! for a range ask for it uncompressed anyway: browsers (the Fetch
+//! standard) and OkHttp. One that decoded a compressed download holds the
+//! uncompressed bytes under that coding's `ETag`, so `If-Range` may name
+//! the representation in any coding.
 
 use std::{
     convert::Infallible,

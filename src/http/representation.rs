@@ -300,20 +300,16 @@ impl Representation {
                 ),
             );
         }
-        let ranges = range.is_some();
-        // A range is cut from the uncompressed body (see `range`): asked for
-        // by a client that refuses that body, the whole is sent instead.
-        let range = range.filter(|range| range.asks() && negotiate(headers, false).is_some());
-        let coding = match range {
-            Some(_) => Some(Coding::Identity),
-            None => negotiate(headers, self.compressed.is_some()),
-        };
-        let Some(coding) = coding else {
+        let Some(coding) = negotiate(headers, self.compressed.is_some()) else {
             return problem::refusal(
                 StatusCode::NOT_ACCEPTABLE,
                 "no acceptable content coding: this resource is available as identity, gzip or br",
             );
         };
+        let ranges = range.is_some();
+        // Ranges are of the uncompressed body only (see `range`): a client
+        // that takes a compressed one gets it whole, which costs it less.
+        let range = range.filter(|range| range.asks() && coding == Coding::Identity);
         let etag = self.etag_bytes(coding);
 
         let not_modified = if headers.contains_key(header::IF_NONE_MATCH) {

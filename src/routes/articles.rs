@@ -174,8 +174,9 @@ pub async fn article_jsonld_view(
 /// Returns every article, whole, in every language, in one cacheable
 /// response: an app fetches it once to work offline, then revalidates
 /// with `If-None-Match` (a `304` while nothing changed). A download cut off
-/// is finished with `Range` (the bytes after those held, counted
-/// uncompressed) and `If-Range` (the `ETag` it came with, in any coding).
+/// is finished with `Range` (the bytes after those held, uncompressed:
+/// ranges are served to a client that asks for the body uncompressed) and
+/// `If-Range` (the `ETag` it came with, in any coding).
 #[utoipa::path(
     get,
     tag = "articles",
@@ -183,7 +184,7 @@ pub async fn article_jsonld_view(
     responses(
         (status = 200, description = "Every article.", body = Bundle,
             headers(("Accept-Ranges" = String, description = "`bytes`: a part of the body may be asked for with `Range`."))),
-        (status = 206, description = "The one byte range asked for, of the uncompressed body (what a client that decoded a compressed download holds).",
+        (status = 206, description = "The one byte range asked for, of the uncompressed body, to a client that asked for that body (`Accept-Encoding: identity`, or none); one that takes a compressed body gets it whole.",
             headers(
                 ("Content-Range" = String, description = "The bytes sent, first and last counted from 0, and the whole body's length: `bytes 1024-9767/9768`."),
                 ("ETag" = String, description = "The uncompressed body's, as on an uncompressed `200`."),

@@ -402,8 +402,9 @@ export interface paths {
          * @description Returns every article, whole, in every language, in one cacheable
          *     response: an app fetches it once to work offline, then revalidates
          *     with `If-None-Match` (a `304` while nothing changed). A download cut off
-         *     is finished with `Range` (the bytes after those held, counted
-         *     uncompressed) and `If-Range` (the `ETag` it came with, in any coding).
+         *     is finished with `Range` (the bytes after those held, uncompressed:
+         *     ranges are served to a client that asks for the body uncompressed) and
+         *     `If-Range` (the `ETag` it came with, in any coding).
          */
         get: operations["article_bundle"];
         put?: never;
@@ -3824,7 +3825,7 @@ export interface operations {
                     "application/json": components["schemas"]["Bundle"];
                 };
             };
-            /** @description The one byte range asked for, of the uncompressed body (what a client that decoded a compressed download holds). */
+            /** @description The one byte range asked for, of the uncompressed body, to a client that asked for that body (`Accept-Encoding: identity`, or none); one that takes a compressed body gets it whole. */
             206: {
                 headers: {
                     /** @description The bytes sent, first and last counted from 0, and the whole body's length: `bytes 1024-9767/9768`. */
