@@ -122,6 +122,14 @@ impl Representation {
         }
     }
 
+    /// Whether answering costs no compressing: the variants are made, or
+    /// the body is too small to have any.
+    pub fn is_compressed(&self) -> bool {
+        self.compressed
+            .as_ref()
+            .is_none_or(|cell| cell.get().is_some())
+    }
+
     /// Makes the compressed variants, once; later calls return at once.
     /// `None` for bodies too small to compress.
     pub fn compress(&self) -> Option<&Compressed> {
@@ -478,6 +486,17 @@ fn brotli(body: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_is_compressed_once_its_variants_are_made_or_if_too_small_for_any() {
+        let large = Representation::new(Bytes::from(vec![b'x'; 4096]));
+        assert!(!large.is_compressed());
+        assert!(large.compress().is_some());
+        assert!(large.is_compressed());
+        let small = Representation::new(Bytes::from_static(b"{}"));
+        assert!(small.is_compressed());
+        assert!(small.compress().is_none());
+    }
 
     #[test]
     fn each_variant_has_its_own_strong_etag() {

@@ -1,13 +1,18 @@
 //! `/v1/articles`: the list of articles, each article whole and as
 //! schema.org JSON-LD, and `/v1/bundle`, every article at once.
 
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, http::header, route, web};
 
 use super::params::{ArticleFilter, ArticleListQuery, ArticlePath, NoQuery, content_query};
 use crate::{
     content::{Article, ArticleSummary},
     error::{ApiError, BadRequest, NotFound, RangeNotSatisfiable},
-    http::{cache::Caching, conditional::IfModifiedSince, range::RangeRequest},
+    http::{
+        cache::Caching, conditional::IfModifiedSince, range::RangeRequest,
+        representation::Representation,
+    },
     store::{Bundle, LiveContent, Page},
 };
 
@@ -200,7 +205,18 @@ pub async fn article_bundle(
     range: RangeRequest,
     _: NoQuery,
 ) -> HttpResponse {
-    let store = content.current();
+    let store = content.snapshot();
+    if !store
+        .bundle_made()
+        .is_some_and(Representation::is_compressed)
+    {
+        // Made and compressed once per content revision, on a blocking
+        // thread: at 10,000 articles that takes over a second, which would
+        // hold this worker and every connection it serves. Should the
+        // blocking pool be gone (the server stopping), it is made below.
+        let making = Arc::clone(&store);
+        let _ = web::block(move || making.bundle().compress().is_some()).await;
+    }
     let bundle = store.bundle();
     let mut response = bundle.respond_ranged(&req, "application/json", Caching::Content, &range);
     super::content_revision(&mut response, &store);

@@ -682,6 +682,11 @@ impl Store {
         Some(Ok((hits, found.total)))
     }
 
+    /// The [`Bundle`] if it has been made.
+    pub fn bundle_made(&self) -> Option<&Representation> {
+        self.bundle.get()
+    }
+
     /// The [`Bundle`], made on first request from the prepared bodies of
     /// the articles (so not serialized again), then kept.
     pub fn bundle(&self) -> &Representation {
