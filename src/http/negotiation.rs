@@ -236,7 +236,7 @@ pub(crate) mod tests {
             negotiate(
                 &headers(header::ACCEPT_ENCODING, &["br, gzip"]),
                 false,
-                || { Coding::Br }
+                || Coding::Br
             ),
             Some(Coding::Identity)
         );

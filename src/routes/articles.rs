@@ -215,7 +215,10 @@ pub async fn article_bundle(
         // hold this worker and every connection it serves. Should the
         // blocking pool be gone (the server stopping), it is made below.
         let making = Arc::clone(&store);
-        let _ = web::block(move || making.bundle().compress().is_some()).await;
+        let _ = web::block(move || {
+            making.bundle().compress();
+        })
+        .await;
     }
     let bundle = store.bundle();
     let mut response = bundle.respond_ranged(&req, "application/json", Caching::Content, &range);
